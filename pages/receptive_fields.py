@@ -1,0 +1,3 @@
+from ui.lesson import pending
+
+pending("receptive_fields")

@@ -1,0 +1,32 @@
+"""Every test runs offline, with an empty torch cache and data root of its own.
+
+No test may reach the network: ``CNNLAB_OFFLINE=1`` is set before anything is imported, and
+tests that exercise downloads serve files from a local HTTP server on 127.0.0.1.
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+_session_home = tempfile.mkdtemp(prefix="cnnlab-test-")
+os.environ["CNNLAB_OFFLINE"] = "1"
+os.environ["TORCH_HOME"] = os.path.join(_session_home, "torch")
+os.environ["CNNLAB_DATA"] = os.path.join(_session_home, "data")
+os.environ.setdefault("CNNLAB_THREADS", "2")
+
+
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch):
+    """A fresh, empty torch cache for one test; the zoo forgets models loaded before it."""
+    from models import zoo
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    zoo.clear_cache()
+    yield tmp_path / "torch"
+    zoo.clear_cache()

@@ -1,0 +1,94 @@
+import gzip
+import struct
+
+import pytest
+import torch
+
+from models import datasets
+from models.datasets import DatasetUnavailable, read_idx
+
+
+def _write_idx(path, array: torch.Tensor, gz=True):
+    header = bytes([0, 0, 0x08, array.dim()]) + struct.pack(f">{array.dim()}I", *array.shape)
+    data = header + array.to(torch.uint8).numpy().tobytes()
+    if gz:
+        with gzip.open(path, "wb") as f:
+            f.write(data)
+    else:
+        path.write_bytes(data)
+
+
+def _write_fashion(folder, n_train=20, n_test=8, gz=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(0)
+    arrays = {
+        "train_x": torch.randint(0, 256, (n_train, 28, 28), generator=g),
+        "train_y": torch.randint(0, 10, (n_train,), generator=g),
+        "test_x": torch.randint(0, 256, (n_test, 28, 28), generator=g),
+        "test_y": torch.randint(0, 10, (n_test,), generator=g),
+    }
+    for key, stem in datasets.FASHION_FILES.items():
+        _write_idx(folder / (stem + (".gz" if gz else "")), arrays[key], gz)
+    return arrays
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_fashion_mnist_reads_idx_files_the_test_wrote(tmp_path, gz):
+    arrays = _write_fashion(tmp_path / "fm", gz=gz)
+    ds = datasets.fashion_mnist.__wrapped__(tmp_path / "fm")
+    assert ds.train_x.shape == (20, 1, 28, 28) and ds.test_x.shape == (8, 1, 28, 28)
+    assert torch.equal(ds.train_y, arrays["train_y"].long())
+    restored = ds.train_x[:, 0] * ds.std + ds.mean  # standardisation is undone exactly
+    assert torch.allclose(restored * 255, arrays["train_x"].float(), atol=1e-3)
+    assert abs(ds.train_x.mean().item()) < 1e-4
+    assert ds.classes[9] == "Ankle boot" and ds.in_channels == 1
+
+
+def test_bad_idx_files_get_a_sentence(tmp_path):
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"\x00\x00\x0d\x03junk")
+    with pytest.raises(DatasetUnavailable, match="not an idx file"):
+        read_idx(bad)
+    short = tmp_path / "short"
+    short.write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + b"\x01\x02")
+    with pytest.raises(DatasetUnavailable, match="header promises 10"):
+        read_idx(short)
+    truncated = tmp_path / "t.gz"
+    truncated.write_bytes(gzip.compress(b"\x00" * 100)[:20])
+    with pytest.raises(DatasetUnavailable, match="could not be read"):
+        read_idx(truncated)
+
+
+def test_mismatched_image_and_label_counts_are_refused(tmp_path):
+    folder = tmp_path / "fm"
+    _write_fashion(folder)
+    _write_idx(folder / "train-labels-idx1-ubyte.gz", torch.zeros(5))
+    with pytest.raises(DatasetUnavailable, match="different image and label counts"):
+        datasets.fashion_mnist.__wrapped__(folder)
+
+
+def test_fashion_mnist_is_found_in_the_data_root_and_missing_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
+    monkeypatch.setenv("CNNLAB_DATA", str(tmp_path / "root"))
+    with pytest.raises(DatasetUnavailable, match="dataset-fashion-mnist"):
+        datasets.fashion_mnist.__wrapped__()
+    _write_fashion(tmp_path / "root" / "fashion-mnist")
+    assert datasets.fashion_mnist.__wrapped__().source == str(tmp_path / "root" / "fashion-mnist")
+
+
+def test_synthetic_shapes_are_deterministic_and_vary_in_position():
+    a = datasets.synthetic.__wrapped__(n_train=300, n_test=60, seed=3)
+    b = datasets.synthetic.__wrapped__(n_train=300, n_test=60, seed=3)
+    assert torch.equal(a.train_x, b.train_x) and torch.equal(a.train_y, b.train_y)
+    assert a.train_x.shape == (300, 1, 28, 28) and a.classes == datasets.SHAPES
+    assert set(a.train_y.tolist()) == set(range(len(datasets.SHAPES)))
+    # The same class appears at different places: the centre of mass moves.
+    raw = a.train_x[a.train_y == 0, 0] * a.std + a.mean
+    ys = torch.arange(28.0)
+    centre_row = (raw.sum(2) * ys).sum(1) / raw.sum((1, 2))
+    assert centre_row.std() > 1.5
+
+
+def test_unknown_dataset_name_is_a_sentence():
+    with pytest.raises(DatasetUnavailable, match="choose one of"):
+        datasets.load("imagenet")

@@ -1,0 +1,36 @@
+"""The language of the session: a sidebar toggle that survives page switches and lives in the URL.
+
+``?lang=ko`` opens the app in Korean; switching the toggle rewrites the URL, so a copied link
+opens in the same language.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons import DEFAULT_LANGUAGE, LANGUAGES, strings
+
+KEY = "lang"
+
+
+def lang() -> str:
+    return st.session_state.get(KEY, DEFAULT_LANGUAGE)
+
+
+def t(key: str, **values) -> str:
+    """The UI string ``key`` in the session's language, with ``{placeholders}`` filled in."""
+    text = strings(lang()).get(key)
+    if text is None:  # a missing key is a bug the tests catch; show the key rather than crash
+        text = strings(DEFAULT_LANGUAGE).get(key, key)
+    return text.format(**values) if values else text
+
+
+def language_toggle() -> None:
+    if KEY not in st.session_state:
+        requested = st.query_params.get(KEY)
+        st.session_state[KEY] = requested if requested in LANGUAGES else DEFAULT_LANGUAGE
+    st.sidebar.radio(
+        t("sidebar.language"), options=list(LANGUAGES), format_func=LANGUAGES.__getitem__,
+        key=KEY, horizontal=True,
+    )
+    st.query_params[KEY] = lang()

@@ -1,0 +1,33 @@
+"""Rendering lesson content from ``lessons/`` in the session's language."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons import sections
+from models.zoo import Classifier
+from ui.i18n import lang, t
+
+
+def section(lesson: str, anchor: str, level: str = "header") -> None:
+    """One section: its title (with a stable anchor to link to) and its Markdown body."""
+    s = sections(lesson, lang())[anchor]
+    getattr(st, level)(s.title, anchor=anchor)
+    st.markdown(s.body)
+
+
+def render(lesson: str) -> None:
+    for anchor in sections(lesson, lang()):
+        section(lesson, anchor)
+
+
+def pending(lesson: str) -> None:
+    """A lesson whose interactive part has not landed: say so, then show what text exists."""
+    st.info(t("pending.message"), icon="🚧")
+    render(lesson)
+
+
+def untrained_notice(clf: Classifier) -> None:
+    """Shown wherever a prediction of a model without its pretrained weights appears."""
+    if not clf.pretrained:
+        st.warning(t("model.untrained", model=clf.title), icon="⚠️")
