@@ -1,0 +1,155 @@
+"""The job runner: queueing, refusal, one run per session, cancel, closed tabs, errors."""
+
+import threading
+import time
+
+import pytest
+import torch
+
+from models import train
+from models.jobs import AlreadyRunning, JobRunner, JobState, RunnerBusy
+from models.train import TrainConfig
+
+CPU = torch.device("cpu")
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+class Gate:
+    """A stand-in for train.train that runs until released (or cancelled), then returns a marker."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.started = []
+
+    def __call__(self, config, device, report, should_stop):
+        self.started.append(config.seed)
+        while not self.release.is_set() and not should_stop():
+            time.sleep(0.01)
+        return f"result of seed {config.seed}"
+
+
+def test_a_second_run_waits_in_the_queue_while_the_first_runs():
+    gate = Gate()
+    runner = JobRunner(max_running=1, max_queued=4, device=CPU, train_fn=gate)
+    first = runner.submit("alice", TrainConfig(seed=1))
+    second = runner.submit("bob", TrainConfig(seed=2))
+    assert wait_for(lambda: first.state is JobState.RUNNING)
+    assert second.state is JobState.QUEUED and second.queue_position() == 1
+    gate.release.set()
+    assert wait_for(lambda: second.state is JobState.DONE)
+    assert first.result == "result of seed 1" and second.result == "result of seed 2"
+    assert gate.started == [1, 2]
+
+
+def test_a_full_queue_refuses_with_a_sentence():
+    gate = Gate()
+    runner = JobRunner(max_running=1, max_queued=1, device=CPU, train_fn=gate)
+    runner.submit("a", TrainConfig())
+    assert wait_for(lambda: gate.started)
+    runner.submit("b", TrainConfig())
+    with pytest.raises(RunnerBusy, match="try again in a minute"):
+        runner.submit("c", TrainConfig())
+    gate.release.set()
+
+
+def test_one_live_run_per_session():
+    gate = Gate()
+    runner = JobRunner(device=CPU, train_fn=gate)
+    job = runner.submit("alice", TrainConfig())
+    with pytest.raises(AlreadyRunning):
+        runner.submit("alice", TrainConfig())
+    gate.release.set()
+    assert wait_for(lambda: job.state is JobState.DONE)
+    assert runner.submit("alice", TrainConfig()).id != job.id  # a new run once the first ended
+    gate.release.set()
+
+
+def test_cancelling_a_queued_run_drops_it_at_once():
+    gate = Gate()
+    runner = JobRunner(device=CPU, train_fn=gate)
+    runner.submit("a", TrainConfig(seed=1))
+    queued = runner.submit("b", TrainConfig(seed=2))
+    runner.cancel(queued)
+    assert queued.state is JobState.DONE and queued.queue_position() == 0
+    gate.release.set()
+    time.sleep(0.2)
+    assert gate.started == [1]
+
+
+def test_a_closed_tab_frees_its_slot():
+    gate = Gate()
+    alive = {"alice": True, "bob": True}
+    runner = JobRunner(device=CPU, train_fn=gate, is_alive=lambda o: alive[o], alive_check_s=0.05)
+    running = runner.submit("alice", TrainConfig(seed=1))
+    queued = runner.submit("bob", TrainConfig(seed=2))
+    assert wait_for(lambda: running.state is JobState.RUNNING)
+    alive["bob"] = False  # bob's tab closes while he waits: his run is skipped
+    alive["alice"] = False  # alice's tab closes while she trains: her run stops
+    assert wait_for(lambda: running.state is JobState.DONE, timeout=5)
+    assert wait_for(lambda: queued.state is JobState.DONE, timeout=5)
+    assert gate.started == [1]
+
+
+def test_out_of_memory_ends_that_run_with_a_message_and_the_next_run_works():
+    calls = []
+
+    def flaky(config, device, report, should_stop):
+        calls.append(config.seed)
+        if config.seed == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return "ok"
+
+    runner = JobRunner(device=CPU, train_fn=flaky)
+    failed = runner.submit("a", TrainConfig(seed=1))
+    assert wait_for(lambda: failed.state is JobState.FAILED)
+    assert "ran out of memory" in failed.error
+    ok = runner.submit("a", TrainConfig(seed=2))
+    assert wait_for(lambda: ok.state is JobState.DONE) and ok.result == "ok"
+
+
+def test_time_limit_is_capped_by_the_server():
+    gate = Gate()
+    runner = JobRunner(device=CPU, train_fn=gate, max_time_s=5)
+    job = runner.submit("a", TrainConfig(time_limit_s=600))
+    assert job.config.time_limit_s == 5
+    gate.release.set()
+
+
+def test_real_run_cancelled_from_outside_stops_within_one_batch():
+    runner = JobRunner(device=CPU)
+    job = runner.submit("a", TrainConfig(epochs=50, time_limit_s=60, train_size=2048))
+    assert wait_for(lambda: job.history, timeout=30)
+    runner.cancel(job)
+    assert wait_for(lambda: job.state is JobState.DONE, timeout=10)
+    assert job.result.stopped_by == "cancelled"
+    assert job.result.steps < 50 * 16
+
+
+def test_should_stop_is_checked_before_every_batch():
+    calls = []
+
+    def stop_after_five():
+        calls.append(1)
+        return len(calls) > 5
+
+    result = train.train(TrainConfig(epochs=10, train_size=640, batch_size=64), CPU, should_stop=stop_after_five)
+    assert result.stopped_by == "cancelled"
+    assert result.steps == 5  # the sixth check stopped it: not one batch more
+
+
+def test_time_limit_stops_the_run_and_keeps_what_it_learned():
+    result = train.train(TrainConfig(epochs=1000, time_limit_s=1.5, train_size=1024), CPU)
+    assert result.stopped_by == "time limit"
+    assert result.elapsed_s < 4
+    assert result.steps > 0 and result.history
+    assert result.final_test_acc > 1 / 6 + 0.05  # better than chance on six shapes
+    model = train.restore(result)  # the learned weights are kept and usable
+    assert train.predict(model, torch.zeros(2, 1, 28, 28)).shape == (2, 6)
