@@ -6,10 +6,6 @@ Sets up the page, the sidebar (language, device, pretrained weights) and the nav
 lesson is a thin script in pages/ that renders content from lessons/ and computes with models/.
 """
 
-import streamlit as st
-
 from ui import frame
 
-st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
-frame.sidebar()
-st.navigation(frame.navigation()).run()
+frame.build().run()

@@ -78,8 +78,20 @@ def choose_device(env: dict | None = None) -> DeviceChoice:
     return DeviceChoice(device=device, label=describe(device), note=note)
 
 
+def use_threads(n: int | None = None) -> None:
+    """Set the CPU thread count for the calling thread.
+
+    PyTorch keeps one global count that each new thread adopts when it first computes, so a
+    count set in one thread leaks into threads started later. Every thread that computes
+    (each Streamlit script run, each training worker) therefore sets its own.
+    """
+    n = n or cpu_threads()
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
 @functools.cache
 def current() -> DeviceChoice:
-    """The process-wide device, chosen once; also sets the CPU thread count."""
-    torch.set_num_threads(cpu_threads())
+    """The process-wide device, chosen once."""
+    use_threads()
     return choose_device()

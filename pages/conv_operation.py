@@ -1,3 +1,5 @@
+from ui.frame import in_frame
 from ui.lesson import pending
 
+in_frame()
 pending("conv_operation")

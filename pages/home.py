@@ -1,9 +1,10 @@
 import streamlit as st
 
-from ui.frame import ICONS, PAGES
+from ui.frame import ICONS, PAGES, in_frame
 from ui.i18n import t
 from ui.lesson import render
 
+in_frame()
 st.title(t("app.title"))
 st.markdown(t("app.tagline"))
 render("home")

@@ -30,3 +30,26 @@ def torch_home(tmp_path, monkeypatch):
     zoo.clear_cache()
     yield tmp_path / "torch"
     zoo.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def served_app(request, monkeypatch):
+    """AppTest starts every run as a freshly started server would, with pages/ in Streamlit's
+    old-style mode, which the app leaves by restarting the run once (ui.frame.in_frame); that
+    restart would swallow every click AppTest sends. Tests therefore start from the state a
+    server is in after its first run; ``@pytest.mark.fresh_server`` tests keep the old mode."""
+    if request.node.get_closest_marker("fresh_server"):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def after_first_run(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", after_first_run)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fresh_server: run AppTest as a freshly started server would")

@@ -1,0 +1,4 @@
+"""Streamlit-only helpers: language, lesson rendering, the frame, every figure.
+
+Imports flow one way: pages → ui → models.
+"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 import torch
+from streamlit.runtime.pages_manager import PagesManager
 
 from models import device
 from models.weights import CHECKPOINTS, FETCH_COMMAND, STORE, State
@@ -28,12 +29,36 @@ ICONS = {
 }
 
 
+def build() -> st.Page:
+    """The frame: page config, sidebar, navigation. Returns the page to run."""
+    old_mode = PagesManager.uses_pages_directory  # see in_frame
+    st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
+    sidebar()
+    page = st.navigation(navigation())  # also switches the old mode off for the whole process
+    if old_mode:
+        st.rerun()  # widgets of an old-mode run get ids no later run uses: start again cleanly
+    return page
+
+
+def in_frame() -> None:
+    """The first line of every page: make sure the page has app.py's frame around it.
+
+    Streamlit treats a folder named ``pages/`` as an old-style multipage app until a script
+    calls ``st.navigation``: the first visitor after a server start who opens a lesson's URL
+    gets the page script alone, without sidebar, language or navigation, and with widget ids
+    that no later run shares (a first click would be lost). Such a page builds the frame, which
+    switches the old mode off, and restarts the run: it is the initial load, nothing is lost.
+    """
+    if PagesManager.uses_pages_directory:
+        build()
+
+
 def navigation() -> dict[str, list[st.Page]]:
     groups: dict[str, list[st.Page]] = {}
     for group, lesson in PAGES:
         page = st.Page(
             f"pages/{lesson}.py", title=t(f"page.{lesson}"), icon=ICONS[lesson],
-            url_path=lesson.replace("_", "-"), default=lesson == "home",
+            url_path=lesson, default=lesson == "home",  # = file stem, as Streamlit names pages/ before st.navigation runs
         )
         groups.setdefault(t(f"nav.{group}"), []).append(page)
     return groups
@@ -83,6 +108,7 @@ def weights_panel() -> None:
 
 
 def sidebar() -> None:
+    device.use_threads()  # each script run is a new thread: see models.device.use_threads
     language_toggle()
     device_badge()
     weights_panel()

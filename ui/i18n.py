@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lessons import DEFAULT_LANGUAGE, LANGUAGES, strings
+from ui.state import kept
 
 KEY = "lang"
 
@@ -26,11 +27,9 @@ def t(key: str, **values) -> str:
 
 
 def language_toggle() -> None:
-    if KEY not in st.session_state:
-        requested = st.query_params.get(KEY)
-        st.session_state[KEY] = requested if requested in LANGUAGES else DEFAULT_LANGUAGE
+    requested = st.query_params.get(KEY)
+    widget = kept(KEY, requested if requested in LANGUAGES else DEFAULT_LANGUAGE)  # sets lang() first
     st.sidebar.radio(
-        t("sidebar.language"), options=list(LANGUAGES), format_func=LANGUAGES.__getitem__,
-        key=KEY, horizontal=True,
+        t("sidebar.language"), options=list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True, **widget
     )
     st.query_params[KEY] = lang()

@@ -1,0 +1,65 @@
+"""The training lab page under AppTest: a short run starts, shows progress, lands in the table."""
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _lab(lang="en") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    return at.switch_page("pages/training_lab.py").run()
+
+
+def test_a_short_run_shows_progress_then_a_row_in_the_results_table():
+    at = _lab()
+    assert not at.exception
+    at.slider(key="_train.time_limit").set_value(3).run()
+    start = next(b for b in at.button if b.label == "Start training")
+    start.click().run()
+    assert not at.exception
+    saw_progress = bool(at.get("progress"))
+    deadline = time.monotonic() + 60
+    while not at.dataframe and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+        saw_progress |= bool(at.get("progress"))
+    assert not at.exception
+    assert saw_progress, "no progress bar was shown while the run was live"
+    table = at.dataframe[0].value
+    assert len(table) == 1
+    assert table.iloc[0]["stopped by"] in ("time limit", "finished")
+    assert 0 <= table.iloc[0]["final acc"] <= 1
+    assert any(b.label == "Save the weights (.safetensors)" for b in at.get("download_button"))
+
+
+def test_settings_survive_a_page_switch_and_the_page_works_in_korean():
+    at = _lab("ko")
+    assert not at.exception
+    assert at.title[0].value == "학습 실험실"
+    at.selectbox(key="_train.network").set_value("resnet").run()
+    at.select_slider(key="_train.depth").set_value(32).run()
+    assert "," in at.caption[0].value  # the parameter count of the chosen network
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/training_lab.py").run()
+    assert at.selectbox(key="_train.network").value == "resnet"
+    assert at.select_slider(key="_train.depth").value == 32
+    assert not at.exception
+
+
+def test_changing_a_setting_after_a_finished_run_does_not_break_the_page():
+    at = _lab()
+    at.slider(key="_train.time_limit").set_value(2).run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    deadline = time.monotonic() + 60
+    while not at.dataframe and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert at.selectbox(key="train.try_which").value is not None
+    at.selectbox(key="_train.network").set_value("resnet").run()
+    at.slider(key="_train.epochs").set_value(2).run()
+    assert not at.exception
