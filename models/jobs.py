@@ -61,6 +61,7 @@ class Job:
     result: train_mod.RunResult | None = None
     error: str = ""
     submitted_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None  # when a worker picked it up
     cancel_event: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -165,7 +166,7 @@ class JobRunner:
                 if job.cancel_event.is_set() or not self.is_alive(job.owner):
                     job.state, job.error = JobState.DONE, "cancelled before it started"
                     continue
-                job.state = JobState.RUNNING
+                job.state, job.started_at = JobState.RUNNING, time.monotonic()
                 return job
 
     def _work(self) -> None:

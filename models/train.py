@@ -39,7 +39,7 @@ class TrainConfig:
     net: nets.NetSpec = field(default_factory=nets.NetSpec)
     dataset: str = "synthetic"
     optimizer: str = "adam"
-    lr: float = 1e-3
+    lr: float = 2e-3
     momentum: float = 0.9  # SGD only
     weight_decay: float = 0.0
     schedule: str = "none"

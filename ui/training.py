@@ -7,6 +7,7 @@ watches and cancels, so a rerun, a page switch or a closed tab never orphans a r
 from __future__ import annotations
 
 import functools
+import time
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +20,7 @@ from ui.state import kept, session_alive, session_id
 
 RESULTS = "train.results"  # list of finished runs of this session, oldest first
 KEEP_WEIGHTS = 3  # trained weights kept per session (older runs keep their row and curves)
-LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1)
 BLOCK_CONFIGS = ((3, 3, 3), (4, 4, 4), (6, 6, 6), (6, 12, 8))
 
 
@@ -63,11 +64,11 @@ def settings() -> TrainConfig:
                          **kept("train.optimizer", "adam"))
     schedule = c2.radio(t("train.schedule"), train.SCHEDULES, format_func=labels("train.sched_", train.SCHEDULES),
                         **kept("train.schedule", "none"))
-    lr = c3.select_slider(t("train.lr"), LEARNING_RATES, **kept("train.lr", 1e-3))
+    lr = c3.select_slider(t("train.lr"), LEARNING_RATES, **kept("train.lr", 2e-3))
     batch_size = c3.select_slider(t("train.batch_size"), (32, 64, 128, 256, 512), **kept("train.batch_size", 128))
 
     c1, c2, c3 = st.columns(3)
-    epochs = c1.slider(t("train.epochs"), 1, 20, **kept("train.epochs", 3))
+    epochs = c1.slider(t("train.epochs"), 1, 20, **kept("train.epochs", 5))
     max_time = int(runner().max_time_s)
     time_limit = c2.slider(t("train.time_limit"), 2, max_time, **kept("train.time_limit", max_time))
     seed = c3.number_input(t("train.seed"), min_value=0, max_value=1_000_000, step=1, **kept("train.seed", 0))
@@ -105,8 +106,12 @@ def _live_view() -> None:
         st.info(t("train.queued", position=job.queue_position()), icon="⏳")
     else:
         p = job.latest
-        done = max(p.step / p.total_steps, p.elapsed_s / job.config.time_limit_s) if p else 0.0
-        text = t("train.progress", step=p.step, total=p.total_steps, eta=round(p.eta_s), rate=round(p.images_per_s)) if p else t("train.starting")
+        if p:
+            done = max(p.step / p.total_steps, p.elapsed_s / job.config.time_limit_s)
+            text = t("train.progress", step=p.step, total=p.total_steps, eta=round(p.eta_s), rate=round(p.images_per_s))
+        else:  # slow networks measure their first point after hundreds of images: show the clock
+            elapsed = time.monotonic() - (job.started_at or time.monotonic())
+            done, text = elapsed / job.config.time_limit_s, t("train.starting", elapsed=round(elapsed))
         st.progress(min(1.0, done), text=text)
         if p:
             c1, c2, c3 = st.columns(3)
