@@ -6,6 +6,9 @@
 * ``fashion-mnist``: the standard idx files, found in ``$CNNLAB_DATA``,
   ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``) or the data root;
   downloaded by torchvision only as a last resort and never when ``CNNLAB_OFFLINE=1``.
+* ``cifar-10``: only when present in the data root, as the binary version
+  (``cifar-10-batches-bin``) or torchvision's Python version (``cifar-10-batches-py``, read
+  with an unpickler that accepts NumPy arrays and nothing else). Never downloaded.
 
 Every split is ``(N, C, H, W)`` float32, standardised with the training set's mean and std.
 This module does not import streamlit.
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import functools
 import gzip
+import io
 import math
 import os
+import pickle
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +39,8 @@ FASHION_FILES = {
     "test_y": "t10k-labels-idx1-ubyte",
 }
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CIFAR_RECORD = 1 + 3 * 32 * 32  # binary version: a label byte, then 1024 red, 1024 green, 1024 blue
 
 
 class DatasetUnavailable(Exception):
@@ -190,7 +197,63 @@ def fashion_mnist(folder: Path | None = None) -> Dataset:
     )
 
 
-LOADERS = {"synthetic": synthetic, "fashion-mnist": fashion_mnist}
+# --- CIFAR-10, when present on disk -----------------------------------------------------------
+
+def read_cifar_binary(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """One batch file of the binary version: (N, 3, 32, 32) uint8 images, (N,) labels."""
+    data = path.read_bytes()
+    if not data or len(data) % CIFAR_RECORD:
+        raise DatasetUnavailable(f"{path} is not a CIFAR-10 binary batch ({len(data)} bytes).")
+    records = torch.frombuffer(bytearray(data), dtype=torch.uint8).view(-1, CIFAR_RECORD)
+    return records[:, 1:].reshape(-1, 3, 32, 32), records[:, 0].long()
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles NumPy arrays in plain containers; any other class is refused (no code runs)."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a data file")
+        return super().find_class(module, name)
+
+
+def read_cifar_python(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """One batch file of torchvision's Python version: a pickled dict of 'data' and 'labels'."""
+    try:
+        batch = _ArraysOnly(io.BytesIO(path.read_bytes()), encoding="latin1").load()
+        images = torch.as_tensor(batch["data"], dtype=torch.uint8).reshape(-1, 3, 32, 32)
+        labels = torch.as_tensor(batch["labels"], dtype=torch.long)
+    except Exception as err:
+        raise DatasetUnavailable(f"{path} is not a CIFAR-10 batch this app can read ({err}).") from err
+    return images, labels
+
+
+def _cifar_layouts(root: Path):
+    train_bin = [f"data_batch_{i}.bin" for i in range(1, 6)]
+    train_py = [f"data_batch_{i}" for i in range(1, 6)]
+    yield root / "cifar-10-batches-bin", train_bin, "test_batch.bin", read_cifar_binary
+    yield root / "cifar-10-batches-py", train_py, "test_batch", read_cifar_python
+
+
+@functools.cache
+def cifar10(root: Path | None = None) -> Dataset:
+    root = Path(root) if root else data_root()
+    for folder, train_files, test_file, reader in _cifar_layouts(root):
+        if all((folder / f).is_file() for f in train_files + [test_file]):
+            parts = [reader(folder / f) for f in train_files]
+            test_x, test_y = reader(folder / test_file)
+            train_x = torch.cat([x for x, _ in parts]).float() / 255  # (50000, 3, 32, 32)
+            train_y = torch.cat([y for _, y in parts])
+            return _standardise("cifar-10", CIFAR_CLASSES, train_x, train_y, test_x.float() / 255, test_y, str(folder))
+    raise DatasetUnavailable(
+        f"CIFAR-10 is not on this machine: put cifar-10-batches-bin or cifar-10-batches-py in {root}."
+    )
+
+
+LOADERS = {"synthetic": synthetic, "fashion-mnist": fashion_mnist, "cifar-10": cifar10}
 
 
 def load(name: str) -> Dataset:

@@ -92,3 +92,53 @@ def test_synthetic_shapes_are_deterministic_and_vary_in_position():
 def test_unknown_dataset_name_is_a_sentence():
     with pytest.raises(DatasetUnavailable, match="choose one of"):
         datasets.load("imagenet")
+
+
+def _cifar_arrays(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, 3, 32, 32), generator=g, dtype=torch.uint8), torch.randint(0, 10, (n,), generator=g)
+
+
+def test_cifar10_binary_version_is_read_from_the_data_root(tmp_path):
+    folder = tmp_path / "cifar-10-batches-bin"
+    folder.mkdir()
+    names = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+    written = {}
+    for i, name in enumerate(names):
+        x, y = _cifar_arrays(4, i)
+        records = torch.cat([y.to(torch.uint8).unsqueeze(1), x.reshape(4, -1)], dim=1)
+        (folder / name).write_bytes(records.numpy().tobytes())
+        written[name] = (x, y)
+    ds = datasets.cifar10.__wrapped__(tmp_path)
+    assert ds.train_x.shape == (20, 3, 32, 32) and ds.test_x.shape == (4, 3, 32, 32)
+    assert torch.equal(ds.train_y[:4], written["data_batch_1.bin"][1])
+    restored = ds.test_x * ds.std + ds.mean
+    assert torch.allclose(restored * 255, written["test_batch.bin"][0].float(), atol=1e-3)
+    assert ds.in_channels == 3 and ds.classes[0] == "airplane"
+
+
+def test_cifar10_python_version_reads_arrays_but_never_runs_code(tmp_path, monkeypatch):
+    import pickle
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for i, name in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
+        x, y = _cifar_arrays(3, i)
+        batch = {"data": x.reshape(3, -1).numpy(), "labels": y.tolist()}
+        (folder / name).write_bytes(pickle.dumps(batch))
+    assert datasets.cifar10.__wrapped__(tmp_path).train_x.shape == (15, 3, 32, 32)
+
+    class Exploit:
+        def __reduce__(self):
+            return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('x')",))
+
+    monkeypatch.chdir(tmp_path)
+    (folder / "test_batch").write_bytes(pickle.dumps({"data": Exploit(), "labels": []}))
+    with pytest.raises(DatasetUnavailable, match="not a CIFAR-10 batch"):
+        datasets.cifar10.__wrapped__(tmp_path)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_cifar10_absent_is_a_sentence(tmp_path):
+    with pytest.raises(DatasetUnavailable, match="CIFAR-10 is not on this machine"):
+        datasets.cifar10.__wrapped__(tmp_path)

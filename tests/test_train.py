@@ -124,3 +124,14 @@ def test_saved_weights_are_safetensors_with_what_is_needed_to_use_them(tmp_path)
         meta = f.metadata()
     assert json.loads(meta["classes"]) == list(datasets.SHAPES)
     assert float(meta["std"]) == pytest.approx(result.std)
+
+
+@pytest.mark.parametrize("network", ["plain_cnn", "resnet"])
+def test_colour_32px_data_like_cifar10_trains_through_the_same_loop(network):
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(64, 3, 32, 32, generator=g)
+    y = torch.randint(0, 10, (64,), generator=g)
+    data = datasets._standardise("cifar-10", datasets.CIFAR_CLASSES, x, y, x[:16], y[:16], "test")
+    config = TrainConfig(net=nets.NetSpec(network, depth=8), dataset="cifar-10", epochs=1, batch_size=32)
+    result = train.train(config, CPU, data=data)
+    assert result.steps == 2 and result.in_channels == 3 and result.image_size == 32
