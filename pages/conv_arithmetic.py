@@ -1,5 +1,13 @@
+import streamlit as st
+
+from ui import conv
 from ui.frame import in_frame
-from ui.lesson import pending
+from ui.i18n import t
+from ui.lesson import section
 
 in_frame()
-pending("conv_arithmetic")
+section("conv_arithmetic", "intro", level="title")
+conv.calculator()
+conv.real_networks()
+conv.family()
+st.info(t("lesson.demo_pending"), icon="🚧")

@@ -49,3 +49,24 @@ def test_korean_keeps_the_seed_notes_terms():
     text = " ".join(s.body for lesson in lessons.lesson_ids() for s in lessons.sections(lesson, "ko").values())
     for term in ("잔차 연결", "기울기 소실", "수용 영역", "특징 맵", "과적합"):
         assert term in text, term
+
+
+def test_every_number_placeholder_in_the_lessons_is_a_computed_fact():
+    from models.facts import facts
+
+    known = facts()
+    for lesson in lessons.lesson_ids():
+        for lang in lessons.LANGUAGES:
+            for s in lessons.sections(lesson, lang).values():
+                for name in re.findall(r"\{\{(\w+)\}\}", s.title + s.body):
+                    assert name in known, f"{lesson}/{lang}: {{{{{name}}}}} is not in models.facts"
+
+
+def test_the_facts_are_the_lecture_notes_numbers():
+    from models.facts import facts
+
+    f = facts()
+    assert (f["seed_first"], f["seed_second"]) == ("15", "16")
+    assert (f["seed_out"], f["seed_weights"], f["seed_params"]) == ("28×28×4", "300", "304")
+    assert f["rf_stack"] == "3 → 5 → 7"
+    assert f["fc_photo_1000"] == "150,529,000"  # 224·224·3·1000 weights + 1000 biases

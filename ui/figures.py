@@ -44,3 +44,24 @@ def class_probabilities(classes: Sequence[str], probs: Sequence[float], top: int
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=t("figure.probability"))
     fig.update_layout(**{**LAYOUT, "height": 40 + 28 * len(ranked)})
     return fig
+
+
+def window_coverage(w: int, k_eff: int, p: int, s: int, d: int, k: int, out: int, unreached: Sequence[int]) -> go.Figure:
+    """One row of the input, padding included, and below it every position of the kernel.
+
+    Padding cells are grey, input cells white, cells no window reaches red; each window is a
+    row of dots on the input cells it multiplies (dilation leaves gaps).
+    """
+    fig = go.Figure()
+    for col in range(-p, w + p):
+        fill = "#dddddd" if col < 0 or col >= w else ("#f4a3a3" if col in unreached else "#ffffff")
+        fig.add_shape(type="rect", x0=col, x1=col + 1, y0=0, y1=1, fillcolor=fill, line=dict(color="#888"))
+    for i in range(out):
+        start = i * s - p
+        xs = [start + j * d + 0.5 for j in range(k)]
+        fig.add_trace(go.Scatter(x=xs, y=[-(i + 1) * 0.8] * k, mode="markers+lines", showlegend=False,
+                                 marker=dict(size=9, color=PALETTE[i % len(PALETTE)]), hoverinfo="skip"))
+    fig.update_xaxes(visible=False, range=[-p - 0.5, w + p + 0.5])
+    fig.update_yaxes(visible=False, range=[-(out + 1) * 0.8, 1.3])
+    fig.update_layout(margin=dict(l=5, r=5, t=5, b=5), height=min(420, 70 + 22 * out), plot_bgcolor="white")
+    return fig

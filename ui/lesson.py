@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from lessons import sections
+from models.facts import facts
 from models.zoo import Classifier
 from ui.i18n import lang, t
+
+
+def fill(text: str) -> str:
+    """Replace ``{{name}}`` by the computed fact of that name (models/facts.py)."""
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: facts()[m.group(1)], text)
 
 
 def section(lesson: str, anchor: str, level: str = "header") -> None:
     """One section: its title (with a stable anchor to link to) and its Markdown body."""
     s = sections(lesson, lang())[anchor]
-    getattr(st, level)(s.title, anchor=anchor)
-    st.markdown(s.body)
+    getattr(st, level)(fill(s.title), anchor=anchor)
+    st.markdown(fill(s.body))
 
 
 def render(lesson: str) -> None:

@@ -1,0 +1,44 @@
+"""AppTests of the lesson pages: both languages, main widgets moved, impossible settings."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _page(page: str, lang: str = "en") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    return at.switch_page(f"pages/{page}.py").run()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_arithmetic_page_computes_the_lecture_example_and_the_real_networks(lang):
+    at = _page("conv_arithmetic", lang)
+    assert not at.exception
+    assert [m.value for m in at.metric][:2] == ["28×28×4", "304"]
+    assert any("11,689,512" in m.value for m in at.markdown)
+    at.radio(key="_arith.model").set_value("densenet121").run()
+    assert any("7,978,856" in m.value for m in at.markdown)
+    assert not at.exception
+
+
+@pytest.mark.parametrize("field, value, phrase", [
+    ("s", 0, "stride"), ("k", 40, "kernel spans"), ("p", -1, "negative"), ("groups", 2, "Groups must divide"),
+])
+def test_impossible_arithmetic_is_a_sentence_not_an_exception(field, value, phrase):
+    at = _page("conv_arithmetic")
+    at.number_input(key=f"_arith.{field}").set_value(value).run()
+    assert not at.exception
+    assert any(phrase in w.value for w in at.warning)
+
+
+def test_the_floor_is_made_visible():
+    at = _page("conv_arithmetic")
+    at.number_input(key="_arith.w").set_value(8).run()
+    at.number_input(key="_arith.k").set_value(3).run()
+    at.number_input(key="_arith.s").set_value(2).run()
+    assert any("drops 1 input row" in m.value for m in at.markdown)
