@@ -79,14 +79,17 @@ def theoretical(model: nn.Module, stages: list[str]) -> dict[str, Field]:
     return result
 
 
-def effective(features: nn.Module, image: torch.Tensor) -> torch.Tensor:
-    """|∂ y / ∂ x| for the centre unit y of ``features(image)`` summed over its channels:
-    (H, W), normalised to a maximum of 1. ``image`` is (1, C, H, W); ``features`` maps it to
-    (1, C′, H′, W′). Parameters are not touched (the gradient is taken on the input only)."""
+def effective(features: nn.Module, image: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+    """|∂ y / ∂ x| for the centre unit y of ``features(image)``, summed over its channels.
+
+    ``image`` is (1, C, H, W); ``features`` maps it to (1, C′, H′, W′). Returns the map (H, W),
+    normalised to a maximum of 1, and the unit's (row, column) in the output. Only the input
+    gets a gradient: the parameters are not touched.
+    """
     x = image.detach().clone().requires_grad_(True)
     with torch.enable_grad():
         out = features(x)  # (1, C', H', W')
-        _, _, h, w = out.shape
-        out[0, :, h // 2, w // 2].sum().backward()
+        row, col = out.shape[2] // 2, out.shape[3] // 2
+        out[0, :, row, col].sum().backward()
     grad = x.grad.abs().sum(dim=(0, 1))  # (H, W)
-    return grad / grad.max().clamp_min(1e-12)
+    return grad / grad.max().clamp_min(1e-12), (row, col)

@@ -1,5 +1,13 @@
+import streamlit as st
+
+from ui import receptive
 from ui.frame import in_frame
-from ui.lesson import pending
+from ui.i18n import t
+from ui.lesson import section
 
 in_frame()
-pending("receptive_fields")
+section("receptive_fields", "intro", level="title")
+receptive.stacking()
+receptive.resnet_stages()
+receptive.effective_field()
+st.info(t("lesson.demo_pending"), icon="🚧")

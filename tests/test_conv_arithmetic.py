@@ -105,7 +105,7 @@ def test_a_dense_layer_on_an_image_needs_a_weight_per_pixel_per_unit():
 
 def _measured_field(stack: nn.Module, size: int = 41) -> int:
     """How many input pixels the centre output unit depends on, along one row: autograd."""
-    grad = rf.effective(stack, torch.randn(1, 1, size, size))
+    grad, _ = rf.effective(stack, torch.randn(1, 1, size, size))
     row = (grad > 0).any(dim=0)
     return int(row.sum())
 

@@ -42,3 +42,15 @@ def test_the_floor_is_made_visible():
     at.number_input(key="_arith.k").set_value(3).run()
     at.number_input(key="_arith.s").set_value(2).run()
     assert any("drops 1 input row" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_receptive_field_page_compares_stacks_and_measures_the_real_network(lang):
+    at = _page("receptive_fields", lang)
+    assert not at.exception
+    assert any("110,592" in m.value and "200,704" in m.value for m in at.markdown)  # 3·9·64² vs 49·64²
+    at.select_slider(key="_rf.s").set_value(2).run()
+    at.slider(key="_rf.n").set_value(5).run()
+    at.select_slider(key="_rf.stage").set_value("layer4").run()
+    assert not at.exception
+    assert at.get("plotly_chart")

@@ -65,3 +65,41 @@ def window_coverage(w: int, k_eff: int, p: int, s: int, d: int, k: int, out: int
     fig.update_yaxes(visible=False, range=[-(out + 1) * 0.8, 1.3])
     fig.update_layout(margin=dict(l=5, r=5, t=5, b=5), height=min(420, 70 + 22 * out), plot_bgcolor="white")
     return fig
+
+
+def receptive_grid(sizes: Sequence[int], labels: Sequence[str]) -> go.Figure:
+    """Input pixels around one output cell, with a nested square for each layer's receptive field."""
+    n = max(sizes) + 2
+    fig = go.Figure()
+    for i in range(n + 1):
+        fig.add_shape(type="line", x0=i, x1=i, y0=0, y1=n, line=dict(color="#e6e6e6", width=1))
+        fig.add_shape(type="line", x0=0, x1=n, y0=i, y1=i, line=dict(color="#e6e6e6", width=1))
+    centre = n / 2
+    for i, (size, label) in reversed(list(enumerate(zip(sizes, labels)))):
+        color = PALETTE[i % len(PALETTE)]
+        half = size / 2
+        fig.add_shape(type="rect", x0=centre - half, x1=centre + half, y0=centre - half, y1=centre + half,
+                      line=dict(color=color, width=3), fillcolor=color, opacity=0.12)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=dict(color=color, size=10, symbol="square"),
+                                 name=f"{label}: {size}×{size}"))
+    fig.add_shape(type="rect", x0=centre - 0.5, x1=centre + 0.5, y0=centre - 0.5, y1=centre + 0.5, fillcolor="black")
+    fig.update_xaxes(visible=False, range=[0, n], scaleanchor="y")
+    fig.update_yaxes(visible=False, range=[0, n])
+    fig.update_layout(margin=dict(l=5, r=5, t=5, b=5), height=380, plot_bgcolor="white",
+                      legend=dict(orientation="v", x=1.02, y=1))
+    return fig
+
+
+def heat_overlay(image, heat, opacity: float = 0.6, box: tuple[float, float, float] | None = None) -> go.Figure:
+    """A heat map (H, W) over an RGB image (H, W, 3); ``box`` = (centre x, centre y, size) outlines a field."""
+    fig = go.Figure(go.Image(z=image))
+    fig.add_trace(go.Heatmap(z=heat, colorscale="Hot", opacity=opacity, showscale=False, hoverinfo="skip"))
+    if box:
+        cx, cy, size = box
+        fig.add_shape(type="rect", x0=cx - size / 2, x1=cx + size / 2, y0=cy - size / 2, y1=cy + size / 2,
+                      line=dict(color="#00e5ff", width=2, dash="dash"))
+    h, w = len(heat), len(heat[0])
+    fig.update_xaxes(visible=False, range=[0, w])
+    fig.update_yaxes(visible=False, range=[h, 0])
+    fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=420)
+    return fig
