@@ -1,5 +1,14 @@
+import streamlit as st
+
+from ui import operation
 from ui.frame import in_frame
-from ui.lesson import pending
+from ui.i18n import t
+from ui.lesson import section
 
 in_frame()
-pending("conv_operation")
+section("conv_operation", "intro", level="title")
+operation.sliding_window_demo()
+operation.classic_kernels()
+operation.dense_vs_conv()
+operation.resnet_first_layer()
+st.info(t("lesson.demo_pending"), icon="🚧")

@@ -160,3 +160,15 @@ def test_alexnet_and_vgg_facts_from_torchvisions_constructors():
     assert (sizes["AlexNet"]["conv_layers"], sizes["AlexNet"]["fc_layers"]) == (5, 3)
     assert sizes["VGG-16"]["kernel_sizes"] == [3]
     assert sizes["VGG-16"]["parameters"] == 138_357_544
+
+
+def test_one_filter_sums_the_same_kernel_over_rgb_like_conv2d():
+    from models.kernels import CLASSIC, rgb_feature_map
+
+    image = torch.rand(3, 12, 12, generator=torch.Generator().manual_seed(0))
+    layer = nn.Conv2d(3, 1, 3, padding=1, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(CLASSIC["sobel_x"]).expand(1, 3, 3, 3) / 3)
+        assert torch.allclose(rgb_feature_map(image, CLASSIC["sobel_x"]), layer(image[None])[0, 0], atol=1e-6)
+    grey = torch.full((3, 8, 8), 0.4)
+    assert torch.allclose(rgb_feature_map(grey, CLASSIC["blur"])[2:-2, 2:-2], torch.full((4, 4), 0.4))

@@ -54,3 +54,26 @@ def test_receptive_field_page_compares_stacks_and_measures_the_real_network(lang
     at.select_slider(key="_rf.stage").set_value("layer4").run()
     assert not at.exception
     assert at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_operation_page_steps_through_the_lecture_example(lang):
+    at = _page("conv_operation", lang)
+    assert not at.exception
+    assert at.get("latex")[0].value.strip("$\n").endswith("= 15")
+    at.slider(key="_conv.step").set_value(2).run()
+    assert at.get("latex")[0].value.strip("$\n").endswith("= 16")
+    at.number_input(key="_conv.p").set_value(1).run()
+    at.number_input(key="_conv.s").set_value(2).run()
+    at.selectbox(key="_conv.classic").set_value("blur").run()
+    at.number_input(key="_conv.fc_units").set_value(1000).run()
+    assert not at.exception
+
+
+def test_operation_page_explains_a_kernel_too_large_and_plays():
+    at = _page("conv_operation")
+    at.number_input(key="_conv.n").set_value(2).run()
+    assert any("nowhere to place it" in w.value for w in at.warning)
+    at.number_input(key="_conv.n").set_value(4).run()
+    next(b for b in at.button if b.key == "conv.play_button").click().run()
+    assert not at.exception

@@ -103,3 +103,56 @@ def heat_overlay(image, heat, opacity: float = 0.6, box: tuple[float, float, flo
     fig.update_yaxes(visible=False, range=[h, 0])
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=420)
     return fig
+
+
+def convolution_step(padded: Sequence[Sequence[float]], pad: int, cells: Sequence[tuple[int, int]],
+                     output: Sequence[Sequence[float | None]], current: tuple[int, int]) -> go.Figure:
+    """Left: the (padded) input with the kernel's cells outlined. Right: the output so far,
+    the current cell outlined. Values are written in every cell; padding is grey."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.08,
+                        subplot_titles=(t("figure.input"), t("figure.output")))
+    h, w = len(padded), len(padded[0])
+    inside = [[0.0 if (pad <= r < h - pad and pad <= c < w - pad) else 1.0 for c in range(w)] for r in range(h)]
+    fig.add_trace(go.Heatmap(z=inside, colorscale=[[0, "#ffffff"], [1, "#dddddd"]], showscale=False, hoverinfo="skip",
+                             text=[[f"{v:g}" for v in row] for row in padded], texttemplate="%{text}", xgap=2, ygap=2), row=1, col=1)
+    for r, c in cells:
+        fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color=PALETTE[1], width=3),
+                      fillcolor=PALETTE[1], opacity=0.25, row=1, col=1)
+    oh, ow = len(output), len(output[0])
+    fig.add_trace(go.Heatmap(z=[[0 if v is None else 1 for v in row] for row in output], showscale=False, hoverinfo="skip",
+                             colorscale=[[0, "#f3f3f3"], [1, "#e8f0fe"]], zmin=0, zmax=1, xgap=2, ygap=2,
+                             text=[["" if v is None else f"{v:g}" for v in row] for row in output], texttemplate="%{text}"),
+                  row=1, col=2)
+    r, c = current
+    fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color=PALETTE[1], width=3), row=1, col=2)
+    for col, (rows, cols) in ((1, (h, w)), (2, (oh, ow))):
+        fig.update_xaxes(visible=False, range=[-0.5, cols - 0.5], row=1, col=col, scaleanchor=f"y{'' if col == 1 else col}")
+        fig.update_yaxes(visible=False, range=[rows - 0.5, -0.5], row=1, col=col)
+    fig.update_layout(margin=dict(l=5, r=5, t=30, b=5), height=300 + 12 * max(h, oh), plot_bgcolor="white")
+    return fig
+
+
+def parameter_bars(labels: Sequence[str], counts: Sequence[int]) -> go.Figure:
+    """Parameter counts side by side, on a log scale (they differ by orders of magnitude)."""
+    fig = go.Figure(go.Bar(x=list(labels), y=list(counts), text=[f"{c:,}" for c in counts], textposition="outside",
+                           marker_color=PALETTE[: len(labels)]))
+    fig.update_yaxes(type="log", title_text=t("figure.parameters"))
+    fig.update_layout(**{**LAYOUT, "height": 320})
+    return fig
+
+
+def image_grid(tiles, columns: int, tile_px: int = 48, gap: int = 2):
+    """Tiles (N, h, w[, 3]) in [0, 1] laid out in a grid: one numpy image for st.image."""
+    import numpy as np
+
+    tiles = np.asarray(tiles, dtype=np.float32)
+    n, th, tw = tiles.shape[:3]
+    channels = tiles.shape[3] if tiles.ndim == 4 else 1
+    rows = -(-n // columns)
+    scale = max(1, tile_px // max(th, tw))
+    grid = np.ones((rows * (th * scale + gap), columns * (tw * scale + gap), channels), dtype=np.float32)
+    for i, tile in enumerate(tiles):
+        tile = tile.reshape(th, tw, channels).repeat(scale, 0).repeat(scale, 1)
+        r, c = divmod(i, columns)
+        grid[r * (th * scale + gap): r * (th * scale + gap) + th * scale, c * (tw * scale + gap): c * (tw * scale + gap) + tw * scale] = tile
+    return grid if channels == 3 else grid[..., 0]
