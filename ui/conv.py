@@ -12,7 +12,7 @@ from models.layer_table import family_sizes, layer_table
 from models.weights import CHECKPOINTS
 from ui import figures
 from ui.i18n import t
-from ui.state import kept
+from ui.state import kept, number_row
 
 COLUMNS = {"layer": "col_layer", "type": "col_type", "input": "col_in", "output": "col_out",
            "predicted": "col_predicted", "parameters": "col_params", "macs": "col_macs"}
@@ -21,12 +21,10 @@ COLUMNS = {"layer": "col_layer", "type": "col_type", "input": "col_in", "output"
 def calculator() -> Conv | None:
     """Number inputs for one convolution; its arithmetic, or a sentence saying why there is none."""
     st.subheader(t("arith.calculator"))
-    cols = st.columns(8)
     fields = [("w", 32, 1, 1024), ("k", 5, 0, 64), ("p", 0, -4, 64), ("s", 1, 0, 16), ("d", 1, 0, 8),
               ("c_in", 3, 0, 2048), ("c_out", 4, 0, 2048), ("groups", 1, 1, 2048)]
-    values = {name: col.number_input(t(f"arith.{name}"), min_value=lo, max_value=hi, step=1, **kept(f"arith.{name}", default))
-              for col, (name, default, lo, hi) in zip(cols, fields)}
-    conv = Conv(**{k: int(v) for k, v in values.items()})
+    values = number_row([(f"arith.{name}", t(f"arith.{name}"), default, lo, hi) for name, default, lo, hi in fields])
+    conv = Conv(**dict(zip((name for name, *_ in fields), values)))
     try:
         conv.check()
     except ConvSettingsError as err:

@@ -17,7 +17,7 @@ from models.kernels import CLASSIC, rgb_feature_map
 from ui import figures
 from ui.i18n import t
 from ui.lesson import untrained_notice
-from ui.state import kept
+from ui.state import kept, number_row
 
 
 def _pattern(n: int) -> list[list[float]]:
@@ -66,19 +66,17 @@ def _step_view(steps, x, kernel, p: int) -> None:
 
 def sliding_window_demo() -> None:
     st.header(t("op.window_title"), anchor="sliding-window")
-    c = st.columns(5)
-    n = c[0].number_input(t("op.input_size"), 2, 8, step=1, **kept("conv.n", 4))
-    k = c[1].number_input(t("op.kernel_size"), 1, 5, step=1, **kept("conv.k", 3))
-    p = c[2].number_input(t("arith.p"), 0, 2, step=1, **kept("conv.p", 0))
-    s = c[3].number_input(t("arith.s"), 1, 3, step=1, **kept("conv.s", 1))
-    d = c[4].number_input(t("arith.d"), 1, 3, step=1, **kept("conv.d", 1))
+    n, k, p, s, d = number_row([
+        ("conv.n", t("op.input_size"), 4, 2, 8), ("conv.k", t("op.kernel_size"), 3, 1, 5),
+        ("conv.p", t("arith.p"), 0, 0, 2), ("conv.s", t("arith.s"), 1, 1, 3), ("conv.d", t("arith.d"), 1, 1, 3),
+    ])
     left, right = st.columns(2)
     with left:
-        x = _editable_grid("conv.input", int(n), t("op.input_grid"))
+        x = _editable_grid("conv.input", n, t("op.input_grid"))
     with right:
-        kernel = _editable_grid("conv.kernel", int(k), t("op.kernel_grid"))
+        kernel = _editable_grid("conv.kernel", k, t("op.kernel_grid"))
     try:
-        steps = sliding_window(x, kernel, p=int(p), s=int(s), d=int(d))
+        steps = sliding_window(x, kernel, p=p, s=s, d=d)
     except ConvSettingsError as err:
         st.warning(t(f"arith.err_{err.code}", **err.params), icon="✋")
         return
@@ -87,9 +85,9 @@ def sliding_window_demo() -> None:
         st.session_state["conv.playing"] = not playing
         st.rerun()
     if st.session_state.get("conv.playing"):
-        st.fragment(_step_view, run_every=0.8)(steps, x, kernel, int(p))
+        st.fragment(_step_view, run_every=0.8)(steps, x, kernel, p)
     else:
-        _step_view(steps, x, kernel, int(p))
+        _step_view(steps, x, kernel, p)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -118,16 +116,15 @@ def _labels(prefix: str, options):
 
 def dense_vs_conv() -> None:
     st.header(t("op.dense_title"), anchor="why-not-dense")
-    c = st.columns(5)
-    w = c[0].number_input(t("op.width"), 1, 4096, step=1, **kept("conv.fc_w", 224))
-    h = c[1].number_input(t("op.height"), 1, 4096, step=1, **kept("conv.fc_h", 224))
-    ch = c[2].number_input(t("arith.c_in"), 1, 64, step=1, **kept("conv.fc_c", 3))
-    units = c[3].number_input(t("op.units"), 1, 100_000, step=1, **kept("conv.fc_units", 64))
-    k = c[4].number_input(t("arith.k"), 1, 15, step=1, **kept("conv.fc_k", 3))
-    dense = dense_parameters(int(w), int(h), int(ch), int(units))
-    conv = Conv(w=max(int(w), int(k)), k=int(k), c_in=int(ch), c_out=int(units)).parameters
+    w, h, ch, units, k = number_row([
+        ("conv.fc_w", t("op.width"), 224, 1, 4096), ("conv.fc_h", t("op.height"), 224, 1, 4096),
+        ("conv.fc_c", t("arith.c_in"), 3, 1, 64), ("conv.fc_units", t("op.units"), 64, 1, 100_000),
+        ("conv.fc_k", t("arith.k"), 3, 1, 15),
+    ])
+    dense = dense_parameters(w, h, ch, units)
+    conv = Conv(w=max(w, k), k=k, c_in=ch, c_out=units).parameters
     st.plotly_chart(figures.parameter_bars([t("op.dense"), t("op.conv")], [dense, conv]), key="conv.fc_chart")
-    st.markdown(t("op.dense_caption", dense=f"{dense:,}", conv=f"{conv:,}", ratio=f"{dense / conv:,.0f}", units=int(units), k=int(k)))
+    st.markdown(t("op.dense_caption", dense=f"{dense:,}", conv=f"{conv:,}", ratio=f"{dense / conv:,.0f}", units=units, k=k))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -35,3 +35,11 @@ def session_alive(session_id: str) -> bool:
     from streamlit.runtime import Runtime
 
     return not Runtime.exists() or Runtime.instance().is_active_session(session_id)
+
+
+def number_row(fields: list[tuple[str, str, int, int, int]]) -> list[int]:
+    """A row of integer inputs, one column each: (state key, label, default, min, max).
+    Values are kept across page switches."""
+    columns = st.columns(len(fields))
+    return [int(col.number_input(label, min_value=lo, max_value=hi, step=1, **kept(key, default)))
+            for col, (key, label, default, lo, hi) in zip(columns, fields)]
