@@ -157,3 +157,11 @@ def sliding_window(x: list[list[float]], kernel: list[list[float]], p: int = 0, 
             products = tuple(v * kernel[a][b] for v, (a, b) in zip(values, ((a, b) for a in range(k) for b in range(k))))
             steps.append(Step(i, j, cells, values, products, sum(products)))
     return steps
+
+
+def chain(w: int, layers) -> list[int]:
+    """Sizes through a stack of (K, S, P) layers: [W, W′₁, W′₂, …]."""
+    sizes = [w]
+    for k, s, p in layers:
+        sizes.append(Conv(w=sizes[-1], k=k, p=p, s=s).out)
+    return sizes

@@ -1,5 +1,8 @@
 """The job runner: one object per process that owns every training run.
 
+A task is anything with ``validate()``, a ``time_limit_s`` and ``run(device, report,
+should_stop)``: a ``TrainConfig``, or one of the lessons' demos (models/demos.py).
+
 Pages only submit, watch and cancel. The runner keeps a bounded queue and a fixed number of
 worker threads (one run at a time by default, on a GPU as on a CPU), so thirty students pressing
 "Start" at once get one run each in turn, a queue position, or "busy, try again in a minute" —
@@ -90,7 +93,7 @@ class JobRunner:
         max_time_s: float = 60.0,
         device: torch.device | None = None,
         is_alive: Callable[[str], bool] = lambda owner: True,
-        train_fn: Callable[..., train_mod.RunResult] = train_mod.train,
+        train_fn: Callable[..., object] = lambda task, device, **kw: task.run(device, **kw),
         alive_check_s: float = 2.0,
         train_threads: int | None = None,
     ):

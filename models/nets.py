@@ -6,6 +6,8 @@
   global average pooling and a fully-connected layer: 6n + 2 weighted layers (20, 32, 44, 56).
   ``plain`` is the same stack without shortcuts, the paper's control for the degradation problem.
 * ``densenet``: torchvision's DenseNet with a configurable ``growth_rate`` and ``block_config``.
+* ``stack``: a given sequence of (kernel, stride, padding) conv layers, for the lessons' demos
+  (stride and padding choices; one 7×7 against three 3×3).
 * ``resnet18`` / ``densenet121``: torchvision's ImageNet architectures with a small-input stem
   (3×3 stride-1 first convolution, no max-pool), freshly initialised: never the shared
   pretrained models.
@@ -23,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision import models as tvm
 
-NETWORKS = ("plain_cnn", "plain", "resnet", "densenet", "resnet18", "densenet121")
+NETWORKS = ("plain_cnn", "plain", "resnet", "densenet", "resnet18", "densenet121")  # the training lab's choices
 CIFAR_DEPTHS = (20, 32, 44, 56)
 
 
@@ -119,6 +121,15 @@ def plain_cnn(in_channels: int, num_classes: int) -> nn.Sequential:
     )
 
 
+def conv_stack(in_channels: int, num_classes: int, layers: tuple[tuple[int, int, int], ...], width: int = 16) -> nn.Sequential:
+    """A 3×3 stem to ``width`` channels, then one conv–BN–ReLU per (K, S, P) in ``layers``,
+    global average pooling and a classifier."""
+    modules = [nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+    for k, s, p in layers:
+        modules += [nn.Conv2d(width, width, k, stride=s, padding=p, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+    return nn.Sequential(*modules, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, num_classes))
+
+
 def small_input_stem(in_channels: int, out_channels: int) -> nn.Conv2d:
     """Replaces ImageNet's 7×7 stride-2 stem: a 28×28 image would shrink to 7×7 before any block."""
     return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=False)
@@ -161,12 +172,15 @@ class NetSpec:
     growth_rate: int = 12  # densenet
     block_config: tuple[int, ...] = (4, 4, 4)  # densenet
     batch_norm: bool = True
+    layers: tuple[tuple[int, int, int], ...] = ()  # stack: (kernel, stride, padding) per layer
 
     def label(self) -> str:
         if self.network in ("plain", "resnet"):
             name = f"{self.network}-{self.depth}"
         elif self.network == "densenet":
             name = f"densenet k={self.growth_rate} {tuple(self.block_config)}"
+        elif self.network == "stack":
+            name = " → ".join(f"{k}×{k}/{s}" for k, s, _ in self.layers)
         else:
             name = self.network
         return name if self.batch_norm else f"{name}, no BN"
@@ -181,6 +195,10 @@ def build(spec: NetSpec, in_channels: int, num_classes: int) -> nn.Module:
         if spec.growth_rate < 1 or not spec.block_config or min(spec.block_config) < 1:
             raise NetworkError("A DenseNet needs a growth rate ≥ 1 and at least one block of ≥ 1 layer.")
         model = densenet_small(in_channels, num_classes, spec.growth_rate, spec.block_config)
+    elif spec.network == "stack":
+        if not spec.layers:
+            raise NetworkError("A stack needs at least one layer.")
+        model = conv_stack(in_channels, num_classes, tuple(spec.layers))
     elif spec.network == "resnet18":
         model = resnet18_small(in_channels, num_classes)
     elif spec.network == "densenet121":

@@ -49,6 +49,10 @@ class TrainConfig:
     seed: int = 0
     train_size: int | None = None  # use only the first N training images (small demos)
 
+    def run(self, device: torch.device, report=lambda p: None, should_stop=lambda: False) -> "RunResult":
+        """What the job runner calls: every task it runs has run(device, report, should_stop)."""
+        return train(self, device, report, should_stop)
+
     def validate(self) -> None:
         """Raise ``ValueError`` with a sentence for settings no run can use."""
         if self.optimizer not in OPTIMIZERS:

@@ -1,8 +1,5 @@
-import streamlit as st
-
-from ui import operation
+from ui import demo, operation
 from ui.frame import in_frame
-from ui.i18n import t
 from ui.lesson import section
 
 in_frame()
@@ -11,4 +8,5 @@ operation.sliding_window_demo()
 operation.classic_kernels()
 operation.dense_vs_conv()
 operation.resnet_first_layer()
-st.info(t("lesson.demo_pending"), icon="🚧")
+section("conv_operation", "demo")
+demo.kernel_fit()

@@ -1,8 +1,5 @@
-import streamlit as st
-
 from ui import receptive
 from ui.frame import in_frame
-from ui.i18n import t
 from ui.lesson import section
 
 in_frame()
@@ -10,4 +7,5 @@ section("receptive_fields", "intro", level="title")
 receptive.stacking()
 receptive.resnet_stages()
 receptive.effective_field()
-st.info(t("lesson.demo_pending"), icon="🚧")
+section("receptive_fields", "demo")
+receptive.stack_demo()

@@ -172,3 +172,15 @@ def test_one_filter_sums_the_same_kernel_over_rgb_like_conv2d():
         assert torch.allclose(rgb_feature_map(image, CLASSIC["sobel_x"]), layer(image[None])[0, 0], atol=1e-6)
     grey = torch.full((3, 8, 8), 0.4)
     assert torch.allclose(rgb_feature_map(grey, CLASSIC["blur"])[2:-2, 2:-2], torch.full((4, 4), 0.4))
+
+
+def test_chain_follows_a_stack_through_real_layers():
+    from models.conv_arithmetic import chain
+
+    layers = [(3, 2, 1), (3, 2, 1), (5, 1, 0)]
+    x = torch.zeros(1, 1, 28, 28)
+    sizes = [28]
+    for k, s, p in layers:
+        x = nn.Conv2d(1, 1, k, stride=s, padding=p)(x)
+        sizes.append(x.shape[-1])
+    assert chain(28, layers) == sizes == [28, 14, 7, 3]

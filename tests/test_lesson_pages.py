@@ -77,3 +77,34 @@ def test_operation_page_explains_a_kernel_too_large_and_plays():
     at.number_input(key="_conv.n").set_value(4).run()
     next(b for b in at.button if b.key == "conv.play_button").click().run()
     assert not at.exception
+
+
+def _run_demo(at: AppTest, key: str, timeout: float = 150) -> None:
+    import time
+
+    next(b for b in at.button if b.key == f"{key}.start").click().run()
+    assert not at.exception
+    deadline = time.monotonic() + timeout
+    while key not in at.session_state and time.monotonic() < deadline:
+        time.sleep(1)
+        at.run()
+    assert key in at.session_state, "the demo did not finish"
+    assert not at.exception
+
+
+def test_receptive_field_demo_trains_both_networks_and_compares_them():
+    at = _page("receptive_fields")
+    _run_demo(at, "demo.stack")
+    history, results = at.session_state["demo.stack"]
+    assert list(results) == ["7×7", "3×3 → 3×3 → 3×3"]
+    assert results["7×7"].parameters > results["3×3 → 3×3 → 3×3"].parameters
+    table = at.dataframe[-1].value
+    assert len(table) == 2 and set(table.iloc[:, 0]) == set(results)
+
+
+def test_kernel_demo_learns_the_kernel_on_the_page():
+    at = _page("conv_operation")
+    _run_demo(at, "demo.kernel")
+    history, points = at.session_state["demo.kernel"]
+    assert points[-1].loss < points[0].loss
+    assert any("Gradient descent found" in c.value for c in at.caption)

@@ -6,11 +6,12 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from models import zoo
-from models.conv_arithmetic import Conv, ConvSettingsError, same_padding, transposed_out
+from models import nets, zoo
+from models.conv_arithmetic import Conv, ConvSettingsError, chain, same_padding, transposed_out
 from models.layer_table import family_sizes, layer_table
+from models.train import TrainConfig
 from models.weights import CHECKPOINTS
-from ui import figures
+from ui import demo, figures
 from ui.i18n import t
 from ui.state import kept, number_row
 
@@ -91,3 +92,13 @@ def family() -> None:
                                       "kernel_sizes": t("arith.col_kernels")})
     st.dataframe(table, hide_index=True)
     st.caption(t("arith.family_note"))
+
+
+def stride_demo() -> None:
+    """Three 3×3 layers at stride 1 (padding 1) against stride 2: trained side by side."""
+    runs = {}
+    for s in (1, 2):
+        layers = ((3, s, 1),) * 3
+        label = " → ".join(map(str, chain(28, layers)))  # e.g. 28 → 14 → 7 → 4
+        runs[f"S={s}, P=1: {label}"] = TrainConfig(net=nets.NetSpec("stack", layers=layers), epochs=3)
+    demo.comparison("demo.stride", runs)

@@ -156,3 +156,25 @@ def image_grid(tiles, columns: int, tile_px: int = 48, gap: int = 2):
         r, c = divmod(i, columns)
         grid[r * (th * scale + gap): r * (th * scale + gap) + th * scale, c * (tw * scale + gap): c * (tw * scale + gap) + tw * scale] = tile
     return grid if channels == 3 else grid[..., 0]
+
+
+def kernel_pair(learned: Sequence[Sequence[float]], target: Sequence[Sequence[float]]) -> go.Figure:
+    """The learned 3×3 kernel beside the target, values written in, one colour scale for both."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figure.learned"), t("figure.target")), horizontal_spacing=0.08)
+    limit = max(abs(v) for row in list(learned) + list(target) for v in row) or 1
+    for col, grid in ((1, learned), (2, target)):
+        fig.add_trace(go.Heatmap(z=grid, zmin=-limit, zmax=limit, colorscale="RdBu", showscale=False, hoverinfo="skip",
+                                 text=[[f"{v:.2f}" for v in row] for row in grid], texttemplate="%{text}", xgap=2, ygap=2),
+                      row=1, col=col)
+        fig.update_xaxes(visible=False, row=1, col=col)
+        fig.update_yaxes(visible=False, autorange="reversed", row=1, col=col)
+    fig.update_layout(margin=dict(l=5, r=5, t=30, b=5), height=260)
+    return fig
+
+
+def loss_curve(steps: Sequence[int], losses: Sequence[float]) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines"))
+    fig.update_yaxes(type="log", title_text=t("figure.loss"))
+    fig.update_xaxes(title_text=t("figure.step"))
+    fig.update_layout(**{**LAYOUT, "height": 260})
+    return fig

@@ -9,9 +9,10 @@ import torchvision.transforms.functional as TF
 from torch import nn
 
 from models import receptive_field as rf
-from models import zoo
+from models import nets, zoo
 from models.examples import example
-from ui import figures
+from models.train import TrainConfig
+from ui import demo, figures
 from ui.i18n import t
 from ui.lesson import untrained_notice
 from ui.state import kept
@@ -80,3 +81,12 @@ def effective_field() -> None:
     box = (field.start + col * field.jump - 0.5, field.start + row * field.jump - 0.5, field.size)
     st.plotly_chart(figures.heat_overlay(shown, heat, opacity, box=box), key="rf.heat")
     st.caption(t("rf.box_caption", field=field.size))
+
+
+def stack_demo() -> None:
+    """One 7×7 layer against three 3×3 layers with the same receptive field: trained side by side."""
+    runs = {
+        "7×7": TrainConfig(net=nets.NetSpec("stack", layers=((7, 1, 3),)), epochs=3),
+        "3×3 → 3×3 → 3×3": TrainConfig(net=nets.NetSpec("stack", layers=((3, 1, 1),) * 3), epochs=3),
+    }
+    demo.comparison("demo.stack", runs)

@@ -88,18 +88,27 @@ def start_button(config: TrainConfig) -> None:
                  source=source))
     job = runner().job_of(session_id())
     if st.button(t("train.start"), type="primary", disabled=bool(job and job.live)):
-        try:
-            runner().submit(session_id(), config)
-        except jobs.AlreadyRunning:
-            st.warning(t("train.already_running"))
-        except jobs.RunnerBusy:
-            st.warning(t("train.busy"), icon="⏳")
-        else:
+        if submit(config):
             st.rerun()
+    if job and job.live and not isinstance(job.config, TrainConfig):
+        st.caption(t("demo.other_running"))
+
+
+def submit(task) -> jobs.Job | None:
+    """Submit this session's task to the runner, or say in the user's language why not."""
+    try:
+        job = runner().submit(session_id(), task)
+    except jobs.AlreadyRunning:
+        st.warning(t("train.already_running"))
+    except jobs.RunnerBusy:
+        st.warning(t("train.busy"), icon="⏳")
+    else:
+        return job
+    return None
 
 
 def _live_view() -> None:
-    job = runner().job_of(session_id())
+    job = _lab_job()
     if job is None or not job.live:
         st.rerun(scope="app")  # the run just ended: record it and redraw the results
     if job.state is jobs.JobState.QUEUED:
@@ -122,16 +131,22 @@ def _live_view() -> None:
     st.button(t("train.stop"), on_click=runner().cancel, args=(job,), key="train.stop")
 
 
+def _lab_job() -> jobs.Job | None:
+    """This session's latest job if it is a training-lab run (lessons' demos run other tasks)."""
+    job = runner().job_of(session_id())
+    return job if job and isinstance(job.config, TrainConfig) else None
+
+
 def live_panel() -> None:
     """While this session's run is queued or running, a view that refreshes itself once a second."""
-    job = runner().job_of(session_id())
+    job = _lab_job()
     if job and job.live:
         st.fragment(_live_view, run_every=1.0)()
 
 
 def record_finished() -> None:
     """Move this session's ended run into its results, once."""
-    job = runner().job_of(session_id())
+    job = _lab_job()
     results = st.session_state.setdefault(RESULTS, [])
     if job is None or job.live or any(r["id"] == job.id for r in results) or st.session_state.get("train.seen") == job.id:
         return
