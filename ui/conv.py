@@ -41,7 +41,7 @@ def calculator() -> Conv | None:
         st.latex(rf"K_{{eff}} = D\cdot(K-1)+1 = {conv.d}\cdot({conv.k}-1)+1 = {conv.k_eff}")
     st.latex(rf"W' = \left\lfloor \frac{{{conv.w} - {conv.k_eff} + 2\cdot{conv.p}}}{{{conv.s}}} \right\rfloor + 1 = {conv.out}")
     per_filter = rf"{conv.c_in}/{conv.groups}" if conv.groups > 1 else str(conv.c_in)
-    st.latex(rf"\text{{params}} = {conv.k}\cdot{conv.k}\cdot{per_filter}\cdot{conv.c_out} + {conv.c_out}"
+    st.latex(rf"\text{{{t('arith.parameters')}}} = {conv.k}\cdot{conv.k}\cdot{per_filter}\cdot{conv.c_out} + {conv.c_out}"
              rf" = {conv.weights:,} + {conv.c_out} = {conv.parameters:,}")
     st.caption(t("arith.equivalent"))
     st.code(conv.torch_line(), language="python")

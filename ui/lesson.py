@@ -24,15 +24,15 @@ def section(lesson: str, anchor: str, level: str = "header") -> None:
     st.markdown(fill(s.body))
 
 
-def render(lesson: str) -> None:
-    for anchor in sections(lesson, lang()):
-        section(lesson, anchor)
+def render(lesson: str, first_as_title: bool = False) -> None:
+    for i, anchor in enumerate(sections(lesson, lang())):
+        section(lesson, anchor, level="title" if first_as_title and i == 0 else "header")
 
 
 def pending(lesson: str) -> None:
     """A lesson whose interactive part has not landed: say so, then show what text exists."""
+    render(lesson, first_as_title=True)
     st.info(t("pending.message"), icon="🚧")
-    render(lesson)
 
 
 def untrained_notice(clf: Classifier) -> None:
