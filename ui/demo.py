@@ -13,7 +13,7 @@ from models.demos import Comparison, KernelFit
 from models.kernels import CLASSIC
 from models.train import Point, TrainConfig
 from ui import figures
-from ui.i18n import t
+from ui.i18n import labels, t
 from ui.state import session_id
 from ui.training import runner, submit
 
@@ -78,7 +78,7 @@ def comparison(key: str, runs: dict[str, TrainConfig], time_limit_s: float = 40.
 
 def kernel_fit(key: str = "demo.kernel") -> None:
     """A single 3×3 convolution learns a classic kernel by gradient descent."""
-    target = st.selectbox(t("op.kernel"), list(CLASSIC), format_func={k: t(f"op.k_{k}") for k in CLASSIC}.__getitem__,
+    target = st.selectbox(t("op.kernel"), list(CLASSIC), format_func=labels("op.k_", CLASSIC),
                           key=f"{key}.target")
     _start(KernelFit(target=target), key)
 

@@ -26,6 +26,16 @@ def t(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+def labels(prefix: str, options) -> callable:
+    """A ``format_func`` giving each option's label ``prefix + option`` in the session's language.
+
+    The labels are looked up now: Streamlit may call ``format_func`` later, outside the script
+    run (AppTest does), where the session's language is not known.
+    """
+    table = {o: t(prefix + o.replace("-", "_")) for o in options}
+    return table.__getitem__
+
+
 def language_toggle() -> None:
     requested = st.query_params.get(KEY)
     widget = kept(KEY, requested if requested in LANGUAGES else DEFAULT_LANGUAGE)  # sets lang() first

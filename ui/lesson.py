@@ -30,7 +30,7 @@ def render(lesson: str, first_as_title: bool = False) -> None:
 
 
 def pending(lesson: str) -> None:
-    """A lesson whose interactive part has not landed: say so, then show what text exists."""
+    """A lesson whose interactive part has not landed: the text that exists, then a notice saying so."""
     render(lesson, first_as_title=True)
     st.info(t("pending.message"), icon="🚧")
 

@@ -15,7 +15,7 @@ from models.examples import EXAMPLES, example
 from models.facts import SEED_INPUT, SEED_KERNEL
 from models.kernels import CLASSIC, rgb_feature_map
 from ui import figures
-from ui.i18n import t
+from ui.i18n import labels, t
 from ui.lesson import untrained_notice
 from ui.state import kept, number_row
 
@@ -101,17 +101,12 @@ def _classic(name: str, kernel_name: str) -> list[np.ndarray]:
 def classic_kernels() -> None:
     st.header(t("op.classic_title"), anchor="classic-kernels")
     c1, c2 = st.columns(2)
-    kernel_name = c1.selectbox(t("op.kernel"), list(CLASSIC), format_func=_labels("op.k_", CLASSIC), **kept("conv.classic", "sobel_x"))
-    image_name = c2.selectbox(t("op.image"), EXAMPLES, format_func=_labels("op.ex_", EXAMPLES), **kept("conv.example", "shapes"))
+    kernel_name = c1.selectbox(t("op.kernel"), list(CLASSIC), format_func=labels("op.k_", CLASSIC), **kept("conv.classic", "sobel_x"))
+    image_name = c2.selectbox(t("op.image"), EXAMPLES, format_func=labels("op.ex_", EXAMPLES), **kept("conv.example", "shapes"))
     rgb, r, g, b, fmap = _classic(image_name, kernel_name)
     st.image([rgb, r, g, b, fmap], caption=[t("op.rgb"), "R", "G", "B", t("op.feature_map")], width=150)
     st.latex(r"\begin{bmatrix}" + r"\\".join(" & ".join(f"{v:.3g}" for v in row) for row in CLASSIC[kernel_name]) + r"\end{bmatrix}")
     st.caption(t("op.classic_caption"))
-
-
-def _labels(prefix: str, options):
-    table = {o: t(prefix + o) for o in options}
-    return table.__getitem__
 
 
 def dense_vs_conv() -> None:

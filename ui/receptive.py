@@ -44,7 +44,7 @@ def stacking() -> None:
 
 def resnet_stages() -> None:
     st.header(t("rf.real_title"), anchor="resnet18")
-    fields = rf.theoretical(zoo.build("resnet18"), RESNET_STAGES)
+    fields = rf.theoretical(zoo.classifier("resnet18").model, RESNET_STAGES)  # reads module attributes only
     st.dataframe(pd.DataFrame([{t("rf.col_stage"): name, t("rf.col_field"): f.size, t("rf.col_jump"): f.jump}
                                for name, f in fields.items()]), hide_index=True)
     st.caption(t("rf.real_caption", field=fields["layer4"].size, jump=fields["layer4"].jump))
@@ -76,7 +76,7 @@ def effective_field() -> None:
     untrained_notice(clf)
     with st.spinner(t("rf.computing")):
         shown, heat, (row, col) = _effective_field(stage, "shapes", clf.pretrained)
-    field = rf.theoretical(zoo.build("resnet18"), [stage])[stage]
+    field = rf.theoretical(clf.model, [stage])[stage]
     # The unit's theoretical field: centred at start + index · jump (pixel centres at +0.5).
     box = (field.start + col * field.jump - 0.5, field.start + row * field.jump - 0.5, field.size)
     st.plotly_chart(figures.heat_overlay(shown, heat, opacity, box=box), key="rf.heat")

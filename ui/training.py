@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -15,7 +16,7 @@ import streamlit as st
 from models import datasets, images, jobs, nets, train
 from models.train import TrainConfig
 from ui import figures
-from ui.i18n import t
+from ui.i18n import labels, t
 from ui.state import kept, session_alive, session_id
 
 RESULTS = "train.results"  # list of finished runs of this session, oldest first
@@ -33,13 +34,6 @@ def parameter_count(spec: nets.NetSpec, in_channels: int, num_classes: int) -> i
     return nets.count_parameters(nets.build(spec, in_channels, num_classes))
 
 
-def labels(prefix: str, options) -> callable:
-    """Option labels in the session's language, fixed now: ``format_func`` may be called later,
-    outside the script run (AppTest does), where the session's language is not known."""
-    table = {o: t(prefix + o.replace("-", "_")) for o in options}
-    return table.__getitem__
-
-
 def settings() -> TrainConfig:
     """The settings widgets; their values survive page switches."""
     c1, c2 = st.columns(2)
@@ -49,15 +43,14 @@ def settings() -> TrainConfig:
                            **kept("train.dataset", "synthetic"))
     spec = nets.NetSpec(network=network)
     if network in ("plain", "resnet"):
-        spec = nets.NetSpec(network, depth=c1.select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **kept("train.depth", 20)))
+        spec = replace(spec, depth=c1.select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **kept("train.depth", 20)))
     elif network == "densenet":
-        spec = nets.NetSpec(
-            network,
+        spec = replace(
+            spec,
             growth_rate=c1.slider(t("train.growth_rate"), 4, 32, step=4, **kept("train.growth_rate", 12)),
             block_config=c2.selectbox(t("train.block_config"), BLOCK_CONFIGS, **kept("train.block_config", (4, 4, 4))),
         )
-    batch_norm = c1.toggle(t("train.batch_norm"), **kept("train.batch_norm", True))
-    spec = nets.NetSpec(spec.network, spec.depth, spec.growth_rate, spec.block_config, batch_norm)
+    spec = replace(spec, batch_norm=c1.toggle(t("train.batch_norm"), **kept("train.batch_norm", True)))
 
     c1, c2, c3 = st.columns(3)
     optimizer = c1.radio(t("train.optimizer"), train.OPTIMIZERS, format_func=labels("train.opt_", train.OPTIMIZERS),
