@@ -188,7 +188,7 @@ def try_model() -> None:
     if upload is None:
         return
     try:
-        image = images.decode(upload.getvalue())
+        image = images.decode(upload.getvalue()).image
     except images.ImageError as err:
         st.error(t(f"image.{err.code}", **err.params))
         return
