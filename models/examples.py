@@ -1,15 +1,31 @@
-"""Built-in example images, drawn in code, so every page works before anyone uploads a photo.
+"""Built-in example images, so every page works before anyone uploads a photo.
 
+Three photos ship with the app (``assets/examples/``, public domain or CC0, see SOURCES.md
+there): things ImageNet has classes for. Three more pictures are drawn in code.
 This module does not import streamlit.
 """
 
 from __future__ import annotations
 
 import functools
+import io
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
+PHOTOS = ("cat", "coffee", "rocket")
 EXAMPLES = ("shapes", "stripes", "checkerboard")
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "examples"
+
+
+@functools.cache
+def photo_bytes(name: str) -> bytes:
+    """The bytes of a shipped photo, or of a drawn example encoded as PNG: what an upload gives."""
+    if name in PHOTOS:
+        return (ASSETS / f"{name}.jpg").read_bytes()
+    buf = io.BytesIO()
+    example(name).save(buf, "PNG")
+    return buf.getvalue()
 
 
 @functools.cache

@@ -1,0 +1,155 @@
+"""Classification, feature maps and Grad-CAM, each checked against PyTorch running the model itself."""
+
+import hashlib
+import io
+
+import pytest
+import torch
+from PIL import Image
+
+from models import cam, classify, examples, inference, weights, zoo
+from models.weights import Checkpoint
+
+
+def jpeg(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=92)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def x():
+    steps, x = classify.preprocess(examples.example("shapes"), zoo.classifier("resnet18").transforms())
+    return x
+
+
+def test_preprocessing_steps_reproduce_the_weights_own_transform():
+    image = Image.open(io.BytesIO(examples.photo_bytes("cat"))).convert("RGB")  # 451 × 300
+    transform = zoo.classifier("resnet18").transforms()
+    steps, x = classify.preprocess(image, transform)
+    assert torch.equal(x[0], transform(image))
+    assert [s.name for s in steps] == ["original", "resized", "cropped", "normalised"]
+    assert [s.shape for s in steps] == [(3, 300, 451), (3, 256, 384), (3, 224, 224), (3, 224, 224)]
+
+
+def test_both_networks_were_trained_with_the_same_preprocessing():
+    a, b = (zoo.classifier(n).transforms() for n in classify.MODELS)
+    assert (a.resize_size, a.crop_size, a.mean, a.std, a.interpolation) == \
+           (b.resize_size, b.crop_size, b.mean, b.std, b.interpolation)
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "torch"])
+@pytest.mark.parametrize("name", classify.MODELS)
+def test_engine_gives_the_models_own_logits_and_stage_outputs(name, backend, x, monkeypatch):
+    monkeypatch.setenv("CNNLAB_INFERENCE", backend)
+    clf = zoo.classifier(name)
+    engine = inference.Engine(clf)
+    assert engine.backend == backend
+    out = engine(x)
+    with torch.no_grad():
+        logits = clf.model(x)
+        reference = inference.create_feature_extractor(clf.model, list(inference.STAGES[name]))(x)
+    assert torch.allclose(out[inference.LOGITS[name]], logits, atol=1e-4, rtol=1e-4)
+    for stage in inference.STAGES[name]:
+        assert torch.allclose(out[stage], reference[stage], atol=1e-4, rtol=1e-4), stage
+    # the export must leave the shared model as it found it: every BatchNorm in eval mode
+    assert not any(m.training for m in clf.model.modules())
+
+
+def test_stage_shapes_are_those_of_the_papers(x):
+    result = classify.predict(zoo.classifier("resnet18"), x)
+    assert [result.stages[s].shape for s in inference.STAGES["resnet18"]] == [
+        (64, 112, 112), (64, 56, 56), (128, 28, 28), (256, 14, 14), (512, 7, 7)]
+    dense = classify.predict(zoo.classifier("densenet121"), x)
+    # 64 + 6·32 = 256; halved to 128; 128 + 12·32 = 512; 256 + 24·32 = 1024; 512 + 16·32 = 1024
+    assert [dense.stages[s].shape[0] for s in inference.STAGES["densenet121"]] == [256, 128, 512, 256, 1024, 512, 1024]
+
+
+def test_kept_feature_maps_are_the_most_active_channels(x):
+    clf = zoo.classifier("resnet18")
+    layer1 = inference.create_feature_extractor(clf.model, ["layer1"])(x)["layer1"][0]
+    kept = classify.predict(clf, x).stages["layer1"]
+    means = layer1.mean(dim=(1, 2))
+    assert set(kept.channels) == set(means.topk(classify.SHOWN_CHANNELS).indices.tolist())
+    assert torch.allclose(kept.maps, layer1[list(kept.channels)], atol=1e-4)
+
+
+@pytest.mark.parametrize("name", classify.MODELS)
+def test_head_continues_the_forward_pass_from_the_cam_layer(name, x):
+    clf = zoo.classifier(name)
+    with torch.no_grad():
+        a = inference.create_feature_extractor(clf.model, [inference.CAM_LAYER[name]])(x)[inference.CAM_LAYER[name]]
+        assert torch.allclose(cam.head(name, clf.model)(a), clf.model(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", classify.MODELS)
+def test_grad_cam_equals_the_textbook_computation_with_hooks(name, x):
+    """The reference: backpropagate through the whole network of a private copy, with a hook."""
+    clf = zoo.classifier(name)
+    model = zoo.build(name, clf.model.state_dict())
+    layer = model.get_submodule(inference.CAM_LAYER[name])
+    kept = {}
+    layer.register_forward_hook(lambda m, i, out: kept.update(a=out) or out.retain_grad())
+    xi = x.clone().requires_grad_(True)
+    with torch.enable_grad():
+        logits = model(xi)
+        c = int(logits.argmax())
+        logits[0, c].backward()
+    a, g = kept["a"], kept["a"].grad
+    expected = torch.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(1))[0]
+    expected = expected / expected.max()
+
+    got = cam.grad_cam(name, clf.model, classify.predict(clf, x).cam_activation, c)
+    assert got.shape == expected.shape == (7, 7)
+    assert torch.allclose(got, expected.detach(), atol=1e-4)
+
+
+def test_grad_cam_differs_between_classes(x):
+    clf = zoo.classifier("densenet121")
+    a = classify.predict(clf, x).cam_activation
+    assert not torch.allclose(cam.grad_cam("densenet121", clf.model, a, 1), cam.grad_cam("densenet121", clf.model, a, 500))
+
+
+def test_repeat_classification_is_served_from_the_cache():
+    classify.CACHE.clear()
+    data = jpeg(examples.example("stripes"))
+    first = classify.analyse(data)
+    again = classify.analyse(data)
+    assert not first.from_cache and again.from_cache
+    assert again.predictions is first.predictions  # nothing was computed again
+    assert classify.CACHE.hits == 1 and classify.CACHE.misses == 1
+    assert not classify.analyse(jpeg(examples.example("checkerboard"))).from_cache
+
+
+def test_analysis_reports_agreement_latency_and_the_device():
+    result = classify.analyse(examples.photo_bytes("coffee"))
+    assert set(result.predictions) == set(classify.MODELS)
+    for p in result.predictions.values():
+        assert p.forward_ms > 0 and p.device == "cpu" and not p.pretrained
+    assert result.agree() == (len({p.top(1)[0][0] for p in result.predictions.values()}) == 1)
+
+
+def test_pretrained_weights_in_the_cache_are_used_and_said(torch_home, monkeypatch):
+    model = zoo.BUILDERS["resnet18"](weights=None)
+    torch.nn.init.zeros_(model.fc.weight)
+    torch.nn.init.zeros_(model.fc.bias)
+    model.fc.bias.data[123] = 10.0  # this "pretrained" net always says class 123
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    payload = buf.getvalue()
+    real = weights.CHECKPOINTS["resnet18"]
+    ckpt = Checkpoint(name="resnet18", weights=real.weights,
+                      url=f"http://127.0.0.1:9/models/resnet18-{hashlib.sha256(payload).hexdigest()[:8]}.pth")
+    ckpt.path().parent.mkdir(parents=True, exist_ok=True)
+    ckpt.path().write_bytes(payload)
+    monkeypatch.setitem(weights.CHECKPOINTS, "resnet18", ckpt)
+
+    result = classify.analyse(examples.photo_bytes("rocket"))
+    resnet, dense = result.predictions["resnet18"], result.predictions["densenet121"]
+    assert resnet.pretrained and resnet.top(1)[0][0] == 123
+    assert not dense.pretrained
+
+
+def test_built_in_examples_decode():
+    for name in examples.PHOTOS:
+        assert classify.analyse(examples.photo_bytes(name)).decoded.format == "JPEG"
