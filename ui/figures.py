@@ -178,3 +178,33 @@ def loss_curve(steps: Sequence[int], losses: Sequence[float]) -> go.Figure:
     fig.update_xaxes(title_text=t("figure.step"))
     fig.update_layout(**{**LAYOUT, "height": 260})
     return fig
+
+
+def top5_pair(titles: Sequence[str], tops: Sequence[Sequence[tuple[str, float]]]) -> go.Figure:
+    """Each model's five most probable classes as horizontal bars, side by side, the winner on top.
+    A class both models list has the same colour in both."""
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=list(titles), horizontal_spacing=0.25)
+    shared = set.intersection(*({label for label, _ in top} for top in tops))
+    for col, top in enumerate(tops, start=1):
+        ranked = list(top)[::-1]
+        colors = [PALETTE[0] if label in shared else "#9aa5b1" for label, _ in ranked]
+        fig.add_trace(go.Bar(x=[p for _, p in ranked], y=[label for label, _ in ranked], orientation="h",
+                             marker_color=colors, text=[f"{p:.1%}" for _, p in ranked], textposition="auto",
+                             showlegend=False, hovertemplate="%{y}: %{x:.2%}<extra></extra>"), row=1, col=col)
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=t("figure.probability"))
+    fig.update_layout(**{**LAYOUT, "height": 260})
+    return fig
+
+
+def cam_overlay(image, cam, opacity: float = 0.5) -> go.Figure:
+    """A coarse class-activation map (h, w) in [0, 1], smoothly stretched over an RGB image (H, W, 3)."""
+    height, width = len(image), len(image[0])
+    h, w = len(cam), len(cam[0])
+    fig = go.Figure(go.Image(z=image, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=cam, x0=width / w / 2, dx=width / w, y0=height / h / 2, dy=height / h,
+                             zmin=0, zmax=1, zsmooth="best", colorscale="Jet", opacity=opacity,
+                             showscale=False, hovertemplate="%{z:.2f}<extra></extra>"))
+    fig.update_xaxes(visible=False, range=[0, width])
+    fig.update_yaxes(visible=False, range=[height, 0], scaleanchor="x")
+    fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=340)
+    return fig

@@ -1,0 +1,110 @@
+"""The parts of the classify page: the picture as the networks get it, their top-5, Grad-CAM, feature maps.
+
+All computation is ``models.classify.analyse`` (cached per picture for everyone) and
+``models.cam.grad_cam``; this module only lays the results out.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import streamlit as st
+
+from models import cam, classify, images, inference, zoo
+from models.zoo import TITLES
+from ui import figures
+from ui.i18n import t
+from ui.lesson import untrained_notice
+from ui.picture import Picture
+from ui.state import kept
+
+log = logging.getLogger(__name__)
+OWN_CLASS = -1  # the class picker's first option: each network explains its own top class
+
+
+def analyse(picture: Picture) -> classify.Analysis | None:
+    """The analysis of the picture, or ``None`` after a sentence saying what is wrong with it."""
+    try:
+        with st.spinner(t("classify.working")):
+            return classify.analyse(picture.data)
+    except images.ImageError as err:
+        st.error(t(f"image.{err.code}", **err.params), icon="🚫")
+    except Exception:  # noqa: BLE001 — not the student's doing: logged for the teacher, a sentence for them
+        log.exception("classifying %r failed", picture.name)
+        st.error(t("classify.failed"), icon="⚠️")
+    return None
+
+
+def describe(picture: Picture, result: classify.Analysis) -> None:
+    d = result.decoded
+    st.text(f"{t('picture.file')}: {picture.name}")  # st.text: a name with Markdown or HTML stays literal
+    st.caption(t("picture.described", format=d.format, width=d.size[0], height=d.size[1]))
+    if d.frames > 1:
+        st.info(t("picture.animated", frames=d.frames), icon="🎞️")
+
+
+def preprocessing(result: classify.Analysis) -> None:
+    for column, step in zip(st.columns(len(result.steps)), result.steps):
+        column.image(step.image, width="stretch")
+        column.caption(f"{t(f'classify.step_{step.name}')}  \n`{'×'.join(map(str, step.shape))}`")
+
+
+def _label(clf: zoo.Classifier, index: int) -> str:
+    return clf.categories[index]
+
+
+def predictions(result: classify.Analysis) -> None:
+    classifiers = {name: zoo.classifier(name) for name in result.predictions}
+    for clf in classifiers.values():
+        untrained_notice(clf)
+    tops = [[(_label(classifiers[n], i), p) for i, p in pred.top(5)] for n, pred in result.predictions.items()]
+    st.plotly_chart(figures.top5_pair([TITLES[n] for n in result.predictions], tops), key="classify.top5")
+    first = [top[0][0] for top in tops]
+    if result.agree():
+        st.success(t("classify.agree", label=first[0]))
+    else:
+        st.warning(t("classify.disagree", a=first[0], b=first[1]))
+    columns = st.columns(len(result.predictions) + 1)
+    for column, (name, pred) in zip(columns, result.predictions.items()):
+        column.metric(t("classify.latency", model=TITLES[name]), f"{pred.forward_ms:.0f} ms",
+                      help=t("classify.latency_help", device=pred.device, backend=pred.backend))
+    columns[-1].caption(t("classify.total", ms=f"{result.total_ms:.0f}"))
+    if result.from_cache:
+        st.caption(t("classify.cached"))
+
+
+def where_it_looks(result: classify.Analysis) -> None:
+    clf = zoo.classifier(next(iter(result.predictions)))
+    options = [OWN_CLASS] + sorted(range(len(clf.categories)), key=clf.categories.__getitem__)
+    names = {OWN_CLASS: t("classify.cam_own"), **dict(enumerate(clf.categories))}
+    left, right = st.columns([3, 2])
+    chosen = left.selectbox(t("classify.cam_class"), options, format_func=names.__getitem__,
+                            **kept("classify.cam_class", OWN_CLASS))
+    opacity = right.slider(t("classify.opacity"), 0.0, 1.0, step=0.05, **kept("classify.opacity", 0.5))
+    crop = np.asarray(result.steps[2].image)  # the 224×224 crop: what the map's cells cover
+    for column, (name, pred) in zip(st.columns(len(result.predictions)), result.predictions.items()):
+        model = zoo.classifier(name)
+        index = pred.top(1)[0][0] if chosen == OWN_CLASS else chosen
+        heat = cam.grad_cam(name, model.model, pred.cam_activation, index)
+        column.plotly_chart(figures.cam_overlay(crop, heat.numpy(), opacity), key=f"classify.cam.{name}")
+        column.caption(t("classify.cam_caption", model=TITLES[name], layer=inference.CAM_LAYER[name],
+                         h=heat.shape[0], w=heat.shape[1], label=_label(model, index),
+                         p=f"{float(pred.probs[index]):.3f}"))
+
+
+def feature_maps(result: classify.Analysis) -> None:
+    for column, (name, pred) in zip(st.columns(len(result.predictions)), result.predictions.items()):
+        stages = list(inference.STAGES[name])
+        with column:
+            st.markdown(f"**{TITLES[name]}**")
+            stage = st.select_slider(t("classify.stage"), stages, format_func=lambda s: s.removeprefix("features."),
+                                     **kept(f"classify.stage.{name}", stages[-1]))
+            maps = pred.stages[stage]
+            tiles = maps.maps.numpy()
+            lo = tiles.min(axis=(1, 2), keepdims=True)
+            hi = tiles.max(axis=(1, 2), keepdims=True)
+            tiles = (tiles - lo) / np.maximum(hi - lo, 1e-6)  # each map stretched to [0, 1]
+            st.image(figures.image_grid(tiles, columns=4, tile_px=96), clamp=True, width="stretch")
+            c, h, w = maps.shape
+            st.caption(t("classify.stage_caption", stage=stage.removeprefix("features."), c=c, h=h, w=w))
