@@ -85,3 +85,14 @@ def test_class_picker_and_stage_slider_redraw_without_error():
     at.select_slider(key="_classify.stage.resnet18").set_value("layer1").run()
     assert any("64" in c.value and "56×56" in c.value for c in at.caption)
     assert not at.exception
+
+
+def test_a_camera_picture_is_classified():
+    at = _page()
+    at.radio(key="_picture.source").set_value("camera").run()
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 120, 200)).save(buf, "JPEG")
+    at.get("camera_input")[0].set_value(("image.jpg", buf.getvalue(), "image/jpeg")).run()
+    assert not at.exception
+    assert any("JPEG, 64×48" in c.value for c in at.caption)
+    assert at.get("plotly_chart")
