@@ -26,7 +26,7 @@ from models.kernels import CLASSIC
 @dataclass(frozen=True)
 class Comparison:
     runs: tuple[tuple[str, train.TrainConfig], ...]  # (label, config)
-    time_limit_s: float = 60.0  # shared equally by the runs
+    time_limit_s: float = 60.0  # shared by the runs; time one leaves unused goes to the next
 
     def validate(self) -> None:
         if not self.runs:
@@ -35,12 +35,13 @@ class Comparison:
             config.validate()
 
     def run(self, device, report=lambda p: None, should_stop=lambda: False) -> dict[str, train.RunResult]:
-        share = self.time_limit_s / len(self.runs)
-        results = {}
-        for label, config in self.runs:
+        results, start = {}, time.perf_counter()
+        for i, (label, config) in enumerate(self.runs):
             if should_stop():
                 break
-            config = replace(config, time_limit_s=min(config.time_limit_s, share))
+            # what is left, shared by the runs still to come: a run that ends early leaves its time to the next
+            share = (self.time_limit_s - (time.perf_counter() - start)) / (len(self.runs) - i)
+            config = replace(config, time_limit_s=max(0.5, min(config.time_limit_s, share)))
             results[label] = train.train(config, device, lambda p, label=label: report((label, p)), should_stop)
         return results
 

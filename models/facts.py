@@ -11,6 +11,7 @@ import functools
 
 from models.conv_arithmetic import Conv, dense_parameters, sliding_window
 from models.receptive_field import Layer, fields
+from models.residual import basic_block_params, bottleneck_params, projection_params, stage_macs
 from models.weights import CHECKPOINTS
 
 SEED_INPUT = [[1, 2, 3, 0], [0, 1, 2, 3], [3, 0, 1, 2], [2, 3, 0, 1]]  # lecture 12's 4×4 example
@@ -37,4 +38,9 @@ def facts() -> dict[str, str]:
         "rf_stack": " → ".join(str(f.size) for f in stack),
         "resnet18_params": _millions(CHECKPOINTS["resnet18"].weights.meta["num_params"]),
         "densenet121_params": _millions(CHECKPOINTS["densenet121"].weights.meta["num_params"]),
+        "basic_64": f"{basic_block_params(64):,}",
+        "bottleneck_256": f"{bottleneck_params(256, 64):,}",
+        "basic_256": f"{basic_block_params(256):,}",
+        "projection_64_128": f"{projection_params(64, 128):,}",
+        "stage_macs": f"{stage_macs(56, 64):,}",
     }

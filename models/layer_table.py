@@ -9,6 +9,8 @@ records the output size predicted by ``models.conv_arithmetic``, so the two can 
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import torch
@@ -83,17 +85,23 @@ FAMILY = {
 }
 
 
-def family_sizes(names=tuple(FAMILY)) -> dict[str, dict[str, int]]:
-    """Parameters, and conv / fully-connected layer counts, of torchvision's constructors."""
+@functools.cache
+def family_sizes(names=tuple(FAMILY), size: int = 224) -> dict[str, dict[str, int]]:
+    """Parameters, multiply-adds and activations (values output by all layers, batch 1), and
+    conv / fully-connected layer counts, of torchvision's constructors."""
     sizes = {}
     for name in names:
         with torch.device("meta"):  # shapes only: VGG-16's 138 M parameters take no memory
             model = FAMILY[name](weights=None)
+            rows = layer_table(model.eval(), torch.empty(1, 3, size, size))
         modules = list(model.modules())
         sizes[name] = {
             "parameters": sum(p.numel() for p in model.parameters()),
+            "macs": sum(r.macs for r in rows),
+            "activations": sum(math.prod(r.out_shape) for r in rows),
             "conv_layers": sum(isinstance(m, nn.Conv2d) for m in modules),
             "fc_layers": sum(isinstance(m, nn.Linear) for m in modules),
+            "blocks": tuple(len(getattr(model, f"layer{i}")) for i in range(1, 5)) if hasattr(model, "layer4") else (),
             "kernel_sizes": sorted({_first(m.kernel_size) for m in modules if isinstance(m, nn.Conv2d)}),
         }
     return sizes
