@@ -13,6 +13,7 @@ from models.train import TrainConfig
 from models.weights import CHECKPOINTS
 from ui import demo, figures
 from ui.i18n import t
+from ui.present import guess_first
 from ui.state import kept, number_row
 
 COLUMNS = {"layer": "col_layer", "type": "col_type", "input": "col_in", "output": "col_out",
@@ -31,6 +32,8 @@ def calculator() -> Conv | None:
     except ConvSettingsError as err:
         st.warning(t(f"arith.err_{err.code}", **err.params), icon="✋")
         return None
+    if not guess_first(f"arith.{conv.w}.{conv.k}.{conv.p}.{conv.s}.{conv.d}", t("predict.arith")):
+        return conv
 
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(t("arith.output"), f"{conv.out}×{conv.out}×{conv.c_out}")
@@ -82,13 +85,14 @@ def real_networks() -> None:
 
 @st.cache_data(show_spinner=False)
 def _family() -> pd.DataFrame:
-    return pd.DataFrame([{"network": n, **s} for n, s in family_sizes().items()])
+    return pd.DataFrame([{"network": n, **{k: v for k, v in s.items() if k != "blocks"}} for n, s in family_sizes().items()])
 
 
 def family() -> None:
     st.subheader(t("arith.family_title"))
     table = _family().rename(columns={"network": t("arith.col_model"), "parameters": t("arith.col_params"),
                                       "conv_layers": t("arith.col_conv"), "fc_layers": t("arith.col_fc"),
+                                      "macs": t("arith.col_macs"), "activations": t("arith.col_activations"),
                                       "kernel_sizes": t("arith.col_kernels")})
     st.dataframe(table, hide_index=True)
     st.caption(t("arith.family_note"))

@@ -208,3 +208,80 @@ def cam_overlay(image, cam, opacity: float = 0.5) -> go.Figure:
     fig.update_yaxes(visible=False, range=[height, 0], scaleanchor="x")
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=340)
     return fig
+
+
+def block_diagram(boxes: Sequence[str], shortcut: str | None) -> go.Figure:
+    """A block drawn top to bottom: its layers as boxes, the addition ⊕, and the shortcut beside
+    them (labelled, e.g. "identity x" or "1×1 conv, stride 2"); no shortcut for a plain block."""
+    fig = go.Figure()
+    n = len(boxes)
+    y = list(range(n, 0, -1))  # the first layer on top
+    for yi, label in zip(y, boxes):
+        fill = "#dbe9f6" if "conv" in label else ("#f6e7c1" if "BN" in label else "#e3f1df")
+        fig.add_shape(type="rect", x0=-1, x1=1, y0=yi - 0.35, y1=yi + 0.35, fillcolor=fill, line=dict(color="#555"))
+        fig.add_annotation(x=0, y=yi, text=label, showarrow=False, font=dict(size=13))
+    for a, b in zip(y[:-1], y[1:]):
+        fig.add_annotation(x=0, y=b + 0.35, ax=0, ay=a - 0.35, xref="x", yref="y", axref="x", ayref="y",
+                           showarrow=True, arrowhead=2, text="")
+    bottom = 0.0
+    fig.add_annotation(x=0, y=bottom, ax=0, ay=y[-1] - 0.35, xref="x", yref="y", axref="x", ayref="y",
+                       showarrow=True, arrowhead=2, text="")
+    fig.add_annotation(x=0, y=bottom - 0.05, text="⊕ → ReLU" if shortcut else "ReLU", showarrow=False,
+                       font=dict(size=16), yshift=-12)
+    fig.add_annotation(x=0, y=n + 0.9, text="x", showarrow=False, font=dict(size=16))
+    if shortcut:
+        top = n + 0.7
+        fig.add_shape(type="path", path=f"M 0.1,{top} L 2,{top} L 2,{bottom} L 0.2,{bottom}",
+                      line=dict(color="#d62728", width=2, dash="dot"))
+        fig.add_annotation(x=2.1, y=(top + bottom) / 2, text=shortcut, showarrow=False, xanchor="left",
+                           font=dict(color="#d62728", size=13))
+    fig.update_xaxes(visible=False, range=[-1.6, 4.6])
+    fig.update_yaxes(visible=False, range=[-0.8, n + 1.2])
+    fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), height=70 * n + 120, plot_bgcolor="white")
+    return fig
+
+
+def gradient_norms(curves: dict[str, Sequence[float]]) -> go.Figure:
+    """‖∂L/∂W‖ of every convolution, input side first, one line per network, on a log scale."""
+    fig = go.Figure()
+    for i, (label, norms) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=list(range(1, len(norms) + 1)), y=list(norms), name=label, mode="lines+markers",
+                                 line=dict(color=PALETTE[i % len(PALETTE)]), marker=dict(size=4)))
+    fig.update_xaxes(title_text=t("figure.layer_depth"))
+    fig.update_yaxes(type="log", title_text=t("figure.grad_norm"))
+    fig.update_layout(**LAYOUT)
+    return fig
+
+
+def block_deletion(blocks: Sequence[str], probs: Sequence[float], baseline: float, label: str) -> go.Figure:
+    """The probability of the intact network's top class when each block's F is removed in turn."""
+    fig = go.Figure(go.Bar(x=list(blocks), y=list(probs), marker_color=PALETTE[0],
+                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    fig.add_hline(y=baseline, line_dash="dash", line_color="#d62728",
+                  annotation_text=t("figure.intact", label=label), annotation_position="top left")
+    fig.update_yaxes(range=[0, max(1e-3, max(list(probs) + [baseline]) * 1.15)], tickformat=".0%",
+                     title_text=t("figure.probability"))
+    fig.update_xaxes(title_text=t("figure.block_removed"))
+    fig.update_layout(**{**LAYOUT, "height": 300})
+    return fig
+
+
+def channel_growth(layers: Sequence[str], channels: Sequence[int]) -> go.Figure:
+    """Channels after every dense layer and transition: a staircase that climbs by k and halves."""
+    fig = go.Figure(go.Scatter(x=list(range(len(channels))), y=list(channels), mode="lines", line_shape="hv",
+                               text=list(layers), hovertemplate="%{text}: %{y} channels<extra></extra>"))
+    fig.update_xaxes(title_text=t("figure.layer_depth"))
+    fig.update_yaxes(title_text=t("figure.channels"), rangemode="tozero")
+    fig.update_layout(**{**LAYOUT, "height": 300})
+    return fig
+
+
+def reuse_heatmap(heat, targets: Sequence[str], sources: Sequence[str]) -> go.Figure:
+    """Mean |weight| from each source (column) into each target layer (row); blank above the diagonal."""
+    fig = go.Figure(go.Heatmap(z=heat, x=list(sources), y=list(targets), colorscale="Viridis",
+                               hovertemplate="%{y} ← %{x}: %{z:.4f}<extra></extra>",
+                               colorbar=dict(title=dict(text="mean |w|"))))
+    fig.update_yaxes(type="category", autorange="reversed", title_text=t("figure.target_layer"))
+    fig.update_xaxes(type="category", title_text=t("figure.source"))
+    fig.update_layout(**{**LAYOUT, "height": 420})
+    return fig
