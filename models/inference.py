@@ -29,6 +29,7 @@ import torch
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from models import device as device_mod
+from models import zoo
 from models.zoo import Classifier
 
 log = logging.getLogger(__name__)
@@ -122,4 +123,5 @@ def engine(clf: Classifier) -> Engine:
         held = _engines.get(id(clf.model))
         if held is None or held[0].model is not clf.model:
             held = _engines[id(clf.model)] = (clf, Engine(clf))
+            zoo.freeze_heap()  # the exported graph and the session live as long as the process
         return held[1]

@@ -1,0 +1,169 @@
+"""A class of thirty: N students at once, each a real browser session, against one server.
+
+    python -m bench.load_test [--students 30] [--trainers 5] [--chromium /usr/bin/chromium]
+
+Starts `streamlit run app.py` on a free local port (weights offline: untrained, same speed),
+then opens N browser contexts in one headless Chromium, a fraction of a second apart. Every
+student opens the classify page, uploads a picture of their own (a different one each, so no
+answer comes from the cache) and waits until both networks' top-5 chart is drawn; the first
+``--trainers`` of them then go to the training lab and start a run (at most one runs at a time,
+four wait, more are refused: the runner's defaults). Reports p50 / p95 / max time from upload
+to prediction, training runs completed / queued / refused, every error (exceptions on a page,
+browser console errors, timeouts), and the server's memory before the class, with every
+session open, and after every tab has closed. One JSON document.
+
+The browsers run on the same machine as the server: on a 2-core CPU they take a good part of
+it, so the figures are an upper bound of what thirty students on their own laptops would see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from bench.cold_start import CHROMIUM_ARGS, free_port, wait_healthy
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE_PATH_PROBE = re.compile(r"/_stcore/(host-config|health)")  # see tests/test_browser.py
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def picture(seed: int) -> bytes:
+    """A student's photo: random shapes on a random background, 640×480 JPEG."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (640, 480), tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x, y = rng.randrange(600), rng.randrange(440)
+        draw.ellipse([x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 200)],
+                     fill=tuple(rng.randrange(256) for _ in range(3)))
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+async def student(browser, url: str, index: int, trains: bool, report: dict) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 1800})
+    page = await context.new_page()
+    errors = report["errors"]
+    page.on("console", lambda m: errors.append(f"student {index}: console: {m.text}")
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda r: errors.append(f"student {index}: HTTP {r.status} {r.url}")
+            if r.status >= 400 and not BASE_PATH_PROBE.search(r.url) else None)
+    main = page.get_by_test_id("stMain")
+    try:
+        await page.goto(f"{url}/classify", timeout=120_000)
+        await page.wait_for_selector("h1", timeout=120_000)
+        await main.get_by_text("Upload", exact=True).click(timeout=120_000)
+        await page.locator('input[type="file"]').wait_for(timeout=120_000)
+        name = f"student-{index}.jpg"
+        start = time.monotonic()
+        await page.locator('input[type="file"]').set_input_files(
+            files=[{"name": name, "mimeType": "image/jpeg", "buffer": picture(index)}])
+        await main.get_by_text(f"File: {name}").wait_for(timeout=180_000)
+        await page.locator(".js-plotly-plot").first.get_by_text("DenseNet121").wait_for(timeout=180_000)
+        report["prediction_s"].append(time.monotonic() - start)
+        if await page.locator('[data-testid="stException"]').count():
+            errors.append(f"student {index}: exception on the classify page")
+        if trains:
+            await page.goto(f"{url}/training_lab", timeout=120_000)
+            await page.wait_for_selector("h1", timeout=120_000)
+            await main.get_by_role("button", name="Start training").click(timeout=120_000)
+            progress = main.get_by_text(re.compile(r"Step \d+ of \d+|Training…|Waiting for a free slot|busy"))
+            await progress.first.wait_for(timeout=120_000)
+            text = await progress.first.inner_text()
+            if "busy" in text:
+                report["runs"]["refused"] += 1
+            else:
+                report["runs"]["queued" if "Waiting" in text else "started"] += 1
+                await main.get_by_role("button", name="Stop", exact=True).wait_for(state="detached", timeout=600_000)
+                await main.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=120_000)
+                report["runs"]["completed"] += 1
+    except Exception as err:  # noqa: BLE001 — a student who could not finish is the figure we want
+        errors.append(f"student {index}: {type(err).__name__}: {str(err).splitlines()[0]}")
+    finally:
+        await context.close()
+
+
+async def lesson(url: str, args) -> dict:
+    from playwright.async_api import async_playwright
+
+    report = {"prediction_s": [], "errors": [], "runs": {"started": 0, "queued": 0, "refused": 0, "completed": 0}}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        tasks = []
+        for i in range(args.students):
+            tasks.append(asyncio.create_task(student(browser, url, i, i < args.trainers, report)))
+            await asyncio.sleep(args.arrival_s)
+        await asyncio.gather(*tasks)
+        await browser.close()
+    return report
+
+
+def percentile(values: list[float], q: float) -> float:
+    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 2) if len(values) > 1 else \
+        round(values[0], 2) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--trainers", type=int, default=5)
+    parser.add_argument("--arrival-s", type=float, default=0.2, help="seconds between two students' arrivals")
+    parser.add_argument("--run-seconds", type=int, default=15, help="CNNLAB_MAX_RUN_SECONDS for the server")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "CNNLAB_OFFLINE": "1", "CNNLAB_MAX_RUN_SECONDS": str(args.run_seconds)}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                               "--server.address", "127.0.0.1"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_healthy(url, time.monotonic() + 90)
+        idle_mb = rss_mb(server.pid)
+        start = time.monotonic()
+        report = asyncio.run(lesson(url, args))
+        duration = time.monotonic() - start
+        time.sleep(5)  # closed tabs: the runtime drops their sessions
+        after_mb = rss_mb(server.pid)
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    times = sorted(report["prediction_s"])
+    tracebacks = stderr.count("Traceback")
+    print(json.dumps({
+        "benchmark": "load_test", "machine": f"{platform.machine()} · {os.cpu_count()} cores",
+        "students": args.students, "trainers": args.trainers, "served": len(times),
+        "prediction_s": {"p50": percentile(times, 50), "p95": percentile(times, 95),
+                         "max": round(max(times), 2) if times else None},
+        "runs": report["runs"], "errors": report["errors"][:20], "error_count": len(report["errors"]),
+        "server_tracebacks": tracebacks,
+        "server_rss_mb": {"idle": idle_mb, "after_all_closed": after_mb, "growth": round(after_mb - idle_mb, 1)},
+        "duration_s": round(duration, 1),
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()

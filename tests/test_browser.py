@@ -1,0 +1,190 @@
+"""The app in a real browser: `streamlit run app.py` on a local port, driven by headless Chromium.
+
+Every page in both languages renders with no exception on the page and no error in the browser
+console; on the classify page an uploaded image gets both top-5 lists; on the training lab a run
+starts, shows progress and stops; switching the language keeps the page. A screenshot of every
+page goes to ``test-artifacts/screenshots/``.
+
+Chromium is Debian's (``/usr/bin/chromium``, or ``CNNLAB_CHROMIUM``): Playwright cannot download
+its own here. Without it these tests skip, unless ``CNNLAB_REQUIRE_BROWSER=1`` (set by .ci/run),
+where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from lessons import strings
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(os.environ.get("CNNLAB_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
+CHROMIUM = os.environ.get("CNNLAB_CHROMIUM", "/usr/bin/chromium")
+PAGES = ["home", "conv_operation", "conv_arithmetic", "receptive_fields", "residual_block", "dense_connectivity",
+         "classify", "training_lab", "quiz"]
+# Opened at a page's URL (/classify), Streamlit's client first probes /classify/_stcore/... to
+# learn its base path, gets a 404, then uses /_stcore/...: a console line that is not an error of ours.
+BASE_PATH_PROBE = re.compile(r"/_stcore/(host-config|health)")
+
+
+def _chromium() -> str:
+    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
+        return CHROMIUM
+    if os.environ.get("CNNLAB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"Chromium not found at {CHROMIUM}; .ci/run installs Debian's chromium package")
+    pytest.skip(f"Chromium not found at {CHROMIUM} (set CNNLAB_CHROMIUM, or apt install chromium)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CNNLAB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "CNNLAB_DATA": str(home / "data"),
+           "CNNLAB_MAX_RUN_SECONDS": "30"}
+    log = open(home / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the server did not start:\n" + (home / "server.log").read_text())
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+    text = (home / "server.log").read_text()
+    assert "Traceback" not in text, text  # nothing went wrong behind the pages either
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright  # imported here: the skip above needs no browser
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu",
+                                                                "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 2400})
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.on("response", lambda r: pg.errors.append(f"{r.status} {r.url}")
+          if r.status >= 400 and not BASE_PATH_PROBE.search(r.url) else None)
+    yield pg
+    context.close()
+
+
+def settle(pg, timeout_s: float = 60) -> None:
+    """Wait until the page has a heading and Streamlit has finished running its script."""
+    pg.wait_for_selector("h1", timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if pg.locator('[data-testid="stStatusWidget"]').count() == 0:  # the "Running…" indicator
+            time.sleep(0.5)
+            if pg.locator('[data-testid="stStatusWidget"]').count() == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError("the page kept running")
+
+
+def real_errors(pg) -> list[str]:
+    # "Failed to load resource" lines are the console's echo of responses, checked one by one above
+    return [e for e in pg.errors if not e.startswith("Failed to load resource")]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_renders_without_errors(server, page, name, lang):
+    page.goto(f"{server}/{'' if name == 'home' else name}?lang={lang}")  # the home page is the app's root
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert real_errors(page) == []
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert strings(lang)["page.training_lab"] in nav  # the whole frame is in the chosen language
+    if name != "home":  # the home page's title is the app's name in both languages
+        assert bool(re.search("[가-힣]", page.locator("h1").first.inner_text())) == (lang == "ko")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{lang}.png"), full_page=True)
+
+
+def test_an_uploaded_image_gets_both_top5_lists(server, page):
+    page.goto(f"{server}/classify")
+    settle(page)
+    page.get_by_text("Upload", exact=True).click()
+    settle(page)
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 240), (30, 140, 60)).save(buf, "PNG")
+    page.locator('input[type="file"]').set_input_files(files=[{"name": "field.png", "mimeType": "image/png",
+                                                              "buffer": buf.getvalue()}])
+    page.get_by_text("File: field.png").wait_for(timeout=60_000)
+    settle(page)
+    chart = page.locator(".js-plotly-plot").first
+    chart.get_by_text("ResNet18").wait_for(timeout=30_000)
+    chart.get_by_text("DenseNet121").wait_for()
+    assert chart.locator("g.trace.bars").count() == 2  # one bar trace per network: two top-5 lists
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert real_errors(page) == []
+
+
+def test_a_training_run_starts_shows_progress_and_stops(server, page):
+    page.goto(f"{server}/training_lab")
+    settle(page)
+    page.get_by_test_id("stMain").get_by_role("button", name="Start training").click()
+    page.get_by_text(re.compile(r"Step \d+ of \d+")).first.wait_for(timeout=60_000)
+    # the app's Stop, not the one in Streamlit's header (that one stops the script run, not the training)
+    stop = page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True)
+    stop.click()
+    stop.wait_for(state="detached", timeout=30_000)
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)  # the run's row in the results
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert real_errors(page) == []
+
+
+def test_switching_the_language_keeps_the_page(server, page):
+    page.goto(f"{server}/receptive_fields")
+    settle(page)
+    page.get_by_text("한국어", exact=True).click()
+    page.wait_for_function("() => /[가-힣]/.test(document.querySelector('h1')?.innerText || '')", timeout=30_000)
+    settle(page)
+    # Playwright's page.url misses history.pushState; the address bar is location
+    assert page.evaluate("location.pathname").endswith("/receptive_fields")
+    assert "lang=ko" in page.evaluate("location.search")
+
+
+def test_a_shared_link_opens_the_same_settings(server, page):
+    page.goto(f"{server}/receptive_fields?rf.n=5&lang=ko")
+    settle(page)
+    assert page.get_by_test_id("stSliderThumbValue").first.inner_text() == "5"
+    assert re.search("[가-힣]", page.locator("h1").first.inner_text())
+    page.get_by_test_id("stSidebarNav").get_by_text(strings("ko")["page.training_lab"]).click()
+    page.wait_for_function("() => location.pathname.endsWith('/training_lab')")
+    settle(page)
+    # Playwright's page.url misses history.pushState; the address bar is location.href
+    assert page.evaluate("location.search") == "?lang=ko"  # the other page's settings left with it
