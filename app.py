@@ -8,4 +8,4 @@ lesson is a thin script in pages/ that renders content from lessons/ and compute
 
 from ui import frame
 
-frame.build().run()
+frame.run(frame.build())

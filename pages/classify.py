@@ -4,16 +4,17 @@ from ui.frame import in_frame
 from ui.lesson import section
 
 in_frame()
-section("classify", "intro", level="title")
-chosen = picture.choose()
+intro = section("classify", "intro", level="title")
+chosen = picture.choose() if intro else picture.current()
 result = view.analyse(chosen) if chosen else None
 if result:
-    view.describe(chosen, result)
-    section("classify", "preprocessing")
-    view.preprocessing(result)
-    section("classify", "predictions")
-    view.predictions(result)
-    section("classify", "cam")
-    view.where_it_looks(result)
-    section("classify", "inside")
-    view.feature_maps(result)
+    if intro:
+        view.describe(chosen, result)
+    if section("classify", "preprocessing"):
+        view.preprocessing(result)
+    if section("classify", "predictions"):
+        view.predictions(result)
+    if section("classify", "cam"):
+        view.where_it_looks(result)
+    if section("classify", "inside"):
+        view.feature_maps(result)

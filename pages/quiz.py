@@ -1,5 +1,8 @@
+from ui import quiz
 from ui.frame import in_frame
-from ui.lesson import pending
+from ui.lesson import section
 
 in_frame()
-pending("quiz")
+section("quiz", "intro", level="title")
+quiz.scores()
+quiz.lesson_quiz()

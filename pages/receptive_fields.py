@@ -3,9 +3,9 @@ from ui.frame import in_frame
 from ui.lesson import section
 
 in_frame()
-section("receptive_fields", "intro", level="title")
-receptive.stacking()
-receptive.resnet_stages()
-receptive.effective_field()
-section("receptive_fields", "demo")
-receptive.stack_demo()
+if section("receptive_fields", "intro", level="title"):
+    receptive.stacking()
+    receptive.resnet_stages()
+    receptive.effective_field()
+if section("receptive_fields", "demo"):
+    receptive.stack_demo()

@@ -6,15 +6,14 @@ from ui.i18n import t
 from ui.lesson import section
 
 in_frame()
-section("training_lab", "intro", level="title")
 training.record_finished()
-config = training.settings()
-training.start_button(config)
-training.live_panel()
-
-st.header(t("train.results"), anchor="results")
-training.results_table()
-training.try_model()
+if section("training_lab", "intro", level="title"):
+    config = training.settings()
+    training.start_button(config)
+    training.live_panel()
+    st.header(t("train.results"), anchor="results")
+    training.results_table()
+    training.try_model()
 
 for anchor in ("optimizers", "schedules", "batchnorm", "curves"):
     section("training_lab", anchor, level="subheader")

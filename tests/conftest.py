@@ -53,3 +53,21 @@ def served_app(request, monkeypatch):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "fresh_server: run AppTest as a freshly started server would")
+
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def open_page():
+    """``open_page("classify", lang="ko", **{"rf.n": "5"})``: an AppTest that opened that page
+    first, with those query parameters, as a browser opening a link does."""
+    from streamlit.testing.v1 import AppTest
+
+    def open_(page: str, **params) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=180)
+        for name, value in params.items():
+            at.query_params[name] = value
+        return at.switch_page(f"pages/{page}.py").run()
+
+    return open_

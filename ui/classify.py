@@ -16,6 +16,7 @@ from models.zoo import TITLES
 from ui import figures
 from ui.i18n import t
 from ui.lesson import untrained_notice
+from ui.present import guess_first
 from ui.picture import Picture
 from ui.state import kept
 
@@ -55,6 +56,8 @@ def _label(clf: zoo.Classifier, index: int) -> str:
 
 
 def predictions(result: classify.Analysis) -> None:
+    if not guess_first(f"classify.{result.digest}", t("predict.classify")):
+        return
     classifiers = {name: zoo.classifier(name) for name in result.predictions}
     for clf in classifiers.values():
         untrained_notice(clf)
@@ -93,18 +96,23 @@ def where_it_looks(result: classify.Analysis) -> None:
                          p=f"{float(pred.probs[index]):.3f}"))
 
 
+def stage_maps(pred: classify.Prediction, key: str) -> None:
+    """One network's stages: a slider over them, the shape, and the most active maps."""
+    stages = list(inference.STAGES[pred.model])
+    stage = st.select_slider(t("classify.stage"), stages, format_func=lambda s: s.removeprefix("features."),
+                             **kept(key, stages[-1]))
+    maps = pred.stages[stage]
+    tiles = maps.maps.numpy()
+    lo = tiles.min(axis=(1, 2), keepdims=True)
+    hi = tiles.max(axis=(1, 2), keepdims=True)
+    tiles = (tiles - lo) / np.maximum(hi - lo, 1e-6)  # each map stretched to [0, 1]
+    st.image(figures.image_grid(tiles, columns=4, tile_px=96), clamp=True, width="stretch")
+    c, h, w = maps.shape
+    st.caption(t("classify.stage_caption", stage=stage.removeprefix("features."), c=c, h=h, w=w))
+
+
 def feature_maps(result: classify.Analysis) -> None:
     for column, (name, pred) in zip(st.columns(len(result.predictions)), result.predictions.items()):
-        stages = list(inference.STAGES[name])
         with column:
             st.markdown(f"**{TITLES[name]}**")
-            stage = st.select_slider(t("classify.stage"), stages, format_func=lambda s: s.removeprefix("features."),
-                                     **kept(f"classify.stage.{name}", stages[-1]))
-            maps = pred.stages[stage]
-            tiles = maps.maps.numpy()
-            lo = tiles.min(axis=(1, 2), keepdims=True)
-            hi = tiles.max(axis=(1, 2), keepdims=True)
-            tiles = (tiles - lo) / np.maximum(hi - lo, 1e-6)  # each map stretched to [0, 1]
-            st.image(figures.image_grid(tiles, columns=4, tile_px=96), clamp=True, width="stretch")
-            c, h, w = maps.shape
-            st.caption(t("classify.stage_caption", stage=stage.removeprefix("features."), c=c, h=h, w=w))
+            stage_maps(pred, f"classify.stage.{name}")

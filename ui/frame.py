@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 import torch
+from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.pages_manager import PagesManager
 
 from models import device
 from models.weights import CHECKPOINTS, FETCH_COMMAND, STORE, State
+from models import zoo
 from models.zoo import TITLES
+from ui import present
 from ui.i18n import language_toggle, t
+from ui.state import begin_run, forget_url_values, write_url
 
 # (navigation group, lesson id); each lesson id is a script pages/<id>.py and a folder lessons/<id>/
 PAGES = [
@@ -29,15 +33,41 @@ ICONS = {
 }
 
 
+_frozen = False
+URL_REFUSED = "_frame.url_refused"
+
+
 def build() -> st.Page:
     """The frame: page config, sidebar, navigation. Returns the page to run."""
+    global _frozen
+    if not _frozen:  # once per process, with torch, streamlit and plotly imported
+        zoo.freeze_heap()
+        _frozen = True
+    begin_run()
     old_mode = PagesManager.uses_pages_directory  # see in_frame
     st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
     sidebar()
+    if st.session_state.pop(URL_REFUSED, False):
+        st.warning(t("frame.url_refused"), icon="🔗")
     page = st.navigation(navigation())  # also switches the old mode off for the whole process
     if old_mode:
         st.rerun()  # widgets of an old-mode run get ids no later run uses: start again cleanly
     return page
+
+
+def run(page: st.Page) -> None:
+    """Run the page. If a widget refuses a value that came from the link (``?train.lr=99``, out
+    of its range), run it again without the link's values, and say so, instead of an exception."""
+    present.begin(page.url_path)
+    try:
+        page.run()
+        present.controls()
+        write_url()
+    except StreamlitAPIException:
+        if not forget_url_values():
+            raise
+        st.session_state[URL_REFUSED] = True
+        st.rerun()
 
 
 def in_frame() -> None:
@@ -110,5 +140,6 @@ def weights_panel() -> None:
 def sidebar() -> None:
     device.use_threads()  # each script run is a new thread: see models.device.use_threads
     language_toggle()
+    present.toggles()
     device_badge()
     weights_panel()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lessons import DEFAULT_LANGUAGE, LANGUAGES, strings
-from ui.state import kept
+from ui.state import kept, want_in_url
 
 KEY = "lang"
 
@@ -38,8 +38,9 @@ def labels(prefix: str, options) -> callable:
 
 def language_toggle() -> None:
     requested = st.query_params.get(KEY)
-    widget = kept(KEY, requested if requested in LANGUAGES else DEFAULT_LANGUAGE)  # sets lang() first
+    # the language has its own URL parameter, validated here: kept() must not read it
+    widget = kept(KEY, requested if requested in LANGUAGES else DEFAULT_LANGUAGE, url=False)  # sets lang() first
     st.sidebar.radio(
         t("sidebar.language"), options=list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True, **widget
     )
-    st.query_params[KEY] = lang()
+    want_in_url(KEY, lang())

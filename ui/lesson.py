@@ -10,6 +10,7 @@ from lessons import sections
 from models.facts import facts
 from models.zoo import Classifier
 from ui.i18n import lang, t
+from ui.present import shows_next
 
 
 def fill(text: str) -> str:
@@ -17,22 +18,21 @@ def fill(text: str) -> str:
     return re.sub(r"\{\{(\w+)\}\}", lambda m: facts()[m.group(1)], text)
 
 
-def section(lesson: str, anchor: str, level: str = "header") -> None:
-    """One section: its title (with a stable anchor to link to) and its Markdown body."""
+def section(lesson: str, anchor: str, level: str = "header") -> bool:
+    """One section: its title (with a stable anchor to link to) and its Markdown body.
+    Returns False, showing nothing, when presentation view has another section on screen:
+    pages put the section's widgets under ``if section(...)``."""
+    if not shows_next():
+        return False
     s = sections(lesson, lang())[anchor]
     getattr(st, level)(fill(s.title), anchor=anchor)
     st.markdown(fill(s.body))
+    return True
 
 
 def render(lesson: str, first_as_title: bool = False) -> None:
     for i, anchor in enumerate(sections(lesson, lang())):
         section(lesson, anchor, level="title" if first_as_title and i == 0 else "header")
-
-
-def pending(lesson: str) -> None:
-    """A lesson whose interactive part has not landed: the text that exists, then a notice saying so."""
-    render(lesson, first_as_title=True)
-    st.info(t("pending.message"), icon="🚧")
 
 
 def untrained_notice(clf: Classifier) -> None:

@@ -25,6 +25,16 @@ class Picture:
     data: bytes
 
 
+def current() -> Picture | None:
+    """The picture chosen so far, without showing the chooser (another section is on screen)."""
+    source = st.session_state.get("picture.source", "example")
+    if source == "example":
+        name = st.session_state.get("picture.example", "cat")
+        name = name if name in CHOICES else "cat"
+        return Picture(name, examples.photo_bytes(name))
+    return st.session_state.get(f"picture.{source}")
+
+
 def choose() -> Picture | None:
     source = st.radio(t("picture.source"), SOURCES, horizontal=True, format_func=labels("picture.source_", SOURCES),
                       **kept("picture.source", "example"))

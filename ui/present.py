@@ -1,0 +1,103 @@
+"""Classroom views: a presentation view for the projector, and predict-before-reveal.
+
+Presentation view (sidebar toggle, or ``?present=true`` in a link): larger type, no sidebar, and
+one section of the lesson per screen with Previous / Next. ``ui.lesson.section`` asks
+``shows_next()`` whether its section is the one on screen; pages put each section's widgets
+under ``if section(...)``.
+
+Predict before reveal (sidebar toggle, or ``?predict=true``): ``guess_first`` hides a result
+until the student has committed to a guess, and then shows the guess beside it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import t
+from ui.state import kept
+
+PRESENT, PREDICT = "present", "predict"
+_COUNT = "_present.count"  # sections seen so far in this run
+GUESSES = "predict.guesses"  # key → the committed guess
+
+STYLE = """<style>
+html { font-size: 22px; }
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
+.block-container { max-width: 1500px; padding-top: 1.5rem; }
+</style>"""
+
+
+def toggles() -> None:
+    """The sidebar's two switches; both are kept in the URL, so a teacher's link carries them."""
+    st.sidebar.toggle(t("present.toggle"), help=t("present.help"), **kept(PRESENT, False))
+    st.sidebar.toggle(t("predict.toggle"), help=t("predict.help"), **kept(PREDICT, False))
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get(PRESENT))
+
+
+def begin(page_key: str) -> None:
+    """Before a page runs: count its sections from zero."""
+    st.session_state[_COUNT] = 0
+    st.session_state["_present.page"] = page_key
+    if presenting():
+        st.html(STYLE)
+
+
+def _step_key() -> str:
+    return f"present.step.{st.session_state.get('_present.page', '')}"
+
+
+def shows_next() -> bool:
+    """Whether the next section of the page is on screen (always, outside presentation view)."""
+    index = st.session_state.get(_COUNT, 0)
+    st.session_state[_COUNT] = index + 1
+    return not presenting() or index == st.session_state.get(_step_key(), 0)
+
+
+def controls() -> None:
+    """After a page in presentation view: where we are, Previous, Next, and the way out."""
+    total = st.session_state.get(_COUNT, 0)
+    if not presenting() or total == 0:
+        return
+    key = _step_key()
+    step = min(st.session_state.get(key, 0), total - 1)
+    st.divider()
+    left, middle, right, leave = st.columns([1, 1, 1, 1])
+    if left.button(t("present.previous"), disabled=step == 0, key="present.previous", width="stretch"):
+        st.session_state[key] = step - 1
+        st.rerun()
+    middle.markdown(f"<p style='text-align:center'>{step + 1} / {total}</p>", unsafe_allow_html=True)
+    if right.button(t("present.next"), disabled=step >= total - 1, key="present.next", type="primary", width="stretch"):
+        st.session_state[key] = step + 1
+        st.rerun()
+    if leave.button(t("present.leave"), key="present.leave", width="stretch"):
+        st.session_state[PRESENT] = False
+        st.rerun()
+
+
+def guess_first(key: str, prompt: str, options: list | None = None, labels=None) -> bool:
+    """With predict-before-reveal on, ask for a guess (a choice, or free text) and return False
+    until one is committed; then show it and return True. Always True when the option is off."""
+    if not st.session_state.get(PREDICT):
+        return True
+    guesses = st.session_state.setdefault(GUESSES, {})
+    if key in guesses:
+        st.info(t("predict.your_guess", guess=guesses[key]), icon="🤔")
+        return True
+    with st.form(f"predict.form.{key}"):
+        if options is not None:
+            names = labels or {o: str(o) for o in options}
+            guess = st.radio(prompt, options, index=None, format_func=names.__getitem__, key=f"predict.{key}")
+            shown = names.get(guess) if guess is not None else None
+        else:
+            shown = st.text_input(prompt, key=f"predict.{key}").strip() or None
+        committed = st.form_submit_button(t("predict.commit"), type="primary")
+    if committed and shown is not None:
+        guesses[key] = shown
+        st.rerun()
+    elif committed:
+        st.warning(t("predict.need_guess"))
+    st.caption(t("predict.hidden"))
+    return False

@@ -1,0 +1,113 @@
+"""The quiz page: every lesson's questions, instant feedback, scores, and the results as CSV.
+
+Answers live in ``st.session_state["quiz.results"]`` (plain data, not widget state), so they
+survive reruns and page switches. A generated question keeps its numbers until the student
+asks for new ones.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from lessons import sections
+from models import quiz
+from ui.frame import PAGES
+from ui.i18n import lang, t
+from ui.lesson import fill
+from ui.state import kept
+
+RESULTS = "quiz.results"  # "lesson/id" → {"lesson", "question", "given", "correct", "answered_at", "seed"}
+SEEDS = "quiz.seeds"  # "lesson/id" → the seed of a generated question's numbers
+
+
+def _lessons() -> list[str]:
+    """The lessons with a quiz, in the order of the course."""
+    with_quiz = set(quiz.quiz_lessons())
+    return [lesson for _, lesson in PAGES if lesson in with_quiz]
+
+
+def _results() -> dict:
+    return st.session_state.setdefault(RESULTS, {})
+
+
+def _seed(key: str) -> int:
+    return st.session_state.setdefault(SEEDS, {}).setdefault(key, random.randrange(1_000_000))
+
+
+def _new_numbers(key: str) -> None:
+    st.session_state[SEEDS][key] = random.randrange(1_000_000)
+    _results().pop(key, None)
+
+
+def score(lesson: str) -> tuple[int, int, int]:
+    """(right, answered, questions) for one lesson."""
+    answered = [r for r in _results().values() if r["lesson"] == lesson]
+    return sum(r["correct"] for r in answered), len(answered), len(quiz.question_ids(lesson))
+
+
+def scores() -> None:
+    rows = []
+    for lesson in _lessons():
+        right, answered, total = score(lesson)
+        rows.append({t("quiz.col_lesson"): t(f"page.{lesson}"), t("quiz.col_right"): right,
+                     t("quiz.col_answered"): answered, t("quiz.col_questions"): total})
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    if _results():
+        table = pd.DataFrame(list(_results().values())).drop(columns=["seed"])
+        st.download_button(t("quiz.download"), table.to_csv(index=False).encode(), "quiz_results.csv", "text/csv",
+                           key="quiz.download")
+
+
+def lesson_quiz() -> None:
+    lessons = _lessons()
+    names = {lesson: t(f"page.{lesson}") for lesson in lessons}
+    lesson = st.selectbox(t("quiz.lesson"), lessons, format_func=names.__getitem__, **kept("quiz.lesson", lessons[0]))
+    right, answered, total = score(lesson)
+    st.progress(answered / total, text=t("quiz.score", right=right, answered=answered, total=total))
+    for number, qid in enumerate(quiz.question_ids(lesson), start=1):
+        _question(lesson, qid, number)
+
+
+def _given_text(q: quiz.Question, given) -> str:
+    if q.numeric:
+        return ", ".join(f"{q.fields[name]} = {value:g}" for name, value in given.items())
+    return q.choices[given]
+
+
+def _question(lesson: str, qid: str, number: int) -> None:
+    key = f"{lesson}/{qid}"
+    q = quiz.question(lesson, qid, lang(), _seed(key))
+    with st.container(border=True):
+        st.markdown(f"**{number}.** {q.text}")
+        with st.form(key=f"quiz.form.{key}", border=False):
+            if q.numeric:
+                columns = st.columns(len(q.fields))
+                given = {name: column.number_input(label, value=None, format="%g", key=f"quiz.{key}.{name}")
+                         for column, (name, label) in zip(columns, q.fields.items())}
+                complete = all(v is not None for v in given.values())
+            else:
+                labels = dict(enumerate(q.choices))
+                given = st.radio(t("quiz.your_answer"), list(labels), format_func=labels.__getitem__, index=None,
+                                 key=f"quiz.{key}.choice", label_visibility="collapsed")
+                complete = given is not None
+            submitted = st.form_submit_button(t("quiz.check"))
+        if submitted:
+            if not complete:
+                st.warning(t("quiz.answer_first"))
+            else:
+                _results()[key] = {"lesson": lesson, "question": qid, "given": _given_text(q, given),
+                                   "correct": q.check(given), "answered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                   "seed": _seed(key)}
+        result = _results().get(key)
+        if result:
+            (st.success if result["correct"] else st.error)(
+                t("quiz.right" if result["correct"] else "quiz.wrong", given=result["given"]))
+            st.markdown(q.explanation)
+            title = fill(sections(lesson, lang())[q.section].title)
+            st.page_link(f"pages/{lesson}.py", label=t("quiz.read", section=title), icon="📖")
+        if q.numeric:
+            st.button(t("quiz.new_numbers"), key=f"quiz.new.{key}", on_click=_new_numbers, args=(key,))
