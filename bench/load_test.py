@@ -9,8 +9,8 @@ answer comes from the cache) and waits until both networks' top-5 chart is drawn
 ``--trainers`` of them then go to the training lab and start a run (at most one runs at a time,
 four wait, more are refused: the runner's defaults). Reports p50 / p95 / max time from upload
 to prediction, training runs completed / queued / refused, every error (exceptions on a page,
-browser console errors, timeouts), and the server's memory before the class, with every
-session open, and after every tab has closed. One JSON document.
+browser console errors, timeouts), and the server's memory after one student warmed it up
+(models loaded) and again after every tab of the class has closed. One JSON document.
 
 The browsers run on the same machine as the server: on a 2-core CPU they take a good part of
 it, so the figures are an upper bound of what thirty students on their own laptops would see.
@@ -48,6 +48,17 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time used so far: by one process (user + system, /proc/<pid>/stat), or by the whole
+    machine when ``pid`` is None (/proc/stat, all cores, idle left out)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    if pid is None:
+        user, nice, system = map(int, Path("/proc/stat").read_text().split()[1:4])
+        return (user + nice + system) / ticks
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def picture(seed: int) -> bytes:
     """A student's photo: random shapes on a random background, 640×480 JPEG."""
     rng = random.Random(seed)
@@ -75,7 +86,7 @@ async def student(browser, url: str, index: int, trains: bool, report: dict) -> 
         await page.goto(f"{url}/classify", timeout=120_000)
         await page.wait_for_selector("h1", timeout=120_000)
         await main.get_by_text("Upload", exact=True).click(timeout=120_000)
-        await page.locator('input[type="file"]').wait_for(timeout=120_000)
+        await page.locator('input[type="file"]').wait_for(state="attached", timeout=120_000)  # hidden, as browsers do
         name = f"student-{index}.jpg"
         start = time.monotonic()
         await page.locator('input[type="file"]').set_input_files(
@@ -129,7 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--trainers", type=int, default=5)
-    parser.add_argument("--arrival-s", type=float, default=0.2, help="seconds between two students' arrivals")
+    parser.add_argument("--arrival-s", type=float, default=1.0, help="seconds between two students' arrivals")
     parser.add_argument("--run-seconds", type=int, default=15, help="CNNLAB_MAX_RUN_SECONDS for the server")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
@@ -142,10 +153,15 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_healthy(url, time.monotonic() + 90)
+        # one student first, alone: the models load and the inference graphs are exported, as
+        # when the teacher tries the page before the class; the memory after is the baseline
+        warm_up = asyncio.run(lesson(url, argparse.Namespace(**{**vars(args), "students": 1, "trainers": 0})))
+        time.sleep(5)
         idle_mb = rss_mb(server.pid)
-        start = time.monotonic()
+        start, server_cpu, machine_cpu = time.monotonic(), cpu_seconds(server.pid), cpu_seconds()
         report = asyncio.run(lesson(url, args))
         duration = time.monotonic() - start
+        server_cpu, machine_cpu = cpu_seconds(server.pid) - server_cpu, cpu_seconds() - machine_cpu
         time.sleep(5)  # closed tabs: the runtime drops their sessions
         after_mb = rss_mb(server.pid)
     finally:
@@ -153,15 +169,20 @@ def main() -> None:
         _, stderr = server.communicate(timeout=30)
     times = sorted(report["prediction_s"])
     tracebacks = stderr.count("Traceback")
+    first_traceback = stderr[stderr.find("Traceback"):][:1500] if tracebacks else None
     print(json.dumps({
         "benchmark": "load_test", "machine": f"{platform.machine()} · {os.cpu_count()} cores",
         "students": args.students, "trainers": args.trainers, "served": len(times),
         "prediction_s": {"p50": percentile(times, 50), "p95": percentile(times, 95),
                          "max": round(max(times), 2) if times else None},
         "runs": report["runs"], "errors": report["errors"][:20], "error_count": len(report["errors"]),
-        "server_tracebacks": tracebacks,
-        "server_rss_mb": {"idle": idle_mb, "after_all_closed": after_mb, "growth": round(after_mb - idle_mb, 1)},
+        "server_tracebacks": tracebacks, "first_traceback": first_traceback,
+        "warm_up": {"prediction_s": [round(x, 2) for x in warm_up["prediction_s"]], "errors": warm_up["errors"]},
+        "server_rss_mb": {"after_warm_up": idle_mb, "after_all_closed": after_mb, "growth": round(after_mb - idle_mb, 1)},
         "duration_s": round(duration, 1),
+        # where the machine's CPU went during the class: the server, or the browsers beside it
+        "cpu_s": {"available": round(duration * os.cpu_count(), 1), "used": round(machine_cpu, 1),
+                  "server": round(server_cpu, 1), "browsers_and_rest": round(machine_cpu - server_cpu, 1)},
     }, indent=1))
 
 

@@ -31,6 +31,7 @@ def test_dense_page_reads_the_bookkeeping_and_the_reuse_map(lang, open_page):
                                             "512 + 16·32 = 1024"]
     compare = at.dataframe[1].value
     assert list(compare.iloc[:, 1]) == ["11.69 M", "7.98 M"]
+    assert any('"ResNet18"' in c.proto.spec and '"DenseNet121"' in c.proto.spec for c in at.get("plotly_chart"))
     at.select_slider(key="_dense.reuse_block").set_value(3).run()
     at.select_slider(key="_dense.stage").set_value("features.transition1").run()
     assert any("128" in c.value and "28×28" in c.value for c in at.caption)

@@ -78,6 +78,9 @@ def compare(picture: Picture | None) -> None:
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     st.caption(t("dense.compare_note"))
+    if result:
+        tops = [[(zoo.classifier(n).categories[i], p) for i, p in pred.top(5)] for n, pred in result.predictions.items()]
+        st.plotly_chart(figures.top5_pair([zoo.TITLES[n] for n in result.predictions], tops), key="dense.top5")
 
 
 @st.cache_data(show_spinner=False)

@@ -196,11 +196,24 @@ def top5_pair(titles: Sequence[str], tops: Sequence[Sequence[tuple[str, float]]]
     return fig
 
 
+def _png_uri(image) -> str:
+    """An RGB array (H, W, 3) of uint8 as a PNG data URI, for go.Image(source=...)."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 def cam_overlay(image, cam, opacity: float = 0.5) -> go.Figure:
     """A coarse class-activation map (h, w) in [0, 1], smoothly stretched over an RGB image (H, W, 3)."""
     height, width = len(image), len(image[0])
     h, w = len(cam), len(cam[0])
-    fig = go.Figure(go.Image(z=image, hoverinfo="skip"))
+    fig = go.Figure(go.Image(source=_png_uri(image), hoverinfo="skip"))  # a PNG, not 150,000 numbers in JSON
     fig.add_trace(go.Heatmap(z=cam, x0=width / w / 2, dx=width / w, y0=height / h / 2, dy=height / h,
                              zmin=0, zmax=1, zsmooth="best", colorscale="Jet", opacity=opacity,
                              showscale=False, hovertemplate="%{z:.2f}<extra></extra>"))
