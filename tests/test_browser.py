@@ -109,9 +109,12 @@ def settle(pg, timeout_s: float = 60) -> None:
         if pg.locator('[data-testid="stStatusWidget"]').count() == 0:  # the "Running…" indicator
             time.sleep(0.5)
             if pg.locator('[data-testid="stStatusWidget"]').count() == 0:
-                return
+                break
         time.sleep(0.2)
-    raise AssertionError("the page kept running")
+    else:
+        raise AssertionError("the page kept running")
+    while time.monotonic() < deadline and pg.locator('[data-testid="stSkeleton"]').count():
+        time.sleep(0.2)  # elements still being drawn: the screenshot should show them
 
 
 def real_errors(pg) -> list[str]:
