@@ -44,6 +44,7 @@ def test_a_value_a_widget_refuses_restarts_the_page_from_its_defaults(open_page)
 
 @pytest.mark.parametrize("page, params", [
     ("classify", {"picture.source": "bogus", "picture.example": "nothing"}),
+    ("dense_connectivity", {"picture.source": "source", "present": "true", "present.step.dense_connectivity": "3"}),
     ("training_lab", {"train.network": "bogus", "train.lr": "7"}),
     ("residual_block", {"res.block": "layer9.9", "res.off": "everything", "res.grad_depth": "3"}),
     ("quiz", {"quiz.lesson": "nope"}),

@@ -27,8 +27,8 @@ class Picture:
 
 def current() -> Picture | None:
     """The picture chosen so far, without showing the chooser (another section is on screen)."""
-    source = st.session_state.get("picture.source", "example")
-    if source == "example":
+    source = st.session_state.get("picture.source", "example")  # as kept: perhaps from a link, unchecked
+    if source not in SOURCES or source == "example":
         name = st.session_state.get("picture.example", "cat")
         name = name if name in CHOICES else "cat"
         return Picture(name, examples.photo_bytes(name))
