@@ -45,7 +45,3 @@ def grad_cam(name: str, model: nn.Module, activation: torch.Tensor, class_index:
     top = cam.max()
     return (cam / top if top > 0 else cam).cpu()
 
-
-def upsample(cam: torch.Tensor, size: int) -> torch.Tensor:
-    """The coarse map (h, w) stretched bilinearly over the size×size input crop."""
-    return F.interpolate(cam[None, None], size=(size, size), mode="bilinear", align_corners=False)[0, 0]

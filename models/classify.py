@@ -83,6 +83,12 @@ class Prediction:
         return list(zip(i.tolist(), p.tolist()))
 
 
+def named_top(probs: torch.Tensor, categories, k: int = 5) -> list[tuple[str, float]]:
+    """(class name, probability) of the k most probable classes of a (1000,) softmax."""
+    p, i = probs.topk(k)
+    return [(categories[j], q) for j, q in zip(i.tolist(), p.tolist())]
+
+
 def _stage(a: torch.Tensor) -> StageMaps:
     a = a[0]  # (C, H, W)
     strongest = a.mean(dim=(1, 2)).topk(min(SHOWN_CHANNELS, a.shape[0])).indices.sort().values

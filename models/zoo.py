@@ -125,13 +125,3 @@ def clear_cache() -> None:
         _cache.clear()
     gc.unfreeze()
 
-
-@torch.inference_mode()
-def top_k(clf: Classifier, batch: torch.Tensor, k: int = 5) -> list[list[tuple[str, float]]]:
-    """Top-k (class name, probability) for each preprocessed image in ``batch`` (B, 3, 224, 224)."""
-    probs = clf.model(batch.to(clf.device)).softmax(dim=1)  # (B, 1000)
-    values, indices = probs.topk(k, dim=1)
-    return [
-        [(clf.categories[i], float(p)) for p, i in zip(row_p.tolist(), row_i.tolist())]
-        for row_p, row_i in zip(values.cpu(), indices.cpu())
-    ]

@@ -1,20 +1,9 @@
 """AppTests of the classify page: examples, uploads good and bad, the picture kept across pages."""
 
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def _page(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params["lang"] = lang
-    at.run()
-    return at.switch_page("pages/classify.py").run()
 
 
 def _png(color=(200, 40, 40), size=(80, 60)) -> bytes:
@@ -24,8 +13,8 @@ def _png(color=(200, 40, 40), size=(80, 60)) -> bytes:
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_built_in_example_is_classified_by_both_networks_untrained_and_labelled(lang):
-    at = _page(lang)
+def test_built_in_example_is_classified_by_both_networks_untrained_and_labelled(lang, open_page):
+    at = open_page("classify", lang=lang)
     assert not at.exception
     charts = [c.proto.spec for c in at.get("plotly_chart")]
     assert len(charts) >= 3  # the top-5 pair and one Grad-CAM overlay per network
@@ -36,8 +25,8 @@ def test_built_in_example_is_classified_by_both_networks_untrained_and_labelled(
     assert "3×224×224" in step_captions and "3×256×" in step_captions
 
 
-def test_an_upload_is_classified_and_its_name_is_shown_literally():
-    at = _page()
+def test_an_upload_is_classified_and_its_name_is_shown_literally(open_page):
+    at = open_page("classify")
     at.radio(key="_picture.source").set_value("upload").run()
     assert at.info  # asks for a picture
     name = "**bold** <img src=x onerror=alert(1)>.png"
@@ -53,8 +42,8 @@ def test_an_upload_is_classified_and_its_name_is_shown_literally():
     (b"just text, renamed to .jpg", "not an image"),
     (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG files can't be read"),
 ])
-def test_bad_uploads_get_a_sentence_and_nothing_else_breaks(data, phrase):
-    at = _page()
+def test_bad_uploads_get_a_sentence_and_nothing_else_breaks(data, phrase, open_page):
+    at = open_page("classify")
     at.radio(key="_picture.source").set_value("upload").run()
     at.get("file_uploader")[0].upload("photo.jpg", data, "image/jpeg").run()
     assert not at.exception
@@ -64,8 +53,8 @@ def test_bad_uploads_get_a_sentence_and_nothing_else_breaks(data, phrase):
     assert not at.exception and at.get("plotly_chart")
 
 
-def test_the_uploaded_picture_survives_a_page_switch():
-    at = _page()
+def test_the_uploaded_picture_survives_a_page_switch(open_page):
+    at = open_page("classify")
     at.radio(key="_picture.source").set_value("upload").run()
     at.get("file_uploader")[0].upload("mine.png", _png((20, 200, 20)), "image/png").run()
     at.switch_page("pages/home.py").run()
@@ -77,8 +66,8 @@ def test_the_uploaded_picture_survives_a_page_switch():
     assert not any("mine.png" in x.value for x in at.text) and at.info
 
 
-def test_class_picker_and_stage_slider_redraw_without_error():
-    at = _page()
+def test_class_picker_and_stage_slider_redraw_without_error(open_page):
+    at = open_page("classify")
     at.selectbox(key="_classify.cam_class").set_value(281).run()  # "tabby cat"
     assert any("tabby" in c.value for c in at.caption)
     at.slider(key="_classify.opacity").set_value(0.8).run()
@@ -87,8 +76,8 @@ def test_class_picker_and_stage_slider_redraw_without_error():
     assert not at.exception
 
 
-def test_a_camera_picture_is_classified():
-    at = _page()
+def test_a_camera_picture_is_classified(open_page):
+    at = open_page("classify")
     at.radio(key="_picture.source").set_value("camera").run()
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (90, 120, 200)).save(buf, "JPEG")

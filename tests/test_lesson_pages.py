@@ -1,23 +1,13 @@
 """AppTests of the lesson pages: both languages, main widgets moved, impossible settings."""
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def _page(page: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
-    return at.switch_page(f"pages/{page}.py").run()
-
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_arithmetic_page_computes_the_lecture_example_and_the_real_networks(lang):
-    at = _page("conv_arithmetic", lang)
+def test_arithmetic_page_computes_the_lecture_example_and_the_real_networks(lang, open_page):
+    at = open_page("conv_arithmetic", lang=lang)
     assert not at.exception
     assert [m.value for m in at.metric][:2] == ["28×28×4", "304"]
     assert any("11,689,512" in m.value for m in at.markdown)
@@ -29,15 +19,15 @@ def test_arithmetic_page_computes_the_lecture_example_and_the_real_networks(lang
 @pytest.mark.parametrize("field, value, phrase", [
     ("s", 0, "stride"), ("k", 40, "kernel spans"), ("p", -1, "negative"), ("groups", 2, "Groups must divide"),
 ])
-def test_impossible_arithmetic_is_a_sentence_not_an_exception(field, value, phrase):
-    at = _page("conv_arithmetic")
+def test_impossible_arithmetic_is_a_sentence_not_an_exception(field, value, phrase, open_page):
+    at = open_page("conv_arithmetic")
     at.number_input(key=f"_arith.{field}").set_value(value).run()
     assert not at.exception
     assert any(phrase in w.value for w in at.warning)
 
 
-def test_the_floor_is_made_visible():
-    at = _page("conv_arithmetic")
+def test_the_floor_is_made_visible(open_page):
+    at = open_page("conv_arithmetic")
     at.number_input(key="_arith.w").set_value(8).run()
     at.number_input(key="_arith.k").set_value(3).run()
     at.number_input(key="_arith.s").set_value(2).run()
@@ -45,8 +35,8 @@ def test_the_floor_is_made_visible():
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_receptive_field_page_compares_stacks_and_measures_the_real_network(lang):
-    at = _page("receptive_fields", lang)
+def test_receptive_field_page_compares_stacks_and_measures_the_real_network(lang, open_page):
+    at = open_page("receptive_fields", lang=lang)
     assert not at.exception
     assert any("110,592" in m.value and "200,704" in m.value for m in at.markdown)  # 3·9·64² vs 49·64²
     at.select_slider(key="_rf.s").set_value(2).run()
@@ -57,8 +47,8 @@ def test_receptive_field_page_compares_stacks_and_measures_the_real_network(lang
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_operation_page_steps_through_the_lecture_example(lang):
-    at = _page("conv_operation", lang)
+def test_operation_page_steps_through_the_lecture_example(lang, open_page):
+    at = open_page("conv_operation", lang=lang)
     assert not at.exception
     assert at.get("latex")[0].value.strip("$\n").endswith("= 15")
     at.slider(key="_conv.step").set_value(2).run()
@@ -70,8 +60,8 @@ def test_operation_page_steps_through_the_lecture_example(lang):
     assert not at.exception
 
 
-def test_operation_page_explains_a_kernel_too_large_and_plays():
-    at = _page("conv_operation")
+def test_operation_page_explains_a_kernel_too_large_and_plays(open_page):
+    at = open_page("conv_operation")
     at.number_input(key="_conv.n").set_value(2).run()
     assert any("nowhere to place it" in w.value for w in at.warning)
     at.number_input(key="_conv.n").set_value(4).run()
@@ -92,8 +82,8 @@ def _run_demo(at: AppTest, key: str, timeout: float = 150) -> None:
     assert not at.exception
 
 
-def test_receptive_field_demo_trains_both_networks_and_compares_them():
-    at = _page("receptive_fields")
+def test_receptive_field_demo_trains_both_networks_and_compares_them(open_page):
+    at = open_page("receptive_fields")
     _run_demo(at, "demo.stack")
     history, results = at.session_state["demo.stack"]
     assert list(results) == ["7×7", "3×3 → 3×3 → 3×3"]
@@ -102,8 +92,8 @@ def test_receptive_field_demo_trains_both_networks_and_compares_them():
     assert len(table) == 2 and set(table.iloc[:, 0]) == set(results)
 
 
-def test_kernel_demo_learns_the_kernel_on_the_page():
-    at = _page("conv_operation")
+def test_kernel_demo_learns_the_kernel_on_the_page(open_page):
+    at = open_page("conv_operation")
     _run_demo(at, "demo.kernel")
     history, points = at.session_state["demo.kernel"]
     assert points[-1].loss < points[0].loss

@@ -4,19 +4,16 @@ import math
 import re
 import random
 import tomllib
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 from torchvision.models.densenet import _DenseBlock
 from torchvision.models.resnet import BasicBlock
 
 from lessons import LANGUAGES, ROOT, lesson_ids, sections
 from models import quiz
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TEACHING = [lesson for lesson in lesson_ids() if lesson not in ("home", "quiz")]
 
 
@@ -139,16 +136,9 @@ def test_checking_answers():
     assert cosine.check({"lr": round(cosine.answers["lr"], 3)}) and not cosine.check({"lr": cosine.answers["lr"] + 0.002})
 
 
-def _quiz_page(lang="en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
-    return at.switch_page("pages/quiz.py").run()
-
-
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_answers_get_feedback_and_survive_a_page_switch(lang):
-    at = _quiz_page(lang)
+def test_answers_get_feedback_and_survive_a_page_switch(lang, open_page):
+    at = open_page("quiz", lang=lang)
     assert not at.exception
     at.selectbox(key="_quiz.lesson").set_value("conv_arithmetic").run()
     at.radio(key="quiz.conv_arithmetic/seed-304.choice").set_value(2)  # in a form: sent with its submit
@@ -164,8 +154,8 @@ def test_answers_get_feedback_and_survive_a_page_switch(lang):
     assert any(d.label for d in at.get("download_button"))
 
 
-def test_a_generated_question_checks_a_typed_answer():
-    at = _quiz_page()
+def test_a_generated_question_checks_a_typed_answer(open_page):
+    at = open_page("quiz")
     at.selectbox(key="_quiz.lesson").set_value("conv_arithmetic").run()
     text = next(m.value for m in at.markdown if "filters" in m.value)
     seed = at.session_state["quiz.seeds"]["conv_arithmetic/conv-output"]

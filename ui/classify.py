@@ -51,17 +51,13 @@ def preprocessing(result: classify.Analysis) -> None:
         column.caption(f"{t(f'classify.step_{step.name}')}  \n`{'×'.join(map(str, step.shape))}`")
 
 
-def _label(clf: zoo.Classifier, index: int) -> str:
-    return clf.categories[index]
-
-
 def predictions(result: classify.Analysis) -> None:
     if not guess_first(f"classify.{result.digest}", t("predict.classify")):
         return
     classifiers = {name: zoo.classifier(name) for name in result.predictions}
     for clf in classifiers.values():
         untrained_notice(clf)
-    tops = [[(_label(classifiers[n], i), p) for i, p in pred.top(5)] for n, pred in result.predictions.items()]
+    tops = [classify.named_top(pred.probs, classifiers[n].categories) for n, pred in result.predictions.items()]
     st.plotly_chart(figures.top5_pair([TITLES[n] for n in result.predictions], tops), key="classify.top5")
     first = [top[0][0] for top in tops]
     if result.agree():
@@ -92,7 +88,7 @@ def where_it_looks(result: classify.Analysis) -> None:
         heat = cam.grad_cam(name, model.model, pred.cam_activation, index)
         column.plotly_chart(figures.cam_overlay(crop, heat.numpy(), opacity), key=f"classify.cam.{name}")
         column.caption(t("classify.cam_caption", model=TITLES[name], layer=inference.CAM_LAYER[name],
-                         h=heat.shape[0], w=heat.shape[1], label=_label(model, index),
+                         h=heat.shape[0], w=heat.shape[1], label=model.categories[index],
                          p=f"{float(pred.probs[index]):.3f}"))
 
 

@@ -77,7 +77,7 @@ def controls() -> None:
         st.rerun()
 
 
-def guess_first(key: str, prompt: str, options: list | None = None, labels=None) -> bool:
+def guess_first(key: str, prompt: str, options: list[str] | None = None) -> bool:
     """With predict-before-reveal on, ask for a guess (a choice, or free text) and return False
     until one is committed; then show it and return True. Always True when the option is off."""
     if not st.session_state.get(PREDICT):
@@ -88,9 +88,7 @@ def guess_first(key: str, prompt: str, options: list | None = None, labels=None)
         return True
     with st.form(f"predict.form.{key}"):
         if options is not None:
-            names = labels or {o: str(o) for o in options}
-            guess = st.radio(prompt, options, index=None, format_func=names.__getitem__, key=f"predict.{key}")
-            shown = names.get(guess) if guess is not None else None
+            shown = st.radio(prompt, options, index=None, key=f"predict.{key}")
         else:
             shown = st.text_input(prompt, key=f"predict.{key}").strip() or None
         committed = st.form_submit_button(t("predict.commit"), type="primary")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torchvision.transforms.functional as TF
 from torch import nn
 
 from models import receptive_field as rf
 from models import nets, zoo
+from models.classify import preprocess
 from models.examples import example
 from models.train import TrainConfig
 from ui import demo, figures
@@ -58,11 +58,12 @@ def _effective_field(stage: str, example_name: str, pretrained: bool) -> tuple[n
     """``pretrained`` is part of the cache key: the map changes once the real weights arrive."""
     clf = zoo.classifier("resnet18")
     image = example(example_name)
-    x = clf.transforms()(image).unsqueeze(0).to(clf.device)  # (1, 3, 224, 224)
+    steps, x = preprocess(image, clf.transforms())  # the weights' own transform, as on the classify page
+    x = x.to(clf.device)  # (1, 3, 224, 224)
     children = dict(clf.model.named_children())
     upto = nn.Sequential(*[children[name] for name in STEM[: STEM.index(stage) + 1]])  # shares the modules
     heat, unit = rf.effective(upto, x)
-    shown = np.asarray(TF.center_crop(TF.resize(image, 256), 224))  # what the network saw, unnormalised
+    shown = np.asarray(steps[2].image)  # the 224×224 crop: what the network saw, unnormalised
     return shown, heat.cpu().numpy(), unit
 
 
