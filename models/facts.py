@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import functools
 
+import torch
+from torchvision.models import densenet121
+
 from models.conv_arithmetic import Conv, dense_parameters, sliding_window
+from models.dense import bookkeeping
 from models.receptive_field import Layer, fields
 from models.residual import basic_block_params, bottleneck_params, projection_params, stage_macs
 from models.weights import CHECKPOINTS
@@ -43,4 +47,13 @@ def facts() -> dict[str, str]:
         "basic_256": f"{basic_block_params(256):,}",
         "projection_64_128": f"{projection_params(64, 128):,}",
         "stage_macs": f"{stage_macs(56, 64):,}",
+        "densenet121_block1": _first_dense_block(),
     }
+
+
+def _first_dense_block() -> str:
+    """"64 + 6·32 = 256", read from DenseNet121's modules (built on the meta device: no memory)."""
+    with torch.device("meta"):
+        model = densenet121(weights=None)
+    b = bookkeeping(model)[0]
+    return f"{b.c0} + {b.layers}·{b.growth_rate} = {b.c_out}"

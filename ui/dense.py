@@ -9,14 +9,13 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from models import dense, nets, zoo
+from models import classify, dense, nets, zoo
 from models.layer_table import family_sizes, layer_table
 from models.train import TrainConfig
 from ui import demo, figures
-from ui.classify import analyse, stage_maps
+from ui.classify import stage_maps
 from ui.i18n import t
 from ui.lesson import untrained_notice
-from ui.picture import Picture
 from ui.state import kept
 
 DEMO_NETS = {"resnet-20": nets.NetSpec("resnet", depth=20),
@@ -40,8 +39,7 @@ def bookkeeping() -> None:
     st.plotly_chart(figures.channel_growth(layers, channels), key="dense.growth")
 
 
-def live(picture: Picture | None) -> None:
-    result = analyse(picture) if picture else None
+def live(result: classify.Analysis | None) -> None:
     if result is None:
         return
     untrained_notice(zoo.classifier("densenet121"))
@@ -56,13 +54,12 @@ def reuse() -> None:
                              **kept("dense.reuse_block", 0))
     heat = dense.feature_reuse(clf.model, index)
     b = blocks[index]
-    sources = ["input"] + [f"{i}" for i in range(1, b.layers + 1)]
-    targets = [f"{i}" for i in range(1, b.layers + 1)] + (["transition"] if b.transition_out else [])
+    sources = [t("dense.block_input")] + [f"{i}" for i in range(1, b.layers + 1)]
+    targets = [f"{i}" for i in range(1, b.layers + 1)] + ([t("dense.transition")] if b.transition_out else [])
     st.plotly_chart(figures.reuse_heatmap(heat.tolist(), targets, sources), key="dense.reuse")
 
 
-def compare(picture: Picture | None) -> None:
-    result = analyse(picture) if picture else None
+def compare(result: classify.Analysis | None) -> None:
     sizes = family_sizes(("ResNet-18", "DenseNet-121"))
     rows = []
     for name, family in (("resnet18", "ResNet-18"), ("densenet121", "DenseNet-121")):
@@ -72,14 +69,14 @@ def compare(picture: Picture | None) -> None:
                t("dense.col_activations"): f"{s['activations'] * 4 / 2**20:.0f} MB"}
         if result:
             pred = result.predictions[name]
-            top, p = pred.top(1)[0]
+            label, p = classify.named_top(pred.probs, zoo.classifier(name).categories, 1)[0]
             row[t("dense.col_latency")] = f"{pred.forward_ms:.0f} ms ({pred.device})"
-            row[t("dense.col_top1")] = f"{zoo.classifier(name).categories[top]} ({p:.1%})"
+            row[t("dense.col_top1")] = f"{label} ({p:.1%})"
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     st.caption(t("dense.compare_note"))
     if result:
-        tops = [[(zoo.classifier(n).categories[i], p) for i, p in pred.top(5)] for n, pred in result.predictions.items()]
+        tops = [classify.named_top(pred.probs, zoo.classifier(n).categories) for n, pred in result.predictions.items()]
         st.plotly_chart(figures.top5_pair([zoo.TITLES[n] for n in result.predictions], tops), key="dense.top5")
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from typing import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
@@ -90,9 +94,16 @@ def receptive_grid(sizes: Sequence[int], labels: Sequence[str]) -> go.Figure:
     return fig
 
 
+def _png_uri(image) -> str:
+    """An RGB array (H, W, 3) of uint8 as a PNG data URI, for go.Image(source=...)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 def heat_overlay(image, heat, opacity: float = 0.6, box: tuple[float, float, float] | None = None) -> go.Figure:
     """A heat map (H, W) over an RGB image (H, W, 3); ``box`` = (centre x, centre y, size) outlines a field."""
-    fig = go.Figure(go.Image(z=image))
+    fig = go.Figure(go.Image(source=_png_uri(image)))  # a PNG, not every pixel's numbers in JSON
     fig.add_trace(go.Heatmap(z=heat, colorscale="Hot", opacity=opacity, showscale=False, hoverinfo="skip"))
     if box:
         cx, cy, size = box
@@ -143,8 +154,6 @@ def parameter_bars(labels: Sequence[str], counts: Sequence[int]) -> go.Figure:
 
 def image_grid(tiles, columns: int, tile_px: int = 48, gap: int = 2):
     """Tiles (N, h, w[, 3]) in [0, 1] laid out in a grid: one numpy image for st.image."""
-    import numpy as np
-
     tiles = np.asarray(tiles, dtype=np.float32)
     n, th, tw = tiles.shape[:3]
     channels = tiles.shape[3] if tiles.ndim == 4 else 1
@@ -194,19 +203,6 @@ def top5_pair(titles: Sequence[str], tops: Sequence[Sequence[tuple[str, float]]]
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=t("figure.probability"))
     fig.update_layout(**{**LAYOUT, "height": 260})
     return fig
-
-
-def _png_uri(image) -> str:
-    """An RGB array (H, W, 3) of uint8 as a PNG data URI, for go.Image(source=...)."""
-    import base64
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def cam_overlay(image, cam, opacity: float = 0.5) -> go.Figure:
@@ -282,7 +278,7 @@ def block_deletion(blocks: Sequence[str], probs: Sequence[float], baseline: floa
 def channel_growth(layers: Sequence[str], channels: Sequence[int]) -> go.Figure:
     """Channels after every dense layer and transition: a staircase that climbs by k and halves."""
     fig = go.Figure(go.Scatter(x=list(range(len(channels))), y=list(channels), mode="lines", line_shape="hv",
-                               text=list(layers), hovertemplate="%{text}: %{y} channels<extra></extra>"))
+                               text=list(layers), hovertemplate="%{text}: %{y} " + t("figure.channels") + "<extra></extra>"))
     fig.update_xaxes(title_text=t("figure.layer_depth"))
     fig.update_yaxes(title_text=t("figure.channels"), rangemode="tozero")
     fig.update_layout(**{**LAYOUT, "height": 300})
@@ -293,7 +289,7 @@ def reuse_heatmap(heat, targets: Sequence[str], sources: Sequence[str]) -> go.Fi
     """Mean |weight| from each source (column) into each target layer (row); blank above the diagonal."""
     fig = go.Figure(go.Heatmap(z=heat, x=list(sources), y=list(targets), colorscale="Viridis",
                                hovertemplate="%{y} ← %{x}: %{z:.4f}<extra></extra>",
-                               colorbar=dict(title=dict(text="mean |w|"))))
+                               colorbar=dict(title=dict(text=t("figure.mean_abs_weight")))))
     fig.update_yaxes(type="category", autorange="reversed", title_text=t("figure.target_layer"))
     fig.update_xaxes(type="category", title_text=t("figure.source"))
     fig.update_layout(**{**LAYOUT, "height": 420})

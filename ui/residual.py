@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons import ROOT as LESSONS_DIR
-from models import device, residual, zoo
+from models import classify, device, residual, zoo
 from models.layer_table import family_sizes
 from models.nets import NetSpec
 from models.train import Point
@@ -22,9 +22,9 @@ from ui.picture import Picture
 from ui.state import kept
 
 BLOCKS = {
-    "basic": (["3×3 conv, 64", "BN", "ReLU", "3×3 conv, 64", "BN"], "identity x"),
+    "basic": (["3×3 conv, 64", "BN", "ReLU", "3×3 conv, 64", "BN"], "identity"),
     "downsample": (["3×3 conv, 128, stride 2", "BN", "ReLU", "3×3 conv, 128", "BN"], "1×1 conv, 128, stride 2 + BN"),
-    "bottleneck": (["1×1 conv, 64", "BN", "ReLU", "3×3 conv, 64", "BN", "ReLU", "1×1 conv, 256", "BN"], "identity x"),
+    "bottleneck": (["1×1 conv, 64", "BN", "ReLU", "3×3 conv, 64", "BN", "ReLU", "1×1 conv, 256", "BN"], "identity"),
     "plain": (["3×3 conv, 64", "BN", "ReLU", "3×3 conv, 64", "BN"], None),
 }
 RECORDED = LESSONS_DIR / "residual_block" / "degradation.json"  # written by python -m bench.degradation
@@ -51,7 +51,9 @@ def block() -> None:
     kind = st.radio(t("res.block_kind"), list(BLOCKS), horizontal=True, format_func=labels("res.kind_", BLOCKS),
                     **kept("res.kind", "basic"))
     left, right = st.columns([3, 2])
-    left.plotly_chart(figures.block_diagram(*BLOCKS[kind]), key="res.diagram")
+    boxes, shortcut = BLOCKS[kind]
+    shortcut = t("res.identity") if shortcut == "identity" else shortcut  # the 1×1 projection keeps its formula
+    left.plotly_chart(figures.block_diagram(boxes, shortcut), key="res.diagram")
     rows = _counts()
     right.dataframe(pd.DataFrame(rows, columns=[t("res.col_block"), t("res.col_formula"), t("res.col_params"),
                                                 t("res.col_torchvision")]), hide_index=True)
@@ -101,13 +103,9 @@ def ablation(picture: Picture | None) -> None:
     x = result.x.to(clf.device)
     intact = residual.resnet_forward(clf.model, x)[0].softmax(0)
     changed = residual.resnet_forward(clf.model, x, {} if off == "none" else {name: off})[0].softmax(0)
-
-    def top5(p):
-        v, i = p.topk(5)
-        return [(clf.categories[j], float(q)) for q, j in zip(v.tolist(), i.tolist())]
-
     titles = [t("res.intact"), t(f"res.changed_{off}", block=name)]
-    st.plotly_chart(figures.top5_pair(titles, [top5(intact), top5(changed)]), key="res.ablation")
+    tops = [classify.named_top(p, clf.categories) for p in (intact, changed)]
+    st.plotly_chart(figures.top5_pair(titles, tops), key="res.ablation")
     sweep = _sweep(result.digest, clf.pretrained, result.x)
     st.plotly_chart(figures.block_deletion(sweep.blocks, sweep.probs, sweep.baseline[1],
                                            clf.categories[sweep.baseline[0]]), key="res.sweep")
