@@ -85,7 +85,9 @@ def real_networks() -> None:
 
 @st.cache_data(show_spinner=False)
 def _family() -> pd.DataFrame:
-    return pd.DataFrame([{"network": n, **{k: v for k, v in s.items() if k != "blocks"}} for n, s in family_sizes().items()])
+    with st.spinner(t("app.computing")):  # every layer of nine networks, on the meta device, once
+        sizes = family_sizes()
+    return pd.DataFrame([{"network": n, **{k: v for k, v in s.items() if k != "blocks"}} for n, s in sizes.items()])
 
 
 def family() -> None:

@@ -60,7 +60,8 @@ def reuse() -> None:
 
 
 def compare(result: classify.Analysis | None) -> None:
-    sizes = family_sizes(("ResNet-18", "DenseNet-121"))
+    with st.spinner(t("app.computing")):
+        sizes = family_sizes(("ResNet-18", "DenseNet-121"))
     rows = []
     for name, family in (("resnet18", "ResNet-18"), ("densenet121", "DenseNet-121")):
         s = sizes[family]

@@ -86,7 +86,9 @@ def gradients() -> None:
     left, right = st.columns(2)
     depth = left.select_slider(t("res.depth"), [20, 32, 44, 56, 110], **kept("res.grad_depth", 56))
     batch_norm = right.toggle(t("res.batch_norm"), **kept("res.grad_bn", True))
-    st.plotly_chart(figures.gradient_norms(_gradients(depth, batch_norm)), key="res.gradients")
+    with st.spinner(t("app.computing")):  # a 110-layer network's backward pass: a second or two, once
+        norms = _gradients(depth, batch_norm)
+    st.plotly_chart(figures.gradient_norms(norms), key="res.gradients")
 
 
 def ablation(picture: Picture | None) -> None:
@@ -121,7 +123,8 @@ def _sweep(digest: str, pretrained: bool, _x) -> residual.Deletion:
 
 
 def family() -> None:
-    sizes = family_sizes(tuple(f"ResNet-{d}" for d in (18, 34, 50, 101, 152)))
+    with st.spinner(t("app.computing")):  # every layer of five networks, on the meta device, once
+        sizes = family_sizes(tuple(f"ResNet-{d}" for d in (18, 34, 50, 101, 152)))
     table = pd.DataFrame([{t("res.col_network"): n, t("res.col_params"): f"{s['parameters'] / 1e6:.1f} M",
                            t("res.col_macs"): f"{s['macs'] / 1e9:.2f} G", t("res.col_blocks"): str(s["blocks"])}
                           for n, s in sizes.items()])
