@@ -1,25 +1,30 @@
-"""A class of thirty: N students at once, each a real browser session, against one server.
+"""A class of thirty: N students at once, each a real session, against one server.
 
-    python -m bench.load_test [--students 30] [--trainers 5] [--chromium /usr/bin/chromium]
+    python -m bench.load_test [--students 30] [--trainers 5] [--client ws|browser]
 
-Starts `streamlit run app.py` on a free local port (weights offline: untrained, same speed),
-then opens N browser contexts in one headless Chromium, a fraction of a second apart. Every
-student opens the classify page, uploads a picture of their own (a different one each, so no
-answer comes from the cache) and waits until both networks' top-5 chart is drawn; the first
-``--trainers`` of them then go to the training lab and start a run (at most one runs at a time,
-four wait, more are refused: the runner's defaults). Reports p50 / p95 / max time from upload
-to prediction, training runs completed / queued / refused, every error (exceptions on a page,
-browser console errors, timeouts), and the server's memory after one student warmed it up
-(models loaded) and again after every tab of the class has closed. One JSON document.
+Starts `streamlit run app.py` on a free local port (weights offline: untrained, same speed) and
+lets N students arrive a fraction of a second apart. Every student opens the classify page,
+uploads a picture of their own (a different one each, so no answer comes from the cache) and
+waits until both networks' top-5 chart is there; the first ``--trainers`` of them then go to the
+training lab and start a run (at most one runs at a time, four wait, more are refused: the
+runner's defaults). Reports p50 / p95 / max time from upload to prediction, training runs
+completed / queued / refused, every error (exceptions on a page, timeouts; console errors in a
+browser), and the server's memory after one student warmed it up (models loaded) and again after
+every student has gone. One JSON document.
 
-The browsers run on the same machine as the server: on a 2-core CPU they take a good part of
-it, so the figures are an upper bound of what thirty students on their own laptops would see.
+Two kinds of student:
+- ``ws`` (default) speaks Streamlit's websocket protocol (`bench/streamlit_client.py`): the
+  server does everything it does for a browser, and nothing is drawn, so the figures are the
+  server's, as with thirty students on their own laptops;
+- ``browser`` is a headless Chromium tab each. On a 2-core machine the thirty renderers take
+  most of the CPU from the server, so these figures are an upper bound.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -35,6 +40,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from bench.cold_start import CHROMIUM_ARGS, free_port, wait_healthy
+from bench.streamlit_client import Tab, find
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_PATH_PROBE = re.compile(r"/_stcore/(host-config|health)")  # see tests/test_browser.py
@@ -73,7 +79,41 @@ def picture(seed: int) -> bytes:
     return buf.getvalue()
 
 
-async def student(browser, url: str, index: int, trains: bool, report: dict) -> None:
+def progress_shown(view) -> bool:
+    return bool(find(view, "progress", "Step") or find(view, "progress", "Training…")
+                or find(view, "alert", "Waiting for a free slot") or find(view, "alert", "busy"))
+
+
+async def ws_student(url: str, index: int, trains: bool, report: dict) -> None:
+    """A student as Streamlit's websocket protocol: the server does all its work, nothing is drawn."""
+    errors = report["errors"]
+    try:
+        async with Tab(url, "classify", "picture.source=upload") as tab:
+            uploader = await tab.wait_for("file_uploader", timeout=120)
+            start, since = time.monotonic(), tab.mark()
+            await tab.upload(uploader, f"student-{index}.jpg", picture(index))
+            await tab.wait_for("plotly_chart", "DenseNet121", since=since, timeout=180)
+            report["prediction_s"].append(time.monotonic() - start)
+            await tab.settled(since, timeout=180)
+            if trains:
+                since = tab.mark()
+                await tab.goto("training_lab")
+                await tab.click(await tab.wait_for("button", "Start training", since=since, timeout=120))
+                view = await tab.wait_until(progress_shown, since=tab.mark(), timeout=120)
+                if find(view, "alert", "busy"):
+                    report["runs"]["refused"] += 1
+                else:
+                    report["runs"]["queued" if find(view, "alert", "Waiting") else "started"] += 1
+                    await tab.wait_until(lambda v: find(v, "dataframe") and not find(v, "button", "Stop"),
+                                         since=tab.mark(), timeout=600)
+                    report["runs"]["completed"] += 1
+            errors.extend(f"student {index}: exception: {e.splitlines()[0]}" for e in tab.exceptions)
+    except Exception as err:  # noqa: BLE001 — a student who could not finish is the figure we want
+        errors.append(f"student {index}: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}")
+
+
+async def browser_student(browser, url: str, index: int, trains: bool, report: dict) -> None:
+    """A student as a Chromium tab: what a class sees, page rendering included."""
     context = await browser.new_context(viewport={"width": 1280, "height": 1800})
     page = await context.new_page()
     errors = report["errors"]
@@ -117,17 +157,24 @@ async def student(browser, url: str, index: int, trains: bool, report: dict) -> 
 
 
 async def lesson(url: str, args) -> dict:
-    from playwright.async_api import async_playwright
-
+    """The class: ``args.students`` students, one every ``args.arrival_s`` seconds, the first
+    ``args.trainers`` of them training after their prediction."""
     report = {"prediction_s": [], "errors": [], "runs": {"started": 0, "queued": 0, "refused": 0, "completed": 0}}
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+    async with contextlib.AsyncExitStack() as stack:
+        if args.client == "browser":
+            from playwright.async_api import async_playwright  # only this client needs it
+
+            playwright = await stack.enter_async_context(async_playwright())
+            browser = await playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            stack.push_async_callback(browser.close)
         tasks = []
         for i in range(args.students):
-            tasks.append(asyncio.create_task(student(browser, url, i, i < args.trainers, report)))
+            trains = i < args.trainers
+            student = browser_student(browser, url, i, trains, report) if args.client == "browser" else \
+                ws_student(url, i, trains, report)
+            tasks.append(asyncio.create_task(student))
             await asyncio.sleep(args.arrival_s)
         await asyncio.gather(*tasks)
-        await browser.close()
     return report
 
 
@@ -136,54 +183,68 @@ def percentile(values: list[float], q: float) -> float:
         round(values[0], 2) if values else float("nan")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=30)
-    parser.add_argument("--trainers", type=int, default=5)
-    parser.add_argument("--arrival-s", type=float, default=1.0, help="seconds between two students' arrivals")
-    parser.add_argument("--run-seconds", type=int, default=15, help="CNNLAB_MAX_RUN_SECONDS for the server")
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
-    args = parser.parse_args()
-
+def measure(args: argparse.Namespace) -> dict:
+    """Start a server, warm it up with one student, send the class, and report (see the top)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "CNNLAB_OFFLINE": "1", "CNNLAB_MAX_RUN_SECONDS": str(args.run_seconds)}
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1"], cwd=ROOT, env=env,
+                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_healthy(url, time.monotonic() + 90)
         # one student first, alone: the models load and the inference graphs are exported, as
         # when the teacher tries the page before the class; the memory after is the baseline
         warm_up = asyncio.run(lesson(url, argparse.Namespace(**{**vars(args), "students": 1, "trainers": 0})))
-        time.sleep(5)
+        time.sleep(args.settle_s)
         idle_mb = rss_mb(server.pid)
         start, server_cpu, machine_cpu = time.monotonic(), cpu_seconds(server.pid), cpu_seconds()
         report = asyncio.run(lesson(url, args))
         duration = time.monotonic() - start
         server_cpu, machine_cpu = cpu_seconds(server.pid) - server_cpu, cpu_seconds() - machine_cpu
-        time.sleep(5)  # closed tabs: the runtime drops their sessions
+        time.sleep(args.settle_s)  # closed tabs: the runtime drops their sessions
         after_mb = rss_mb(server.pid)
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
     times = sorted(report["prediction_s"])
     tracebacks = stderr.count("Traceback")
-    first_traceback = stderr[stderr.find("Traceback"):][:1500] if tracebacks else None
-    print(json.dumps({
+    return {
         "benchmark": "load_test", "machine": f"{platform.machine()} · {os.cpu_count()} cores",
-        "students": args.students, "trainers": args.trainers, "served": len(times),
+        "client": args.client, "students": args.students, "trainers": args.trainers, "arrival_s": args.arrival_s,
+        "served": len(times),
         "prediction_s": {"p50": percentile(times, 50), "p95": percentile(times, 95),
                          "max": round(max(times), 2) if times else None},
         "runs": report["runs"], "errors": report["errors"][:20], "error_count": len(report["errors"]),
-        "server_tracebacks": tracebacks, "first_traceback": first_traceback,
+        "server_tracebacks": tracebacks,
+        "first_traceback": stderr[stderr.find("Traceback"):][:6000] if tracebacks else None,
         "warm_up": {"prediction_s": [round(x, 2) for x in warm_up["prediction_s"]], "errors": warm_up["errors"]},
         "server_rss_mb": {"after_warm_up": idle_mb, "after_all_closed": after_mb, "growth": round(after_mb - idle_mb, 1)},
         "duration_s": round(duration, 1),
         # where the machine's CPU went during the class: the server, or the browsers beside it
         "cpu_s": {"available": round(duration * os.cpu_count(), 1), "used": round(machine_cpu, 1),
                   "server": round(server_cpu, 1), "browsers_and_rest": round(machine_cpu - server_cpu, 1)},
-    }, indent=1))
+    }
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--trainers", type=int, default=5)
+    parser.add_argument("--arrival-s", type=float, default=1.0,
+                        help="seconds between two students' arrivals (0: all at once)")
+    parser.add_argument("--run-seconds", type=int, default=15, help="CNNLAB_MAX_RUN_SECONDS for the server")
+    parser.add_argument("--client", choices=("ws", "browser"), default="ws",
+                        help="ws: Streamlit's websocket protocol, the server's own figures; "
+                             "browser: headless Chromium tabs on this machine, rendering included")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--settle-s", type=float, default=5.0,
+                        help="pause before each memory reading, for sessions to be dropped")
+    return parser
+
+
+def main() -> None:
+    print(json.dumps(measure(parser().parse_args()), indent=1))
 
 
 if __name__ == "__main__":
