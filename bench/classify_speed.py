@@ -5,6 +5,8 @@
 Measured in one run, on whatever device the app would use (CUDA, MPS or the CPU):
 - each model's forward at batch 1: torchvision's model called eagerly under inference_mode
   (the baseline), and the app's engine (``models.inference``: every stage's output too);
+- the engine's time per image at batch 1, 4, 8 and 16: whether batching the requests of students
+  who upload at the same moment into one pass would pay on this device;
 - on a GPU, images/s at batch 64, eager;
 - end to end, from uploaded JPEG bytes to both top-5 lists (``models.classify.analyse`` with an
   empty cache), and the whole page's compute: that plus Grad-CAM for both models;
@@ -76,6 +78,9 @@ def main() -> None:
         engine_ms = median_ms(lambda: engine(x), args.repeats, sync=sync)
         entry = {"eager_batch1_ms": eager, "engine_batch1_ms": engine_ms, "engine_backend": engine.backend,
                  "speedup": round(eager / engine_ms, 2)}
+        entry["engine_ms_per_image_by_batch"] = {
+            b: round(median_ms(lambda: engine(x.repeat(b, 1, 1, 1)), max(5, args.repeats // b)) / b, 2)
+            for b in (1, 4, 8, 16)}
         if dev.type == "cuda":
             batch = x.repeat(64, 1, 1, 1).to(dev)
             with torch.inference_mode():

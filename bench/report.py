@@ -23,18 +23,21 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = {  # name: (arguments, quick arguments)
-    "classify_speed": ([], ["--repeats", "15"]),
-    "train_throughput": ([], ["--seconds", "4"]),
-    "fashion_accuracy": ([], ["--seconds", "30"]),
-    "cold_start": ([], []),
-    "load_test": ([], ["--students", "10", "--trainers", "2"]),
+BENCHMARKS = {  # name: (module in bench/, arguments, quick arguments)
+    "classify_speed": ("classify_speed", [], ["--repeats", "15"]),
+    "train_throughput": ("train_throughput", [], ["--seconds", "4"]),
+    "fashion_accuracy": ("fashion_accuracy", [], ["--seconds", "30"]),
+    "cold_start": ("cold_start", [], []),
+    # the class of thirty three ways: arriving one a second, all at once, and in real browsers
+    "load_test": ("load_test", [], ["--students", "10", "--trainers", "2"]),
+    "load_test_at_once": ("load_test", ["--arrival-s", "0"], ["--students", "10", "--trainers", "2", "--arrival-s", "0"]),
+    "load_test_browser": ("load_test", ["--client", "browser"], ["--client", "browser", "--students", "5", "--trainers", "1"]),
 }
 
 
-def run(name: str, args: list[str]) -> dict:
+def run(module: str, args: list[str]) -> dict:
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", f"bench.{name}", *args], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", f"bench.{module}", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=1800)
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["exit status %d" % done.returncode])[-1]}
@@ -55,9 +58,9 @@ def main() -> None:
                     "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
         "quick": args.quick,
     }
-    for name, (full, quick) in BENCHMARKS.items():
+    for name, (module, full, quick) in BENCHMARKS.items():
         if name not in skip:
-            report[name] = run(name, quick if args.quick else full)
+            report[name] = run(module, quick if args.quick else full)
             print(f"{name}: done", file=sys.stderr, flush=True)
     print(json.dumps(report, indent=1))
 
