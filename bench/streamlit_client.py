@@ -36,11 +36,16 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 XSRF_COOKIE = "_streamlit_xsrf"
 
 
+class PageException(Exception):
+    """The page showed an exception (``st.exception``, or the script failed) while we waited."""
+
+
 @dataclass
 class Run:
     """What one script run drew: its elements by place on the page, and how it ended."""
     fragment: bool
     elements: dict[tuple[int, ...], Element] = field(default_factory=dict)
+    exceptions: list[str] = field(default_factory=list)  # the messages of its exception elements
     status: str | None = None  # ScriptFinishedStatus, once it has ended
 
 
@@ -60,7 +65,6 @@ class Tab:
         self.session_id: str | None = None
         self.pages: dict[str, str] = {}  # url path -> page script hash, from the navigation message
         self.runs: list[Run] = []  # every run so far, the latest last
-        self.exceptions: list[str] = []  # st.exception elements and script errors the server sent
         self._widgets: dict[str, WidgetState] = {}  # what the tab has set, sent with every rerun
         self._page_hash = ""
         self._replies: dict[str, asyncio.Future] = {}
@@ -100,9 +104,15 @@ class Tab:
         return len(self.runs)
 
     async def wait_until(self, shown, since: int = 0, timeout: float = 120) -> dict[tuple[int, ...], Element]:
-        """Wait until ``shown(view)`` is true of the page, and return the page."""
+        """Wait until ``shown(view)`` is true of the page, and return the page; raise
+        ``PageException`` as soon as a run since ``since`` shows an exception instead."""
+        def failed() -> list[str]:
+            return [message for run in self.runs[since:] for message in run.exceptions]
+
         async with self._news:
-            await asyncio.wait_for(self._news.wait_for(lambda: shown(self.view(since))), timeout)
+            await asyncio.wait_for(self._news.wait_for(lambda: failed() or shown(self.view(since))), timeout)
+        if failed():
+            raise PageException(failed()[0])
         return self.view(since)
 
     async def wait_for(self, kind: str, text: str = "", since: int = 0, timeout: float = 120) -> Element:
@@ -166,7 +176,7 @@ class Tab:
                 # a delta names no run: it belongs to the one begun last (a session's runs never overlap)
                 self.runs[-1].elements[tuple(msg.metadata.delta_path)] = element
                 if element.WhichOneof("type") == "exception":
-                    self.exceptions.append(element.exception.message)
+                    self.runs[-1].exceptions.append(element.exception.message)
             elif kind == "script_finished":
                 self.runs[-1].status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
             elif kind == "file_urls_response":
