@@ -1,6 +1,6 @@
 """A class of thirty: N students at once, each a real session, against one server.
 
-    python -m bench.load_test [--students 30] [--trainers 5] [--client ws|browser]
+    python -m bench.load_test [--students 30] [--trainers 5] [--arrival-s 1] [--client ws|browser] [--tour] [--cold]
 
 Starts `streamlit run app.py` on a free local port (weights offline: untrained, same speed) and
 lets N students arrive a fraction of a second apart. Every student opens the classify page,
@@ -11,6 +11,11 @@ runner's defaults). Reports p50 / p95 / max time from upload to prediction, trai
 completed / queued / refused, every error (exceptions on a page, timeouts; console errors in a
 browser), and the server's memory after one student warmed it up (models loaded) and again after
 every student has gone. One JSON document.
+
+``--tour``: each student instead opens every page once, in an order of their own, half of them
+in Korean, and the report gives the time per page. ``--cold``: no warm-up student, so the class
+meets a server that has loaded nothing yet (the models load, and the inference graphs are
+exported, while everyone waits): the harshest start, and the one that finds races.
 
 Two kinds of student:
 - ``ws`` (default) speaks Streamlit's websocket protocol (`bench/streamlit_client.py`): the
@@ -111,6 +116,24 @@ async def ws_student(url: str, index: int, trains: bool, report: dict) -> None:
         errors.append(f"student {index}: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}")
 
 
+async def ws_tourist(url: str, index: int, report: dict) -> None:
+    """A student who opens the home page, then every lesson page once in an order of their own;
+    every other student reads in Korean. Each page visit is timed until its run has ended."""
+    query = "lang=ko" if index % 2 else ""
+    tab = Tab(url, "", query)
+    try:
+        async with tab:
+            await tab.settled(timeout=300)
+            pages = [page for page in tab.pages if page]  # from the app's own navigation
+            for page in random.Random(index).sample(pages, len(pages)):
+                start, since = time.monotonic(), tab.mark()
+                await tab.goto(page, query)
+                await tab.settled(since, timeout=300)
+                report["page_s"].append(time.monotonic() - start)
+    except Exception as err:  # noqa: BLE001 — as for ws_student
+        report["errors"].append(f"student {index}: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}")
+
+
 async def browser_student(browser, url: str, index: int, trains: bool, report: dict) -> None:
     """A student as a Chromium tab: what a class sees, page rendering included."""
     context = await browser.new_context(viewport={"width": 1280, "height": 1800})
@@ -158,7 +181,8 @@ async def browser_student(browser, url: str, index: int, trains: bool, report: d
 async def lesson(url: str, args) -> dict:
     """The class: ``args.students`` students, one every ``args.arrival_s`` seconds, the first
     ``args.trainers`` of them training after their prediction."""
-    report = {"prediction_s": [], "errors": [], "runs": {"started": 0, "queued": 0, "refused": 0, "completed": 0}}
+    report = {"prediction_s": [], "page_s": [], "errors": [],
+              "runs": {"started": 0, "queued": 0, "refused": 0, "completed": 0}}
     async with contextlib.AsyncExitStack() as stack:
         if args.client == "browser":
             from playwright.async_api import async_playwright  # only this client needs it
@@ -169,8 +193,10 @@ async def lesson(url: str, args) -> dict:
         tasks = []
         for i in range(args.students):
             trains = i < args.trainers
-            student = browser_student(browser, url, i, trains, report) if args.client == "browser" else \
-                ws_student(url, i, trains, report)
+            if args.client == "browser":
+                student = browser_student(browser, url, i, trains, report)
+            else:
+                student = ws_tourist(url, i, report) if args.tour else ws_student(url, i, trains, report)
             tasks.append(asyncio.create_task(student))
             await asyncio.sleep(args.arrival_s)
         await asyncio.gather(*tasks)
@@ -194,7 +220,8 @@ def measure(args: argparse.Namespace) -> dict:
         wait_healthy(url, time.monotonic() + 90)
         # one student first, alone: the models load and the inference graphs are exported, as
         # when the teacher tries the page before the class; the memory after is the baseline
-        warm_up = asyncio.run(lesson(url, argparse.Namespace(**{**vars(args), "students": 1, "trainers": 0})))
+        warm_up = {"prediction_s": [], "errors": []} if args.cold else \
+            asyncio.run(lesson(url, argparse.Namespace(**{**vars(args), "students": 1, "trainers": 0})))
         time.sleep(args.settle_s)
         idle_mb = rss_mb(server.pid)
         start, server_cpu, machine_cpu = time.monotonic(), cpu_seconds(server.pid), cpu_seconds()
@@ -206,19 +233,20 @@ def measure(args: argparse.Namespace) -> dict:
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
-    times = sorted(report["prediction_s"])
+    times, pages = sorted(report["prediction_s"]), sorted(report["page_s"])
     tracebacks = stderr.count("Traceback")
     return {
         "benchmark": "load_test", "machine": f"{platform.machine()} · {os.cpu_count()} cores",
-        "client": args.client, "students": args.students, "trainers": args.trainers, "arrival_s": args.arrival_s,
-        "served": len(times),
-        "prediction_s": {"p50": percentile(times, 50), "p95": percentile(times, 95),
-                         "max": round(max(times), 2) if times else None},
+        "client": args.client, "students": args.students, "arrival_s": args.arrival_s, "cold": args.cold,
+        **({"tour": True, "pages_visited": len(pages), "page_s": {
+            "p50": percentile(pages, 50), "p95": percentile(pages, 95), "max": round(max(pages), 2) if pages else None}}
+           if args.tour else {"trainers": args.trainers, "served": len(times), "prediction_s": {
+               "p50": percentile(times, 50), "p95": percentile(times, 95), "max": round(max(times), 2) if times else None}}),
         "runs": report["runs"], "errors": report["errors"][:20], "error_count": len(report["errors"]),
         "server_tracebacks": tracebacks,
         "first_traceback": stderr[stderr.find("Traceback"):][:6000] if tracebacks else None,
         "warm_up": {"prediction_s": [round(x, 2) for x in warm_up["prediction_s"]], "errors": warm_up["errors"]},
-        "server_rss_mb": {"after_warm_up": idle_mb, "after_all_closed": after_mb, "growth": round(after_mb - idle_mb, 1)},
+        "server_rss_mb": {"before": idle_mb, "after_all_closed": after_mb, "growth": round(after_mb - idle_mb, 1)},
         "duration_s": round(duration, 1),
         # where the machine's CPU went during the class: the server, or the browsers beside it
         "cpu_s": {"available": round(duration * os.cpu_count(), 1), "used": round(machine_cpu, 1),
@@ -236,6 +264,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--client", choices=("ws", "browser"), default="ws",
                         help="ws: Streamlit's websocket protocol, the server's own figures; "
                              "browser: headless Chromium tabs on this machine, rendering included")
+    parser.add_argument("--tour", action="store_true",
+                        help="instead, every student opens every page once, in an order of their own (ws only)")
+    parser.add_argument("--cold", action="store_true", help="no warm-up student before the class")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--settle-s", type=float, default=5.0,
                         help="pause before each memory reading, for sessions to be dropped")

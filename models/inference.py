@@ -1,8 +1,12 @@
 """One forward pass of a shared classifier that returns its logits *and* every stage's activations.
 
-The graph is torchvision's ``create_feature_extractor`` over the classifier's own module, so
-the top-5, the feature maps and the Grad-CAM activation of a picture all come from a single
-pass with the same weights. Two backends run that graph:
+``Stages`` is torchvision's ``forward`` of the classifier written out module by module, keeping
+the output of every stage on the way, so the top-5, the feature maps and the Grad-CAM activation
+of a picture all come from a single pass with the same weights. (Not torchvision's
+``create_feature_extractor``: torch.fx traces by patching ``nn.Module.__call__`` for the whole
+process, and while it traced, any other student's network running in another thread failed with
+"module is not installed as a submodule"; tests still use it as the reference.) Two backends
+run that graph:
 
 - ``onnxruntime`` on the CPU: the graph is exported in memory (TorchScript exporter, under a
   second per model) from the loaded weights when the engine is first used. On this project's
@@ -26,8 +30,9 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torchvision.models.feature_extraction import create_feature_extractor
+from torch import nn
 
+from models import cam
 from models import device as device_mod
 from models import zoo
 from models.zoo import Classifier
@@ -50,15 +55,30 @@ def nodes(name: str) -> tuple[str, ...]:
     return STAGES[name] + (LOGITS[name],)
 
 
-class _AsTuple(torch.nn.Module):
-    """The feature extractor with a tuple output, which the ONNX exporter needs."""
+def body(name: str, model: nn.Module):
+    """(qualified name, module) of everything before the head, in the order ``forward`` runs
+    them: ResNet18's children up to ``layer4``; DenseNet121's ``features`` up to ``denseblock4``.
+    The head after them is ``cam.head`` (pooling and the classifier)."""
+    container, prefix = (model.features, "features.") if name == "densenet121" else (model, "")
+    for child, module in container.named_children():
+        yield prefix + child, module
+        if prefix + child == CAM_LAYER[name]:
+            return
 
-    def __init__(self, extractor: torch.nn.Module, names: tuple[str, ...]):
+
+class Stages(nn.Module):
+    """x (B, 3, 224, 224) → the outputs of ``nodes(name)``, as a tuple (what the ONNX exporter
+    needs). It holds the shared model's modules, hence its weights: nothing is copied."""
+
+    def __init__(self, name: str, model: nn.Module):
         super().__init__()
-        self.extractor, self.names = extractor, names
+        self.name, self.model, self.names = name, model, nodes(name)
 
-    def forward(self, x):
-        out = self.extractor(x)
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = {}
+        for qualified, module in body(self.name, self.model):
+            x = out[qualified] = module(x)
+        out[LOGITS[self.name]] = cam.head(self.name, self.model)(x)
         return tuple(out[n] for n in self.names)
 
 
@@ -70,8 +90,7 @@ class Engine:
     def __init__(self, clf: Classifier):
         self.name, self.device = clf.name, clf.device
         self.names = nodes(clf.name)
-        # Shares the classifier's submodules, hence its weights: nothing is copied.
-        self.extractor = create_feature_extractor(clf.model, {n: n for n in self.names})
+        self.stages = Stages(clf.name, clf.model)
         self._lock = threading.Lock()
         self._run: Callable[[torch.Tensor], list[torch.Tensor]] = self._torch
         if self.device.type == "cpu" and os.environ.get("CNNLAB_INFERENCE", "onnxruntime") == "onnxruntime":
@@ -79,8 +98,7 @@ class Engine:
 
     def _torch(self, x: torch.Tensor) -> list[torch.Tensor]:
         with torch.no_grad():  # not inference_mode: Grad-CAM later needs these tensors in autograd
-            out = self.extractor(x.to(self.device))
-        return [out[n].float().cpu() for n in self.names]
+            return [a.float().cpu() for a in self.stages(x.to(self.device))]
 
     def _use_onnxruntime(self) -> None:
         try:
@@ -92,7 +110,7 @@ class Engine:
                 warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notices
                 # eval(): the exporter puts the module back in the mode it found it, recursively;
                 # a wrapper left in training mode would switch the shared model's BatchNorms to it.
-                torch.onnx.export(_AsTuple(self.extractor, self.names).eval(), (example,), buffer, dynamo=False,
+                torch.onnx.export(self.stages.eval(), (example,), buffer, dynamo=False,
                                   input_names=["x"], output_names=list(self.names),
                                   dynamic_axes={"x": {0: "batch"}}, opset_version=17)
             options = ort.SessionOptions()

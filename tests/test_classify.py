@@ -2,10 +2,12 @@
 
 import hashlib
 import io
+import threading
 
 import pytest
 import torch
 from PIL import Image
+from torchvision.models.feature_extraction import create_feature_extractor
 
 from models import cam, classify, examples, inference, weights, zoo
 from models.weights import Checkpoint
@@ -48,12 +50,46 @@ def test_engine_gives_the_models_own_logits_and_stage_outputs(name, backend, x, 
     out = engine(x)
     with torch.no_grad():
         logits = clf.model(x)
-        reference = inference.create_feature_extractor(clf.model, list(inference.STAGES[name]))(x)
+        reference = create_feature_extractor(clf.model, list(inference.STAGES[name]))(x)
     assert torch.allclose(out[inference.LOGITS[name]], logits, atol=1e-4, rtol=1e-4)
     for stage in inference.STAGES[name]:
         assert torch.allclose(out[stage], reference[stage], atol=1e-4, rtol=1e-4), stage
     # the export must leave the shared model as it found it: every BatchNorm in eval mode
     assert not any(m.training for m in clf.model.modules())
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "torch"])
+def test_building_an_engine_never_disturbs_a_network_running_in_another_thread(backend, monkeypatch):
+    # Every student's script is a thread of one process. torch.fx (create_feature_extractor)
+    # traces by patching nn.Module.__call__ for all of them: a pass running beside it failed with
+    # "module is not installed as a submodule". The engine must not trace that way.
+    monkeypatch.setenv("CNNLAB_INFERENCE", backend)
+    clf = zoo.classifier("resnet18")
+    other = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU()).eval()
+    x = torch.randn(2, 1, 8, 8)
+    with torch.no_grad():
+        expected = other(x)
+    stop, failures, passes = threading.Event(), [], [0]
+
+    def student():
+        while not stop.is_set():
+            try:
+                with torch.no_grad():
+                    assert torch.equal(other(x), expected)
+                passes[0] += 1
+            except Exception as err:  # noqa: BLE001 — the failure is what we look for
+                failures.append(repr(err))
+                return
+
+    thread = threading.Thread(target=student)
+    thread.start()
+    try:
+        for _ in range(2):
+            inference.Engine(clf)
+    finally:
+        stop.set()
+        thread.join()
+    assert failures == [] and passes[0] > 0
 
 
 def test_stage_shapes_are_those_of_the_papers(x):
@@ -67,7 +103,7 @@ def test_stage_shapes_are_those_of_the_papers(x):
 
 def test_kept_feature_maps_are_the_most_active_channels(x):
     clf = zoo.classifier("resnet18")
-    layer1 = inference.create_feature_extractor(clf.model, ["layer1"])(x)["layer1"][0]
+    layer1 = create_feature_extractor(clf.model, ["layer1"])(x)["layer1"][0]
     kept = classify.predict(clf, x).stages["layer1"]
     means = layer1.mean(dim=(1, 2))
     assert set(kept.channels) == set(means.topk(classify.SHOWN_CHANNELS).indices.tolist())
@@ -78,7 +114,7 @@ def test_kept_feature_maps_are_the_most_active_channels(x):
 def test_head_continues_the_forward_pass_from_the_cam_layer(name, x):
     clf = zoo.classifier(name)
     with torch.no_grad():
-        a = inference.create_feature_extractor(clf.model, [inference.CAM_LAYER[name]])(x)[inference.CAM_LAYER[name]]
+        a = create_feature_extractor(clf.model, [inference.CAM_LAYER[name]])(x)[inference.CAM_LAYER[name]]
         assert torch.allclose(cam.head(name, clf.model)(a), clf.model(x), atol=1e-5)
 
 

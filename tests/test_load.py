@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bench import load_test
+from ui.frame import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,3 +30,12 @@ def test_a_class_arriving_at_once_is_served_without_an_error():
     assert report["served"] == 8
     assert report["runs"]["completed"] == 2
     assert report["runs"]["refused"] == 0
+
+
+def test_every_page_opened_at_once_on_a_cold_server_in_both_languages():
+    # the first minutes of a lesson: nothing loaded yet, everyone clicking around at once
+    args = load_test.parser().parse_args(["--tour", "--cold", "--students", "4", "--arrival-s", "0",
+                                          "--settle-s", "0"])
+    report = load_test.measure(args)
+    assert report["errors"] == [] and report["server_tracebacks"] == 0, report["first_traceback"]
+    assert report["pages_visited"] == 4 * (len(PAGES) - 1)  # each starts at home, then opens every other page
