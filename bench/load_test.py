@@ -129,7 +129,7 @@ async def ws_tourist(url: str, index: int, report: dict) -> None:
                 start, since = time.monotonic(), tab.mark()
                 await tab.goto(page, query)
                 await tab.settled(since, timeout=300)
-                report["page_s"].append(time.monotonic() - start)
+                report["page_s"].setdefault(page, []).append(time.monotonic() - start)
     except Exception as err:  # noqa: BLE001 — as for ws_student
         report["errors"].append(f"student {index}: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}")
 
@@ -181,7 +181,7 @@ async def browser_student(browser, url: str, index: int, trains: bool, report: d
 async def lesson(url: str, args) -> dict:
     """The class: ``args.students`` students, one every ``args.arrival_s`` seconds, the first
     ``args.trainers`` of them training after their prediction."""
-    report = {"prediction_s": [], "page_s": [], "errors": [],
+    report = {"prediction_s": [], "page_s": {}, "errors": [],
               "runs": {"started": 0, "queued": 0, "refused": 0, "completed": 0}}
     async with contextlib.AsyncExitStack() as stack:
         if args.client == "browser":
@@ -206,6 +206,11 @@ async def lesson(url: str, args) -> dict:
 def percentile(values: list[float], q: float) -> float:
     return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 2) if len(values) > 1 else \
         round(values[0], 2) if values else float("nan")
+
+
+def summary(times: list[float]) -> dict:
+    """p50, p95 and max of sorted times, in seconds."""
+    return {"p50": percentile(times, 50), "p95": percentile(times, 95), "max": round(max(times), 2) if times else None}
 
 
 def measure(args: argparse.Namespace) -> dict:
@@ -233,15 +238,14 @@ def measure(args: argparse.Namespace) -> dict:
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
-    times, pages = sorted(report["prediction_s"]), sorted(report["page_s"])
+    times, pages = sorted(report["prediction_s"]), sorted(t for ts in report["page_s"].values() for t in ts)
     tracebacks = stderr.count("Traceback")
     return {
         "benchmark": "load_test", "machine": f"{platform.machine()} · {os.cpu_count()} cores",
         "client": args.client, "students": args.students, "arrival_s": args.arrival_s, "cold": args.cold,
-        **({"tour": True, "pages_visited": len(pages), "page_s": {
-            "p50": percentile(pages, 50), "p95": percentile(pages, 95), "max": round(max(pages), 2) if pages else None}}
-           if args.tour else {"trainers": args.trainers, "served": len(times), "prediction_s": {
-               "p50": percentile(times, 50), "p95": percentile(times, 95), "max": round(max(times), 2) if times else None}}),
+        **({"tour": True, "pages_visited": len(pages), "page_s": summary(pages),
+            "page_s_by_page": {page: summary(sorted(ts)) for page, ts in sorted(report["page_s"].items())}}
+           if args.tour else {"trainers": args.trainers, "served": len(times), "prediction_s": summary(times)}),
         "runs": report["runs"], "errors": report["errors"][:20], "error_count": len(report["errors"]),
         "server_tracebacks": tracebacks,
         "first_traceback": stderr[stderr.find("Traceback"):][:6000] if tracebacks else None,

@@ -16,7 +16,6 @@ This module does not import streamlit.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import io
 import math
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from models.once import once
 from models.weights import offline
 
 SHAPES = ("circle", "ring", "square", "triangle", "cross", "bar")
@@ -118,7 +118,7 @@ def render_shapes(labels: torch.Tensor, size: int = 28, seed: int = 0, noise: fl
     return image.clamp(0, 1).unsqueeze(1)
 
 
-@functools.cache
+@once
 def synthetic(n_train: int = 6000, n_test: int = 1000, size: int = 28, seed: int = 0) -> Dataset:
     g = torch.Generator().manual_seed(seed)
     train_y = torch.randint(len(SHAPES), (n_train,), generator=g)
@@ -173,7 +173,7 @@ def _download_fashion_mnist(root: Path) -> None:
         pass
 
 
-@functools.cache
+@once
 def fashion_mnist(folder: Path | None = None) -> Dataset:
     candidates = [Path(folder)] if folder else fashion_mnist_dirs()
     for attempt in range(2):
@@ -238,7 +238,7 @@ def _cifar_layouts(root: Path):
     yield root / "cifar-10-batches-py", train_py, "test_batch", read_cifar_python
 
 
-@functools.cache
+@once
 def cifar10(root: Path | None = None) -> Dataset:
     root = Path(root) if root else data_root()
     for folder, train_files, test_file, reader in _cifar_layouts(root):

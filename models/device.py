@@ -9,11 +9,12 @@ This module does not import streamlit.
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
 
 import torch
+
+from models.once import once
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def use_threads(n: int | None = None) -> None:
         torch.set_num_threads(n)
 
 
-@functools.cache
+@once
 def current() -> DeviceChoice:
     """The process-wide device, chosen once."""
     use_threads()

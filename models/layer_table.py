@@ -9,7 +9,6 @@ records the output size predicted by ``models.conv_arithmetic``, so the two can 
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from torch import nn
 from torchvision import models as tvm
 
 from models.conv_arithmetic import Conv
+from models.once import once
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ FAMILY = {
 }
 
 
-@functools.cache
+@once
 def family_sizes(names=tuple(FAMILY), size: int = 224) -> dict[str, dict[str, int]]:
     """Parameters, multiply-adds and activations (values output by all layers, batch 1), and
     conv / fully-connected layer counts, of torchvision's constructors."""

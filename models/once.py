@@ -1,0 +1,38 @@
+"""``@once``: a function's value for each arguments, computed once per process, however many
+threads ask for it at the same moment.
+
+Thirty students' scripts are thirty threads of one server process. With ``functools.cache``
+they all miss together on a cold server and all compute: thirty walks over ResNet-152's layers
+for the residual lesson's table took the page to 86 s (p50) when a class opened it at once
+(``python -m bench.load_test --tour --cold``), and thirty copies of a data set would be loaded.
+Here the first caller computes and the others wait for its value. An exception is not kept:
+the next caller tries again, as with ``functools.cache``.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+def once(fn: Callable[..., T]) -> Callable[..., T]:
+    values: dict = {}
+    locks: dict = {}
+    guard = threading.Lock()  # held only to find a key's lock, never while computing
+
+    @functools.wraps(fn)
+    def cached(*args, **kwargs) -> T:
+        key = (args, tuple(sorted(kwargs.items())))
+        if key in values:
+            return values[key]
+        with guard:
+            lock = locks.setdefault(key, threading.Lock())
+        with lock:  # one computation per key; different keys compute side by side
+            if key not in values:
+                values[key] = fn(*args, **kwargs)
+        return values[key]
+
+    return cached
