@@ -2,9 +2,10 @@
 threads ask for it at the same moment.
 
 Thirty students' scripts are thirty threads of one server process. With ``functools.cache``
-they all miss together on a cold server and all compute: thirty walks over ResNet-152's layers
-for the residual lesson's table took the page to 86 s (p50) when a class opened it at once
-(``python -m bench.load_test --tour --cold``), and thirty copies of a data set would be loaded.
+they all miss together on a cold server and all compute: with thirty walks over the ResNet
+family's layers for its table, the residual lesson took 86 s (p50) to open when a class opened
+every page at once (``python -m bench.load_test --tour --cold``), 9.7 s with ``once``; and thirty
+copies of a data set would be loaded.
 Here the first caller computes and the others wait for its value. An exception is not kept:
 the next caller tries again, as with ``functools.cache``.
 """
