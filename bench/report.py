@@ -28,10 +28,13 @@ BENCHMARKS = {  # name: (module in bench/, arguments, quick arguments)
     "train_throughput": ("train_throughput", [], ["--seconds", "4"]),
     "fashion_accuracy": ("fashion_accuracy", [], ["--seconds", "30"]),
     "cold_start": ("cold_start", [], []),
-    # the class of thirty three ways: arriving one a second, all at once, and in real browsers
+    # the class of thirty: arriving one a second, all at once, and in real browsers
     "load_test": ("load_test", [], ["--students", "10", "--trainers", "2"]),
     "load_test_at_once": ("load_test", ["--arrival-s", "0"], ["--students", "10", "--trainers", "2", "--arrival-s", "0"]),
     "load_test_browser": ("load_test", ["--client", "browser"], ["--client", "browser", "--students", "5", "--trainers", "1"]),
+    # every page opened by everyone at once, on a server that has loaded nothing
+    "load_test_tour": ("load_test", ["--tour", "--cold", "--arrival-s", "0"],
+                       ["--tour", "--cold", "--arrival-s", "0", "--students", "10"]),
 }
 
 
