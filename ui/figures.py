@@ -35,8 +35,7 @@ def training_curves(runs: dict[str, Sequence[Point]]) -> go.Figure:
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
     fig.update_layout(**LAYOUT)
-    fig.add_annotation(text=t("figure.curve_key"), xref="paper", yref="paper", x=1, y=1.12, showarrow=False,
-                       font=dict(size=11), xanchor="right")
+    fig.update_layout(legend_title_text=t("figure.curve_key"))  # beside the runs' names, clear of the titles
     return fig
 
 
