@@ -278,7 +278,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main() -> None:
-    print(json.dumps(measure(parser().parse_args()), indent=1))
+    options = parser()
+    args = options.parse_args()
+    if args.tour and args.client == "browser":
+        options.error("--tour is for the websocket client only")
+    print(json.dumps(measure(args), indent=1))
 
 
 if __name__ == "__main__":
