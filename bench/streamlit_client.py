@@ -92,7 +92,7 @@ class Tab:
         drawn over it (a fragment redraws only its own part). Empty while that run began before
         run number ``since`` (see ``mark``)."""
         last = max((i for i, run in enumerate(self.runs) if not run.fragment), default=-1)
-        if last < max(since, 0) or last < 0:
+        if last < max(since, 0):  # no run of the page yet, or none since the bookmark
             return {}
         view = dict(self.runs[last].elements)
         for run in self.runs[last + 1:]:
