@@ -25,6 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision import models as tvm
 
+from models.seeding import seeded
+
 NETWORKS = ("plain_cnn", "plain", "resnet", "densenet", "resnet18", "densenet121")  # the training lab's choices
 CIFAR_DEPTHS = (20, 32, 44, 56)
 
@@ -186,7 +188,13 @@ class NetSpec:
         return name if self.batch_norm else f"{name}, no BN"
 
 
-def build(spec: NetSpec, in_channels: int, num_classes: int) -> nn.Module:
+def build(spec: NetSpec, in_channels: int, num_classes: int, seed: int = 0) -> nn.Module:
+    """The network of ``spec``, its initial weights fixed by ``seed`` (see models.seeding)."""
+    with seeded(seed):
+        return _build(spec, in_channels, num_classes)
+
+
+def _build(spec: NetSpec, in_channels: int, num_classes: int) -> nn.Module:
     if spec.network == "plain_cnn":
         model = plain_cnn(in_channels, num_classes)
     elif spec.network in ("plain", "resnet"):

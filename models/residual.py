@@ -101,9 +101,7 @@ class GradientNorms:
 def gradient_norms(spec: nets.NetSpec, batch: int = 64, seed: int = 0) -> GradientNorms:
     """One forward and backward pass of a freshly initialised network on synthetic shapes."""
     data = datasets.synthetic(n_train=batch, n_test=1, seed=seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = nets.build(spec, in_channels=1, num_classes=len(data.classes))
+    model = nets.build(spec, in_channels=1, num_classes=len(data.classes), seed=seed)
     model.train()
     x = (data.train_x - data.mean) / data.std
     F.cross_entropy(model(x), data.train_y).backward()

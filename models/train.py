@@ -156,10 +156,8 @@ def _to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 
 def build_model(config: TrainConfig, data: datasets.Dataset, device: torch.device) -> nn.Module:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)  # the seed fixes the initial weights
-        model = nets.build(config.net, data.in_channels, len(data.classes))
-    model = model.to(device)
+    # the seed fixes the initial weights, whatever other sessions build meanwhile (models.seeding)
+    model = nets.build(config.net, data.in_channels, len(data.classes), seed=config.seed).to(device)
     return model.to(memory_format=torch.channels_last) if device.type == "cuda" else model
 
 

@@ -21,6 +21,7 @@ from torch import nn
 from torchvision import models as tvm
 
 from models import device as device_mod
+from models.seeding import seeded
 from models.weights import CHECKPOINTS, STORE, State, WeightsError, WeightsStore, load_state_dict
 
 BUILDERS = {"resnet18": tvm.resnet18, "densenet121": tvm.densenet121}
@@ -62,8 +63,7 @@ def _upgrade_keys(name: str, state_dict: dict) -> dict:
 
 def build(name: str, state_dict: dict | None = None) -> nn.Module:
     """A torchvision network with the given weights, or a fixed random init (seed 0)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+    with seeded(0):
         model = BUILDERS[name](weights=None)
     if state_dict is not None:
         model.load_state_dict(_upgrade_keys(name, state_dict))
