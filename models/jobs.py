@@ -20,6 +20,7 @@ This module does not import streamlit.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import enum
 import itertools
@@ -27,6 +28,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -108,6 +110,7 @@ class JobRunner:
         self._jobs: dict[int, Job] = {}
         self._latest_by_owner: dict[str, Job] = {}
         self._ids = itertools.count(1)
+        _RUNNERS.add(self)
         self._workers = [
             threading.Thread(target=self._work, daemon=True, name=f"train-worker-{i}") for i in range(max_running)
         ]
@@ -145,6 +148,21 @@ class JobRunner:
                 self._queue.remove(job)
                 job.state = JobState.DONE
                 job.error = "cancelled before it started"
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Cancel every job and wait (up to ``timeout_s``) until no run is inside PyTorch.
+
+        Called at exit. The workers are daemon threads: when the interpreter ends, one still in
+        a torch operator is ended inside C++ code and takes the process with it ("terminate
+        called without an active exception", then an abort), as when the server is stopped
+        during a run."""
+        with self._cond:
+            jobs = [job for job in self._jobs.values() if job.live]
+        for job in jobs:
+            self.cancel(job)
+        deadline = time.monotonic() + timeout_s
+        while any(job.state is JobState.RUNNING for job in jobs) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def queue_position(self, job: Job) -> int:
         with self._cond:
@@ -210,6 +228,15 @@ class JobRunner:
         finally:
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
+
+
+_RUNNERS: weakref.WeakSet[JobRunner] = weakref.WeakSet()  # every runner of the process, for the exit
+
+
+@atexit.register
+def _shutdown_all() -> None:
+    for runner_ in list(_RUNNERS):
+        runner_.shutdown()
 
 
 _runner: JobRunner | None = None

@@ -1,7 +1,10 @@
 """The job runner: queueing, refusal, one run per session, cancel, closed tabs, errors."""
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,6 +12,8 @@ import torch
 from models import train
 from models.jobs import AlreadyRunning, JobRunner, JobState, RunnerBusy
 from models.train import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CPU = torch.device("cpu")
 
@@ -153,3 +158,41 @@ def test_time_limit_stops_the_run_and_keeps_what_it_learned():
     assert result.final_test_acc > 1 / 6 + 0.05  # better than chance on six shapes
     model = train.restore(result)  # the learned weights are kept and usable
     assert train.predict(model, torch.zeros(2, 1, 28, 28)).shape == (2, 6)
+
+
+EXIT_DURING_A_RUN = """
+import time
+from dataclasses import dataclass
+
+import torch
+
+from models import jobs
+
+
+@dataclass
+class Forever:
+    time_limit_s: float = 60.0
+
+    def validate(self):
+        pass
+
+    def run(self, device, report, should_stop):
+        x, conv = torch.randn(32, 3, 64, 64), torch.nn.Conv2d(3, 16, 3)
+        while not should_stop():
+            torch.max_pool2d(conv(x), 2)
+
+
+job = jobs.JobRunner().submit("a student", Forever())
+while job.state is not jobs.JobState.RUNNING:
+    time.sleep(0.01)
+time.sleep(0.5)  # and the process ends, with the run inside PyTorch
+"""
+
+
+def test_the_process_ends_cleanly_while_a_run_is_inside_pytorch():
+    # a daemon worker ended by the interpreter inside a torch operator aborted the process
+    # ("terminate called without an active exception"): JobRunner.shutdown runs at exit
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", EXIT_DURING_A_RUN], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
