@@ -84,6 +84,11 @@ def picture(seed: int) -> bytes:
     return buf.getvalue()
 
 
+def failure(index: int, err: Exception) -> str:
+    """One line for a student who could not finish: a timeout, a page's exception, a refused click."""
+    return f"student {index}: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
+
+
 def progress_shown(view) -> bool:
     return bool(find(view, "progress", "Step") or find(view, "progress", "Training…")
                 or find(view, "alert", "Waiting for a free slot") or find(view, "alert", "busy"))
@@ -91,7 +96,6 @@ def progress_shown(view) -> bool:
 
 async def ws_student(url: str, index: int, trains: bool, report: dict) -> None:
     """A student as Streamlit's websocket protocol: the server does all its work, nothing is drawn."""
-    errors = report["errors"]
     try:
         async with Tab(url, "classify", "picture.source=upload") as tab:
             uploader = await tab.wait_for("file_uploader", timeout=120)
@@ -113,7 +117,7 @@ async def ws_student(url: str, index: int, trains: bool, report: dict) -> None:
                                          since=tab.mark(), timeout=600)
                     report["runs"]["completed"] += 1
     except Exception as err:  # noqa: BLE001 — a student who could not finish is the figure we want
-        errors.append(f"student {index}: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}")
+        report["errors"].append(failure(index, err))
 
 
 async def ws_tourist(url: str, index: int, report: dict) -> None:
@@ -131,7 +135,7 @@ async def ws_tourist(url: str, index: int, report: dict) -> None:
                 await tab.settled(since, timeout=300)
                 report["page_s"].setdefault(page, []).append(time.monotonic() - start)
     except Exception as err:  # noqa: BLE001 — as for ws_student
-        report["errors"].append(f"student {index}: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}")
+        report["errors"].append(failure(index, err))
 
 
 async def browser_student(browser, url: str, index: int, trains: bool, report: dict) -> None:
@@ -173,7 +177,7 @@ async def browser_student(browser, url: str, index: int, trains: bool, report: d
                 await main.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=120_000)
                 report["runs"]["completed"] += 1
     except Exception as err:  # noqa: BLE001 — a student who could not finish is the figure we want
-        errors.append(f"student {index}: {type(err).__name__}: {str(err).splitlines()[0]}")
+        errors.append(failure(index, err))
     finally:
         await context.close()
 
@@ -209,7 +213,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(times: list[float]) -> dict:
-    """p50, p95 and max of sorted times, in seconds."""
+    """p50, p95 and max of times, in seconds."""
     return {"p50": percentile(times, 50), "p95": percentile(times, 95), "max": round(max(times), 2) if times else None}
 
 
@@ -238,13 +242,13 @@ def measure(args: argparse.Namespace) -> dict:
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
-    times, pages = sorted(report["prediction_s"]), sorted(t for ts in report["page_s"].values() for t in ts)
+    times, pages = report["prediction_s"], [t for ts in report["page_s"].values() for t in ts]
     tracebacks = stderr.count("Traceback")
     return {
         "benchmark": "load_test", "machine": f"{platform.machine()} · {os.cpu_count()} cores",
         "client": args.client, "students": args.students, "arrival_s": args.arrival_s, "cold": args.cold,
         **({"tour": True, "pages_visited": len(pages), "page_s": summary(pages),
-            "page_s_by_page": {page: summary(sorted(ts)) for page, ts in sorted(report["page_s"].items())}}
+            "page_s_by_page": {page: summary(ts) for page, ts in sorted(report["page_s"].items())}}
            if args.tour else {"trainers": args.trainers, "served": len(times), "prediction_s": summary(times)}),
         "runs": report["runs"], "errors": report["errors"][:20], "error_count": len(report["errors"]),
         "server_tracebacks": tracebacks,

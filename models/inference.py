@@ -89,8 +89,8 @@ class Engine:
 
     def __init__(self, clf: Classifier):
         self.name, self.device = clf.name, clf.device
-        self.names = nodes(clf.name)
         self.stages = Stages(clf.name, clf.model)
+        self.names = self.stages.names
         self._lock = threading.Lock()
         self._run: Callable[[torch.Tensor], list[torch.Tensor]] = self._torch
         if self.device.type == "cpu" and os.environ.get("CNNLAB_INFERENCE", "onnxruntime") == "onnxruntime":

@@ -6,6 +6,7 @@ they all miss together on a cold server and all compute: with thirty walks over 
 family's layers for its table, the residual lesson took 86 s (p50) to open when a class opened
 every page at once (``python -m bench.load_test --tour --cold``), 9.7 s with ``once``; and thirty
 copies of a data set would be loaded.
+
 Here the first caller computes and the others wait for its value. An exception is not kept:
 the next caller tries again, as with ``functools.cache``.
 """

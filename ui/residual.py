@@ -11,7 +11,7 @@ import torch
 from lessons import ROOT as LESSONS_DIR
 from models import classify, device, residual, zoo
 from models.layer_table import family_sizes
-from models.nets import NetSpec
+from models.nets import NetSpec, count_parameters
 from models.train import Point
 from torchvision.models.resnet import BasicBlock, Bottleneck
 from ui import demo, figures
@@ -31,22 +31,18 @@ BLOCKS = {
 RECORDED = LESSONS_DIR / "residual_block" / "degradation.json"  # written by python -m bench.degradation
 
 
-def _params(module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
 @st.cache_data(show_spinner=False)
 def _counts() -> list[tuple[str, str, int, int]]:
     """The formulas of models.residual beside the parameters of torchvision's own modules."""
     with torch.device("meta"):  # shapes only: no memory, and no draw from the seeded generator
         basic, bottleneck, wide = BasicBlock(64, 64), Bottleneck(256, 64), BasicBlock(256, 256)
     return [
-        ("BasicBlock(64, 64)", "2·(9·64² + 2·64)", residual.basic_block_params(64), _params(basic)),
+        ("BasicBlock(64, 64)", "2·(9·64² + 2·64)", residual.basic_block_params(64), count_parameters(basic)),
         ("Bottleneck(256, 64)", "256·64 + 9·64² + 64·256 + BN", residual.bottleneck_params(256, 64),
-         _params(bottleneck)),
-        ("BasicBlock(256, 256)", "2·(9·256² + 2·256)", residual.basic_block_params(256), _params(wide)),
+         count_parameters(bottleneck)),
+        ("BasicBlock(256, 256)", "2·(9·256² + 2·256)", residual.basic_block_params(256), count_parameters(wide)),
         ("1×1 projection 64 → 128", "64·128 + 2·128", residual.projection_params(64, 128),
-         _params(zoo.classifier("resnet18").model.layer2[0].downsample)),
+         count_parameters(zoo.classifier("resnet18").model.layer2[0].downsample)),
     ]
 
 
