@@ -63,3 +63,22 @@ def test_changing_a_setting_after_a_finished_run_does_not_break_the_page():
     at.selectbox(key="_train.network").set_value("resnet").run()
     at.slider(key="_train.epochs").set_value(2).run()
     assert not at.exception
+
+
+def test_the_results_table_speaks_korean_on_the_korean_page():
+    at = _lab("ko")
+    at.slider(key="_train.time_limit").set_value(2).run()
+    deadline = time.monotonic() + 60
+    # every AppTest session has the same id, so an earlier test's run may still be this "student's"
+    # live run, and Start stays disabled until it ends, as it would in a browser
+    while next(b for b in at.button if b.label == "학습 시작").disabled and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    next(b for b in at.button if b.label == "학습 시작").click().run()
+    while not at.dataframe and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    table = at.dataframe[0].value
+    assert {"실행", "최종 정확도", "멈춘 이유"} <= set(table.columns)
+    assert table.iloc[0]["멈춘 이유"] in ("시간 제한", "끝까지 학습")
+    assert not at.exception

@@ -154,6 +154,21 @@ def record_finished() -> None:
         old["result"] = None  # keep the row and the curves, free the weights
 
 
+# The results' columns (models.train.RunResult.summary, and "run") with their strings' keys. The CSV
+# keeps these names and values, stable for a notebook; the page shows them in its language.
+COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "optimizer": "col_optimizer",
+           "lr": "col_lr", "schedule": "col_schedule", "batch": "col_batch", "epochs": "col_epochs",
+           "seed": "col_seed", "params": "col_params", "final acc": "col_final_acc", "best acc": "col_best_acc",
+           "time (s)": "col_time", "images/s": "col_images_per_s", "stopped by": "col_stopped_by",
+           "device": "col_device"}
+
+
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The results table in the page's language."""
+    stopped = table["stopped by"].map(lambda how: t(f"train.stopped_{how.replace(' ', '_')}"))
+    return table.assign(**{"stopped by": stopped}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
+
+
 def results_table() -> None:
     if error := st.session_state.pop("train.error", None):
         st.error(t("train.failed", error=error))
@@ -162,7 +177,7 @@ def results_table() -> None:
         st.caption(t("train.no_results"))
         return
     table = pd.DataFrame([{"run": r["label"], **r["row"]} for r in results])
-    st.dataframe(table, hide_index=True)
+    st.dataframe(_shown(table), hide_index=True)
     labels = [r["label"] for r in results]
     chosen = st.multiselect(t("train.compare"), labels, default=labels[-3:], key="train.compare")
     if chosen:
