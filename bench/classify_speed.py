@@ -4,14 +4,14 @@
 
 Measured in one run, on whatever device the app would use (CUDA, MPS or the CPU):
 - each model's forward at batch 1: torchvision's model called eagerly under inference_mode
-  (the baseline), and the app's engine (``models.inference``: every stage's output too);
+  (the baseline), and the app's engine (``models.runtime.inference``: every stage's output too);
 - the engine's time per image at batch 1, 4, 8 and 16: whether batching the requests of students
   who upload at the same moment into one pass would pay on this device;
 - on a GPU, images/s at batch 64, eager;
-- end to end, from uploaded JPEG bytes to both top-5 lists (``models.classify.analyse`` with an
+- end to end, from uploaded JPEG bytes to both top-5 lists (``models.runtime.classify.analyse`` with an
   empty cache), and the whole page's compute: that plus Grad-CAM for both models;
 - the same picture again, served from the cache;
-- decoding a 12-megapixel JPEG with ``models.images.decode`` (JPEG draft) and with a plain
+- decoding a 12-megapixel JPEG with ``models.runtime.images.decode`` (JPEG draft) and with a plain
   Pillow decode of every pixel.
 Weights are untrained (speed does not depend on their values). Medians in milliseconds; one JSON
 document on stdout.
@@ -30,7 +30,7 @@ import torch
 import torchvision
 from PIL import Image
 
-from models import cam, classify, device, examples, images, inference, zoo
+from models.runtime import cam, classify, device, examples, images, inference, networks, zoo
 
 
 def median_ms(fn, repeats: int, warmup: int = 3, sync=lambda: None) -> float:
@@ -68,9 +68,9 @@ def main() -> None:
                           "torch": torch.__version__, "torchvision": torchvision.__version__}, "models": {}}
 
     x = classify.preprocess(examples.example("shapes"), zoo.classifier("resnet18").transforms())[1]
-    for name in classify.MODELS:
+    for name, network in networks.NETWORKS.items():
         clf = zoo.classifier(name)
-        bare = zoo.BUILDERS[name](weights=None).eval().to(dev)
+        bare = network.builder(weights=None).eval().to(dev)
         xd = x.to(dev)
         with torch.inference_mode():
             eager = median_ms(lambda: bare(xd), args.repeats, sync=sync)
@@ -97,7 +97,7 @@ def main() -> None:
     def whole_page():
         result = fresh_analysis()
         for name, pred in result.predictions.items():
-            cam.grad_cam(name, zoo.classifier(name).model, pred.cam_activation, pred.top(1)[0][0])
+            cam.grad_cam(networks.get(name), zoo.classifier(name).model, pred.cam_activation, pred.top(1)[0][0])
 
     report["end_to_end_ms"] = median_ms(fresh_analysis, args.repeats)
     report["page_compute_with_grad_cam_ms"] = median_ms(whole_page, args.repeats)

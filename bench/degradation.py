@@ -2,7 +2,7 @@
 
     python -m bench.degradation [--scale recorded|gpu|cpu] [--out lessons/residual_block/degradation.json]
 
-Trains plain and residual networks of 20 and 56 layers (``models.residual.degradation_runs``)
+Trains plain and residual networks of 20 and 56 layers (``models.probes.residual.degradation_runs``)
 one after another with no time limit, so every run takes the same number of steps, and writes
 their curves and final figures as JSON; the page shows the file, labelled as recorded, until a
 student starts the live run. Prints a summary as JSON.
@@ -19,7 +19,9 @@ from pathlib import Path
 
 import torch
 
-from models import device, residual, train
+from models.runtime import device
+from models.probes import residual
+from models.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@
 
     python -m bench.fashion_accuracy [--seconds 60] [--device cpu|cuda]
 
-Trains through the same loop the app uses (models.train.train), stops at the time limit, then
+Trains through the same loop the app uses (models.training.train.train), stops at the time limit, then
 measures accuracy on the whole 10,000-image test set. Prints one JSON document. The goal is at
 least 90% within 60 s on a 2-core CPU, and at least 92% within 10 s on one H100.
 Defaults: Adam from 5e-3, annealed to zero (cosine) over 2 epochs, batch 128.
@@ -16,8 +16,9 @@ import platform
 
 import torch
 
-from models import datasets, device, train
-from models.train import TrainConfig
+from models.training import datasets, train
+from models.runtime import device
+from models.training.train import TrainConfig
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
     python -m bench.train_throughput [--seconds 8] [--device cpu|cuda] [--networks plain_cnn,resnet]
 
-For each network: ``engine`` is models.train.train (data on the device, bf16 autocast and
+For each network: ``engine`` is models.training.train.train (data on the device, bf16 autocast and
 channels-last on CUDA, held-out probes included) on 28×28 grey images; on a GPU, ``eager_fp32``
 is a plain loop on the same GPU (fp32, contiguous, each batch copied from host memory), and
 ``speedup`` their ratio, measured in the same run. Prints one JSON document.
@@ -18,8 +18,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from models import datasets, device, nets, train
-from models.train import TrainConfig
+from models.training import datasets, nets, train
+from models.runtime import device
+from models.training.train import TrainConfig
 
 SPECS = {
     "plain_cnn": nets.NetSpec("plain_cnn"),

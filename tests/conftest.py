@@ -24,7 +24,7 @@ os.environ.setdefault("CNNLAB_THREADS", "2")
 @pytest.fixture
 def torch_home(tmp_path, monkeypatch):
     """A fresh, empty torch cache for one test; the zoo forgets models loaded before it."""
-    from models import zoo
+    from models.runtime import zoo
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     zoo.clear_cache()
@@ -32,27 +32,19 @@ def torch_home(tmp_path, monkeypatch):
     zoo.clear_cache()
 
 
-@pytest.fixture(autouse=True)
-def served_app(request, monkeypatch):
-    """AppTest starts every run as a freshly started server would, with pages/ in Streamlit's
-    old-style mode, which the app leaves by restarting the run once (ui.frame.in_frame); that
-    restart would swallow every click AppTest sends. Tests therefore start from the state a
-    server is in after its first run; ``@pytest.mark.fresh_server`` tests keep the old mode."""
-    if request.node.get_closest_marker("fresh_server"):
-        return
-    from streamlit.runtime.pages_manager import PagesManager
+@pytest.fixture
+def use_checkpoint(monkeypatch):
+    """``use_checkpoint(ckpt)``: for this test, the registered network ``ckpt.name`` takes its
+    weights from ``ckpt`` (a fake file in the test's torch cache, a local URL)."""
+    import dataclasses
 
-    original = PagesManager.__init__
+    from models.runtime import networks
 
-    def after_first_run(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
+    def use(ckpt):
+        network = networks.get(ckpt.name)
+        monkeypatch.setitem(networks.NETWORKS, ckpt.name, dataclasses.replace(network, checkpoint=ckpt))
 
-    monkeypatch.setattr(PagesManager, "__init__", after_first_run)
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "fresh_server: run AppTest as a freshly started server would")
+    return use
 
 
 APP = str(ROOT / "app.py")
@@ -68,6 +60,6 @@ def open_page():
         at = AppTest.from_file(APP, default_timeout=180)
         for name, value in params.items():
             at.query_params[name] = value
-        return at.switch_page(f"pages/{page}.py").run()
+        return at.switch_page(f"app_pages/{page}.py").run()
 
     return open_

@@ -23,7 +23,7 @@ def test_every_page_renders_without_exception(lang):
     at = _open(lang)
     assert not at.exception
     for _, lesson in PAGES:
-        at.switch_page(f"pages/{lesson}.py").run()
+        at.switch_page(f"app_pages/{lesson}.py").run()
         assert not at.exception, f"{lesson} ({lang}): {at.exception}"
         assert at.header or at.title, f"{lesson} ({lang}) rendered no heading"
 
@@ -32,12 +32,12 @@ def test_lang_query_parameter_opens_korean_and_toggle_keeps_it_across_pages():
     at = _open("ko")
     assert at.sidebar.radio[0].value == "ko"
     assert "실행 장치" in at.sidebar.caption[0].value
-    at.switch_page("pages/training_lab.py").run()
+    at.switch_page("app_pages/training_lab.py").run()
     assert at.title[0].value == "학습 실험실"
     at.sidebar.radio[0].set_value("en").run()
     assert at.title[0].value == "Training lab"
     assert at.query_params["lang"] == ["en"] or at.query_params["lang"] == "en"
-    at.switch_page("pages/conv_operation.py").run()
+    at.switch_page("app_pages/conv_operation.py").run()
     assert at.sidebar.radio[0].value == "en"
 
 
@@ -55,11 +55,10 @@ def test_unknown_language_in_the_url_falls_back_to_english():
     assert at.sidebar.radio[0].value == "en"
 
 
-@pytest.mark.fresh_server
 @pytest.mark.parametrize("lesson", ["home", "training_lab"])
 def test_a_page_opened_first_on_a_fresh_server_still_has_the_frame(lesson):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page(f"pages/{lesson}.py").run()
+    at.switch_page(f"app_pages/{lesson}.py").run()
     assert not at.exception
     assert at.sidebar.radio, "the page ran without app.py's frame"
     assert any("Running on" in c.value for c in at.sidebar.caption)

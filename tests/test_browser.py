@@ -12,6 +12,7 @@ where a missing browser is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -46,9 +47,9 @@ def _chromium() -> str:
     pytest.skip(f"Chromium not found at {CHROMIUM} (set CNNLAB_CHROMIUM, or apt install chromium)")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("server")
+@contextlib.contextmanager
+def running_app(home: Path):
+    """``streamlit run app.py`` on a free port of 127.0.0.1, offline; yields its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -74,6 +75,12 @@ def server(tmp_path_factory):
     log.close()
     text = (home / "server.log").read_text()
     assert "Traceback" not in text, text  # nothing went wrong behind the pages either
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +198,19 @@ def test_a_shared_link_opens_the_same_settings(server, page):
     settle(page)
     # Playwright's page.url misses history.pushState; the address bar is location.href
     assert page.evaluate("location.search") == "?lang=ko"  # the other page's settings left with it
+
+
+def test_the_first_visitor_of_a_fresh_server_gets_the_framed_page_and_keeps_the_first_click(page, tmp_path):
+    """No visitor has run app.py yet when a lesson's address is opened: the page still comes
+    inside the frame (sidebar, navigation, language), and the first click on it takes effect."""
+    with running_app(tmp_path) as url:
+        page.goto(f"{url}/receptive_fields")
+        settle(page)
+        assert strings("en")["page.training_lab"] in page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert page.evaluate("location.pathname").endswith("/receptive_fields")
+        page.get_by_text("한국어", exact=True).click()  # the first click of this server's first visitor
+        page.wait_for_function("() => /[가-힣]/.test(document.querySelector('h1')?.innerText || '')", timeout=30_000)
+        settle(page)
+        assert page.evaluate("location.pathname").endswith("/receptive_fields")
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert real_errors(page) == []

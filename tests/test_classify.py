@@ -1,5 +1,6 @@
 """Classification, feature maps and Grad-CAM, each checked against PyTorch running the model itself."""
 
+import dataclasses
 import hashlib
 import io
 import threading
@@ -9,8 +10,10 @@ import torch
 from PIL import Image
 from torchvision.models.feature_extraction import create_feature_extractor
 
-from models import cam, classify, examples, inference, weights, zoo
-from models.weights import Checkpoint
+from models.runtime import cam, classify, device, examples, inference, networks, zoo
+from models.runtime.weights import Checkpoint
+
+NAMES = tuple(networks.NETWORKS)  # every registered network
 
 
 def jpeg(image: Image.Image) -> bytes:
@@ -35,13 +38,13 @@ def test_preprocessing_steps_reproduce_the_weights_own_transform():
 
 
 def test_both_networks_were_trained_with_the_same_preprocessing():
-    a, b = (zoo.classifier(n).transforms() for n in classify.MODELS)
+    a, b = (zoo.classifier(n).transforms() for n in NAMES)
     assert (a.resize_size, a.crop_size, a.mean, a.std, a.interpolation) == \
            (b.resize_size, b.crop_size, b.mean, b.std, b.interpolation)
 
 
 @pytest.mark.parametrize("backend", ["onnxruntime", "torch"])
-@pytest.mark.parametrize("name", classify.MODELS)
+@pytest.mark.parametrize("name", NAMES)
 def test_engine_gives_the_models_own_logits_and_stage_outputs(name, backend, x, monkeypatch):
     monkeypatch.setenv("CNNLAB_INFERENCE", backend)
     clf = zoo.classifier(name)
@@ -50,9 +53,9 @@ def test_engine_gives_the_models_own_logits_and_stage_outputs(name, backend, x, 
     out = engine(x)
     with torch.no_grad():
         logits = clf.model(x)
-        reference = create_feature_extractor(clf.model, list(inference.STAGES[name]))(x)
-    assert torch.allclose(out[inference.LOGITS[name]], logits, atol=1e-4, rtol=1e-4)
-    for stage in inference.STAGES[name]:
+        reference = create_feature_extractor(clf.model, list(networks.get(name).stages))(x)
+    assert torch.allclose(out[networks.get(name).logits], logits, atol=1e-4, rtol=1e-4)
+    for stage in networks.get(name).stages:
         assert torch.allclose(out[stage], reference[stage], atol=1e-4, rtol=1e-4), stage
     # the export must leave the shared model as it found it: every BatchNorm in eval mode
     assert not any(m.training for m in clf.model.modules())
@@ -94,11 +97,11 @@ def test_building_an_engine_never_disturbs_a_network_running_in_another_thread(b
 
 def test_stage_shapes_are_those_of_the_papers(x):
     result = classify.predict(zoo.classifier("resnet18"), x)
-    assert [result.stages[s].shape for s in inference.STAGES["resnet18"]] == [
+    assert [result.stages[s].shape for s in networks.get("resnet18").stages] == [
         (64, 112, 112), (64, 56, 56), (128, 28, 28), (256, 14, 14), (512, 7, 7)]
     dense = classify.predict(zoo.classifier("densenet121"), x)
     # 64 + 6·32 = 256; halved to 128; 128 + 12·32 = 512; 256 + 24·32 = 1024; 512 + 16·32 = 1024
-    assert [dense.stages[s].shape[0] for s in inference.STAGES["densenet121"]] == [256, 128, 512, 256, 1024, 512, 1024]
+    assert [dense.stages[s].shape[0] for s in networks.get("densenet121").stages] == [256, 128, 512, 256, 1024, 512, 1024]
 
 
 def test_kept_feature_maps_are_the_most_active_channels(x):
@@ -110,20 +113,21 @@ def test_kept_feature_maps_are_the_most_active_channels(x):
     assert torch.allclose(kept.maps, layer1[list(kept.channels)], atol=1e-4)
 
 
-@pytest.mark.parametrize("name", classify.MODELS)
+@pytest.mark.parametrize("name", NAMES)
 def test_head_continues_the_forward_pass_from_the_cam_layer(name, x):
     clf = zoo.classifier(name)
     with torch.no_grad():
-        a = create_feature_extractor(clf.model, [inference.CAM_LAYER[name]])(x)[inference.CAM_LAYER[name]]
-        assert torch.allclose(cam.head(name, clf.model)(a), clf.model(x), atol=1e-5)
+        layer = clf.network.cam_layer
+        a = create_feature_extractor(clf.model, [layer])(x)[layer]
+        assert torch.allclose(clf.network.head(clf.model, a), clf.model(x), atol=1e-5)
 
 
-@pytest.mark.parametrize("name", classify.MODELS)
+@pytest.mark.parametrize("name", NAMES)
 def test_grad_cam_equals_the_textbook_computation_with_hooks(name, x):
     """The reference: backpropagate through the whole network of a private copy, with a hook."""
     clf = zoo.classifier(name)
     model = zoo.build(name, clf.model.state_dict())
-    layer = model.get_submodule(inference.CAM_LAYER[name])
+    layer = model.get_submodule(clf.network.cam_layer)
     kept = {}
     layer.register_forward_hook(lambda m, i, out: kept.update(a=out) or out.retain_grad())
     xi = x.clone().requires_grad_(True)
@@ -135,7 +139,7 @@ def test_grad_cam_equals_the_textbook_computation_with_hooks(name, x):
     expected = torch.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(1))[0]
     expected = expected / expected.max()
 
-    got = cam.grad_cam(name, clf.model, classify.predict(clf, x).cam_activation, c)
+    got = cam.grad_cam(clf.network, clf.model, classify.predict(clf, x).cam_activation, c)
     assert got.shape == expected.shape == (7, 7)
     assert torch.allclose(got, expected.detach(), atol=1e-4)
 
@@ -143,7 +147,7 @@ def test_grad_cam_equals_the_textbook_computation_with_hooks(name, x):
 def test_grad_cam_differs_between_classes(x):
     clf = zoo.classifier("densenet121")
     a = classify.predict(clf, x).cam_activation
-    assert not torch.allclose(cam.grad_cam("densenet121", clf.model, a, 1), cam.grad_cam("densenet121", clf.model, a, 500))
+    assert not torch.allclose(cam.grad_cam(clf.network, clf.model, a, 1), cam.grad_cam(clf.network, clf.model, a, 500))
 
 
 def test_repeat_classification_is_served_from_the_cache():
@@ -157,28 +161,45 @@ def test_repeat_classification_is_served_from_the_cache():
     assert not classify.analyse(jpeg(examples.example("checkerboard"))).from_cache
 
 
-def test_analysis_reports_agreement_latency_and_the_device():
+def test_analysis_reports_latency_the_device_and_each_networks_categories():
     result = classify.analyse(examples.photo_bytes("coffee"))
-    assert set(result.predictions) == set(classify.MODELS)
-    for p in result.predictions.values():
-        assert p.forward_ms > 0 and p.device == "cpu" and not p.pretrained
-    assert result.agree() == (len({p.top(1)[0][0] for p in result.predictions.values()}) == 1)
+    assert set(result.predictions) == set(NAMES)
+    for name, p in result.predictions.items():
+        assert p.forward_ms > 0 and p.device == str(device.current().device) and not p.pretrained
+        assert p.categories is networks.get(name).categories and p.title == networks.get(name).title
+        (label, prob), = p.named_top(1)
+        assert label == p.categories[int(p.probs.argmax())] and prob == float(p.probs.max())
 
 
-def test_pretrained_weights_in_the_cache_are_used_and_said(torch_home, monkeypatch):
-    model = zoo.BUILDERS["resnet18"](weights=None)
+def _with_top_class(pred: classify.Prediction, index: int) -> classify.Prediction:
+    probs = torch.full_like(pred.probs, 0.5 / (len(pred.probs) - 1))
+    probs[index] = 0.5
+    return dataclasses.replace(pred, probs=probs)
+
+
+def test_the_networks_agree_only_when_their_top_classes_are_the_same():
+    result = classify.analyse(examples.photo_bytes("coffee"))
+    r, d = result.predictions["resnet18"], result.predictions["densenet121"]
+    same = {"resnet18": _with_top_class(r, 7), "densenet121": _with_top_class(d, 7)}
+    other = {"resnet18": _with_top_class(r, 7), "densenet121": _with_top_class(d, 8)}
+    assert dataclasses.replace(result, predictions=same).agree()
+    assert not dataclasses.replace(result, predictions=other).agree()
+
+
+def test_pretrained_weights_in_the_cache_are_used_and_said(torch_home, use_checkpoint):
+    model = networks.get("resnet18").builder(weights=None)
     torch.nn.init.zeros_(model.fc.weight)
     torch.nn.init.zeros_(model.fc.bias)
     model.fc.bias.data[123] = 10.0  # this "pretrained" net always says class 123
     buf = io.BytesIO()
     torch.save(model.state_dict(), buf)
     payload = buf.getvalue()
-    real = weights.CHECKPOINTS["resnet18"]
+    real = networks.get("resnet18").checkpoint
     ckpt = Checkpoint(name="resnet18", weights=real.weights,
                       url=f"http://127.0.0.1:9/models/resnet18-{hashlib.sha256(payload).hexdigest()[:8]}.pth")
     ckpt.path().parent.mkdir(parents=True, exist_ok=True)
     ckpt.path().write_bytes(payload)
-    monkeypatch.setitem(weights.CHECKPOINTS, "resnet18", ckpt)
+    use_checkpoint(ckpt)
 
     result = classify.analyse(examples.photo_bytes("rocket"))
     resnet, dense = result.predictions["resnet18"], result.predictions["densenet121"]

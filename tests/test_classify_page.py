@@ -57,8 +57,8 @@ def test_the_uploaded_picture_survives_a_page_switch(open_page):
     at = open_page("classify")
     at.radio(key="_picture.source").set_value("upload").run()
     at.get("file_uploader")[0].upload("mine.png", _png((20, 200, 20)), "image/png").run()
-    at.switch_page("pages/home.py").run()
-    at.switch_page("pages/classify.py").run()
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/classify.py").run()
     assert not at.exception
     assert any("mine.png" in x.value for x in at.text)
     assert at.get("plotly_chart")

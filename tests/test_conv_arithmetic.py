@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models import receptive_field as rf
-from models.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, same_padding, sliding_window, transposed_out
+from models.maths import receptive_field as rf
+from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, same_padding, sliding_window, transposed_out
 
 SEED_INPUT = [[1, 2, 3, 0], [0, 1, 2, 3], [3, 0, 1, 2], [2, 3, 0, 1]]
 SEED_KERNEL = [[2, 0, 1], [0, 1, 2], [1, 0, 2]]
@@ -134,7 +134,7 @@ def test_three_3x3_layers_see_as_far_as_one_7x7():
 
 
 def test_resnet18_layer4_sees_435_pixels_with_a_jump_of_32():
-    from models import zoo
+    from models.runtime import zoo
 
     fields = rf.theoretical(zoo.build("resnet18"), ["conv1", "layer1", "layer2", "layer3", "layer4"])
     assert (fields["conv1"].size, fields["conv1"].jump) == (7, 2)
@@ -143,18 +143,19 @@ def test_resnet18_layer4_sees_435_pixels_with_a_jump_of_32():
 
 @pytest.mark.parametrize("name", ["resnet18", "densenet121"])
 def test_layer_table_totals_equal_torchvisions_and_every_prediction_holds(name):
-    from models import layer_table, zoo
-    from models.weights import CHECKPOINTS
+    from models.probes import layer_table
+    from models.runtime import zoo
+    from models.runtime import networks
 
     rows = layer_table.layer_table(zoo.build(name), torch.zeros(1, 3, 224, 224))
-    assert sum(r.parameters for r in rows) == CHECKPOINTS[name].weights.meta["num_params"]  # 11,689,512 / 7,978,856
+    assert sum(r.parameters for r in rows) == networks.get(name).num_params  # 11,689,512 / 7,978,856
     predicted = [r for r in rows if r.predicted is not None]
     assert len(predicted) > 10
     assert all(r.predicted == r.out_shape[-1] for r in predicted)
 
 
 def test_alexnet_and_vgg_facts_from_torchvisions_constructors():
-    from models.layer_table import family_sizes
+    from models.probes.layer_table import family_sizes
 
     sizes = family_sizes(("AlexNet", "VGG-16"))
     assert (sizes["AlexNet"]["conv_layers"], sizes["AlexNet"]["fc_layers"]) == (5, 3)
@@ -163,7 +164,7 @@ def test_alexnet_and_vgg_facts_from_torchvisions_constructors():
 
 
 def test_one_filter_sums_the_same_kernel_over_rgb_like_conv2d():
-    from models.kernels import CLASSIC, rgb_feature_map
+    from models.maths.kernels import CLASSIC, rgb_feature_map
 
     image = torch.rand(3, 12, 12, generator=torch.Generator().manual_seed(0))
     layer = nn.Conv2d(3, 1, 3, padding=1, bias=False)
@@ -175,7 +176,7 @@ def test_one_filter_sums_the_same_kernel_over_rgb_like_conv2d():
 
 
 def test_chain_follows_a_stack_through_real_layers():
-    from models.conv_arithmetic import chain
+    from models.maths.conv_arithmetic import chain
 
     layers = [(3, 2, 1), (3, 2, 1), (5, 1, 0)]
     x = torch.zeros(1, 1, 28, 28)

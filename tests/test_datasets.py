@@ -4,8 +4,8 @@ import struct
 import pytest
 import torch
 
-from models import datasets
-from models.datasets import DatasetUnavailable, read_idx
+from models.training import datasets
+from models.training.datasets import DatasetUnavailable, read_idx
 
 
 def _write_idx(path, array: torch.Tensor, gz=True):

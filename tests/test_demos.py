@@ -4,11 +4,11 @@ import time
 
 import torch
 
-from models import nets
-from models.demos import Comparison, KernelFit
-from models.jobs import JobRunner, JobState
-from models.kernels import CLASSIC
-from models.train import TrainConfig
+from models.training import nets
+from models.training.tasks import Comparison, KernelFit
+from models.training.jobs import JobRunner, JobState
+from models.maths.kernels import CLASSIC
+from models.training.train import TrainConfig
 
 CPU = torch.device("cpu")
 

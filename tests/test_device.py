@@ -1,6 +1,6 @@
 import torch
 
-from models.device import choose_device, cpu_threads
+from models.runtime.device import choose_device, cpu_threads
 
 
 def test_cpu_is_chosen_when_no_accelerator(monkeypatch):

@@ -1,4 +1,4 @@
-"""models.images.decode: every bad upload gets its code, every odd-but-good one comes out right.
+"""models.runtime.images.decode: every bad upload gets its code, every odd-but-good one comes out right.
 
 All files are generated here: nothing is read from disk or the network.
 """
@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from models import classify, images, zoo
+from models.runtime import classify, images, zoo
 
 
 def encode(image: Image.Image, fmt: str, **kw) -> bytes:

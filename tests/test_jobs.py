@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from models import train
-from models.jobs import AlreadyRunning, JobRunner, JobState, RunnerBusy
-from models.train import TrainConfig
+from models.training import train
+from models.training.jobs import AlreadyRunning, JobRunner, JobState, RunnerBusy
+from models.training.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,7 +166,7 @@ from dataclasses import dataclass
 
 import torch
 
-from models import jobs
+from models.training import jobs
 
 
 @dataclass

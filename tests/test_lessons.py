@@ -31,14 +31,14 @@ def test_ui_strings_have_the_same_keys_in_both_languages():
 
 def test_every_page_has_a_script_a_lesson_and_a_title():
     for _, lesson in PAGES:
-        assert (ROOT / "pages" / f"{lesson}.py").is_file()
+        assert (ROOT / "app_pages" / f"{lesson}.py").is_file()
         assert lesson in lessons.lesson_ids()
         assert f"page.{lesson}" in lessons.strings("en")
 
 
 def test_every_string_the_code_asks_for_exists():
     used = set()
-    for path in list(ROOT.glob("ui/*.py")) + list(ROOT.glob("pages/*.py")) + [ROOT / "app.py"]:
+    for path in list(ROOT.glob("ui/*.py")) + list(ROOT.glob("app_pages/*.py")) + [ROOT / "app.py"]:
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text()))
     assert used, "no t() calls found: the pattern is stale"
     missing = used - set(lessons.strings("en"))
@@ -52,18 +52,18 @@ def test_korean_keeps_the_seed_notes_terms():
 
 
 def test_every_number_placeholder_in_the_lessons_is_a_computed_fact():
-    from models.facts import facts
+    from models.content.facts import facts
 
     known = facts()
     for lesson in lessons.lesson_ids():
         for lang in lessons.LANGUAGES:
             for s in lessons.sections(lesson, lang).values():
                 for name in re.findall(r"\{\{(\w+)\}\}", s.title + s.body):
-                    assert name in known, f"{lesson}/{lang}: {{{{{name}}}}} is not in models.facts"
+                    assert name in known, f"{lesson}/{lang}: {{{{{name}}}}} is not in models.content.facts"
 
 
 def test_the_facts_are_the_lecture_notes_numbers():
-    from models.facts import facts
+    from models.content.facts import facts
 
     f = facts()
     assert (f["seed_first"], f["seed_second"]) == ("15", "16")

@@ -12,7 +12,7 @@ from torchvision.models.densenet import _DenseBlock
 from torchvision.models.resnet import BasicBlock
 
 from lessons import LANGUAGES, ROOT, lesson_ids, sections
-from models import quiz
+from models.content import quiz
 
 TEACHING = [lesson for lesson in lesson_ids() if lesson not in ("home", "quiz")]
 
@@ -147,8 +147,8 @@ def test_answers_get_feedback_and_survive_a_page_switch(lang, open_page):
     at.radio(key="quiz.conv_arithmetic/stride-two.choice").set_value(0)
     at.button(key="FormSubmitter:quiz.form.conv_arithmetic/stride-two-" + ("Check" if lang == "en" else "확인")).click().run()
     assert at.error
-    at.switch_page("pages/home.py").run()
-    at = at.switch_page("pages/quiz.py").run()
+    at.switch_page("app_pages/home.py").run()
+    at = at.switch_page("app_pages/quiz.py").run()
     assert not at.exception
     assert len(at.success) == 1 and len(at.error) == 1  # both results kept
     assert any(d.label for d in at.get("download_button"))

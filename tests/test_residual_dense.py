@@ -1,5 +1,6 @@
 """The residual and dense lessons' computations, checked against torchvision's own modules."""
 
+import dataclasses
 import math
 
 import pytest
@@ -7,7 +8,9 @@ import torch
 from torchvision.models import densenet121, resnet18
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
-from models import dense, demos, nets, residual, zoo
+from models.probes import dense, residual
+from models.training import nets, tasks
+from models.runtime import zoo
 
 
 def params(module) -> int:
@@ -102,8 +105,8 @@ def test_degradation_experiment_runs_end_to_end_at_a_tiny_scale():
     runs = residual.degradation_runs("cpu", depths=(8, 14), dataset="synthetic")
     assert list(runs) == ["plain-8", "plain-14", "resnet-8", "resnet-14"]
     assert len({(c.optimizer, c.lr, c.batch_size, c.epochs, c.train_size) for c in runs.values()}) == 1
-    tiny = {label: demos.replace(c, train_size=256, epochs=1) for label, c in runs.items()}
-    results = demos.Comparison(tuple(tiny.items()), time_limit_s=60).run(torch.device("cpu"))
+    tiny = {label: dataclasses.replace(c, train_size=256, epochs=1) for label, c in runs.items()}
+    results = tasks.Comparison(tuple(tiny.items()), time_limit_s=60).run(torch.device("cpu"))
     assert set(results) == set(runs)
     for result in results.values():
         assert result.history and all(0 <= p.train_acc <= 1 for p in result.history)
@@ -143,7 +146,7 @@ def test_feature_reuse_is_lower_triangular_with_the_sources_means():
 
 
 def test_family_sizes_give_the_known_multiply_adds():
-    from models.layer_table import family_sizes
+    from models.probes.layer_table import family_sizes
 
     sizes = family_sizes(("ResNet-18", "ResNet-50"))
     assert round(sizes["ResNet-18"]["macs"] / 1e9, 2) == 1.81 and round(sizes["ResNet-50"]["macs"] / 1e9, 2) == 4.09

@@ -4,8 +4,8 @@ import threading
 
 import torch
 
-from models import nets
-from models.nets import NetSpec
+from models.training import nets
+from models.training.nets import NetSpec
 
 SPEC = NetSpec("resnet", depth=20)
 
@@ -20,7 +20,7 @@ def test_the_seed_alone_fixes_the_initial_weights():
 
 
 def test_a_build_in_another_thread_does_not_change_a_seeded_one():
-    # Without the lock in models.seeding, 19 of 19 builds here came out different: the other
+    # Without the lock in models.runtime.seeding, 19 of 19 builds here came out different: the other
     # thread drew from torch's global generator while the seeded build was drawing.
     expected = weights(nets.build(SPEC, 1, 10, seed=7))
     stop = threading.Event()

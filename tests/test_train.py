@@ -9,8 +9,8 @@ import safetensors.torch
 import torch
 import torch.nn.functional as F
 
-from models import datasets, nets, train
-from models.train import TrainConfig
+from models.training import datasets, nets, train
+from models.training.train import TrainConfig
 
 CPU = torch.device("cpu")
 

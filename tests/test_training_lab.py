@@ -12,7 +12,7 @@ def _lab(lang="en") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["lang"] = lang
     at.run()
-    return at.switch_page("pages/training_lab.py").run()
+    return at.switch_page("app_pages/training_lab.py").run()
 
 
 def test_a_short_run_shows_progress_then_a_row_in_the_results_table():
@@ -44,8 +44,8 @@ def test_settings_survive_a_page_switch_and_the_page_works_in_korean():
     at.selectbox(key="_train.network").set_value("resnet").run()
     at.select_slider(key="_train.depth").set_value(32).run()
     assert "," in at.caption[0].value  # the parameter count of the chosen network
-    at.switch_page("pages/home.py").run()
-    at.switch_page("pages/training_lab.py").run()
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/training_lab.py").run()
     assert at.selectbox(key="_train.network").value == "resnet"
     assert at.select_slider(key="_train.depth").value == 32
     assert not at.exception

@@ -13,8 +13,9 @@ import urllib.request
 import pytest
 import torch
 
-from models import weights, zoo
-from models.weights import Checkpoint, State, WeightsCorrupt, WeightsMissing, WeightsStore
+import models.weights as command
+from models.runtime import networks, weights, zoo
+from models.runtime.weights import Checkpoint, State, WeightsCorrupt, WeightsMissing, WeightsStore
 
 
 def _serialise(obj) -> bytes:
@@ -26,8 +27,13 @@ def _serialise(obj) -> bytes:
 def _named_checkpoint(name: str, payload: bytes, base_url: str = "http://127.0.0.1:9/models") -> Checkpoint:
     """A checkpoint whose file name carries the payload's own hash, as torchvision's do."""
     prefix = hashlib.sha256(payload).hexdigest()[:8]
-    real = weights.CHECKPOINTS[name]
+    real = networks.get(name).checkpoint
     return Checkpoint(name=name, weights=real.weights, url=f"{base_url}/{name}-{prefix}.pth")
+
+
+def _store() -> WeightsStore:
+    """A store of its own, that has verified nothing yet, over the registered networks."""
+    return WeightsStore(lambda name: networks.get(name).checkpoint)
 
 
 def _install(ckpt: Checkpoint, payload: bytes) -> None:
@@ -37,7 +43,7 @@ def _install(ckpt: Checkpoint, payload: bytes) -> None:
 
 @pytest.fixture(scope="module")
 def resnet_payload():
-    model = zoo.BUILDERS["resnet18"](weights=None)
+    model = networks.get("resnet18").builder(weights=None)
     torch.nn.init.constant_(model.fc.bias, 0.125)  # recognisable after loading
     return _serialise(model.state_dict())
 
@@ -83,16 +89,16 @@ def server():
 
 
 def test_torchvision_checkpoints_carry_their_hash_in_the_file_name():
-    assert weights.CHECKPOINTS["resnet18"].hash_prefix == "f37072fd"
-    assert weights.CHECKPOINTS["densenet121"].hash_prefix == "a639ec97"
-    assert weights.CHECKPOINTS["resnet18"].path().parent.name == "checkpoints"
+    assert networks.get("resnet18").checkpoint.hash_prefix == "f37072fd"
+    assert networks.get("densenet121").checkpoint.hash_prefix == "a639ec97"
+    assert networks.get("resnet18").checkpoint.path().parent.name == "checkpoints"
 
 
-def test_cached_file_with_matching_hash_loads_into_the_shared_model(torch_home, resnet_payload, monkeypatch):
+def test_cached_file_with_matching_hash_loads_into_the_shared_model(torch_home, resnet_payload, monkeypatch, use_checkpoint):
     ckpt = _named_checkpoint("resnet18", resnet_payload)
     _install(ckpt, resnet_payload)
-    monkeypatch.setitem(weights.CHECKPOINTS, "resnet18", ckpt)
-    store = WeightsStore()
+    use_checkpoint(ckpt)
+    store = _store()
     assert store.status("resnet18").state is State.READY
     clf = zoo.classifier("resnet18", store=store)
     assert clf.pretrained
@@ -102,15 +108,15 @@ def test_cached_file_with_matching_hash_loads_into_the_shared_model(torch_home, 
     assert zoo.classifier("resnet18", store=store) is clf  # loaded once, shared
 
 
-def test_tampered_file_is_refused_and_the_model_is_labelled_untrained(torch_home, resnet_payload, monkeypatch):
+def test_tampered_file_is_refused_and_the_model_is_labelled_untrained(torch_home, resnet_payload, monkeypatch, use_checkpoint):
     ckpt = _named_checkpoint("resnet18", resnet_payload)
     tampered = bytearray(resnet_payload)
     tampered[len(tampered) // 2] ^= 0xFF
     _install(ckpt, bytes(tampered))
-    monkeypatch.setitem(weights.CHECKPOINTS, "resnet18", ckpt)
+    use_checkpoint(ckpt)
     with pytest.raises(WeightsCorrupt, match="does not match its published hash"):
         weights.load_state_dict(ckpt)
-    store = WeightsStore()
+    store = _store()
     assert store.status("resnet18").state is State.CORRUPT
     clf = zoo.classifier("resnet18", store=store)
     assert not clf.pretrained
@@ -133,7 +139,7 @@ def test_a_pickle_that_runs_code_is_never_executed_even_with_a_matching_hash(tor
 
 
 def test_missing_file_is_reported_at_once_without_touching_the_network(torch_home, no_network):
-    store = WeightsStore()
+    store = _store()
     start = time.perf_counter()
     status = store.ensure("resnet18")  # CNNLAB_OFFLINE=1 from conftest
     assert status.state is State.UNAVAILABLE
@@ -167,7 +173,7 @@ def test_a_download_that_fails_its_hash_is_not_kept(torch_home, server, resnet_p
 
 def test_a_server_that_never_answers_times_out_instead_of_hanging(torch_home, server, monkeypatch):
     monkeypatch.setenv("CNNLAB_OFFLINE", "0")
-    ckpt = Checkpoint("resnet18", weights.CHECKPOINTS["resnet18"].weights, server.base + "/hang/resnet18-f37072fd.pth")
+    ckpt = Checkpoint("resnet18", networks.get("resnet18").checkpoint.weights, server.base + "/hang/resnet18-f37072fd.pth")
     start = time.perf_counter()
     with pytest.raises(WeightsMissing, match="could not be downloaded"):
         weights.download(ckpt, timeout=0.5)
@@ -179,7 +185,7 @@ def test_unreachable_host_is_reported_as_unavailable(torch_home, monkeypatch):
     with socket.socket() as s:  # a port on which nothing listens
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    ckpt = Checkpoint("resnet18", weights.CHECKPOINTS["resnet18"].weights, f"http://127.0.0.1:{port}/resnet18-f37072fd.pth")
+    ckpt = Checkpoint("resnet18", networks.get("resnet18").checkpoint.weights, f"http://127.0.0.1:{port}/resnet18-f37072fd.pth")
     with pytest.raises(WeightsMissing):
         weights.download(ckpt, timeout=1.0)
 
@@ -188,7 +194,7 @@ def test_store_downloads_in_the_background_then_reports_ready(torch_home, server
     monkeypatch.setenv("CNNLAB_OFFLINE", "0")
     ckpt = _named_checkpoint("resnet18", resnet_payload, base_url=server.base + "/models")
     server.files["/models/" + ckpt.filename] = resnet_payload
-    store = WeightsStore({"resnet18": ckpt})
+    store = WeightsStore({"resnet18": ckpt}.__getitem__)
     first = store.ensure("resnet18")
     assert first.state in (State.DOWNLOADING, State.READY)
     deadline = time.monotonic() + 10
@@ -199,8 +205,8 @@ def test_store_downloads_in_the_background_then_reports_ready(torch_home, server
 
 def test_store_gives_up_once_and_says_why_when_the_download_fails(torch_home, server, monkeypatch):
     monkeypatch.setenv("CNNLAB_OFFLINE", "0")
-    ckpt = Checkpoint("resnet18", weights.CHECKPOINTS["resnet18"].weights, server.base + "/missing/resnet18-f37072fd.pth")
-    store = WeightsStore({"resnet18": ckpt})
+    ckpt = Checkpoint("resnet18", networks.get("resnet18").checkpoint.weights, server.base + "/missing/resnet18-f37072fd.pth")
+    store = WeightsStore({"resnet18": ckpt}.__getitem__)
     store.ensure("resnet18")
     deadline = time.monotonic() + 10
     while store.status("resnet18").state is State.DOWNLOADING and time.monotonic() < deadline:
@@ -210,22 +216,22 @@ def test_store_gives_up_once_and_says_why_when_the_download_fails(torch_home, se
     assert "could not be downloaded" in status.message
 
 
-def test_densenet_checkpoints_in_torchvisions_old_key_format_load(torch_home, monkeypatch):
-    model = zoo.BUILDERS["densenet121"](weights=None)
+def test_densenet_checkpoints_in_torchvisions_old_key_format_load(torch_home, monkeypatch, use_checkpoint):
+    model = networks.get("densenet121").builder(weights=None)
     new_key = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))((?:[12])\.(?:weight|bias|running_mean|running_var))$")
     old_format = {new_key.sub(r"\1.\2", k): v for k, v in model.state_dict().items()}
     assert "features.denseblock1.denselayer1.norm.1.weight" in old_format  # as published
     payload = _serialise(old_format)
     ckpt = _named_checkpoint("densenet121", payload)
     _install(ckpt, payload)
-    monkeypatch.setitem(weights.CHECKPOINTS, "densenet121", ckpt)
-    clf = zoo.classifier("densenet121", store=WeightsStore())
+    use_checkpoint(ckpt)
+    clf = zoo.classifier("densenet121", store=_store())
     assert clf.pretrained
     assert torch.equal(clf.model.classifier.weight, model.classifier.weight)
 
 
 def test_fetch_command_reports_each_model_and_fails_offline(torch_home, capsys, no_network):
-    assert weights.main(["fetch"]) == 1
+    assert command.main(["fetch"]) == 1
     out = capsys.readouterr().out
     assert "resnet18:" in out and "densenet121:" in out and "CNNLAB_OFFLINE" in out
-    assert weights.main(["bogus"]) == 2
+    assert command.main(["bogus"]) == 2

@@ -1,7 +1,7 @@
 """The parts of the classify page: the picture as the networks get it, their top-5, Grad-CAM, feature maps.
 
-All computation is ``models.classify.analyse`` (cached per picture for everyone) and
-``models.cam.grad_cam``; this module only lays the results out.
+All computation is ``models.runtime.classify.analyse`` (cached per picture for everyone) and
+``models.runtime.cam.grad_cam``; this module only lays the results out.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ import logging
 import numpy as np
 import streamlit as st
 
-from models import cam, classify, images, inference, zoo
-from models.zoo import TITLES
+from models.runtime import cam, classify, images, networks, zoo
 from ui import figures
 from ui.i18n import t
 from ui.lesson import untrained_notice
-from ui.present import guess_first
+from ui.classroom import guess_first
 from ui.picture import Picture
 from ui.state import kept
 
@@ -54,11 +53,10 @@ def preprocessing(result: classify.Analysis) -> None:
 def predictions(result: classify.Analysis) -> None:
     if not guess_first(f"classify.{result.digest}", t("predict.classify")):
         return
-    classifiers = {name: zoo.classifier(name) for name in result.predictions}
-    for clf in classifiers.values():
-        untrained_notice(clf)
-    tops = [classify.named_top(pred.probs, classifiers[n].categories) for n, pred in result.predictions.items()]
-    st.plotly_chart(figures.top5_pair([TITLES[n] for n in result.predictions], tops), key="classify.top5")
+    for name in result.predictions:
+        untrained_notice(zoo.classifier(name))
+    tops = [pred.named_top() for pred in result.predictions.values()]
+    st.plotly_chart(figures.top5_pair([p.title for p in result.predictions.values()], tops), key="classify.top5")
     first = [top[0][0] for top in tops]
     if result.agree():
         st.success(t("classify.agree", label=first[0]))
@@ -66,7 +64,7 @@ def predictions(result: classify.Analysis) -> None:
         st.warning(t("classify.disagree", a=first[0], b=first[1]))
     columns = st.columns(len(result.predictions) + 1)
     for column, (name, pred) in zip(columns, result.predictions.items()):
-        column.metric(t("classify.latency", model=TITLES[name]), f"{pred.forward_ms:.0f} ms",
+        column.metric(t("classify.latency", model=pred.title), f"{pred.forward_ms:.0f} ms",
                       help=t("classify.latency_help", device=pred.device, backend=pred.backend))
     columns[-1].caption(t("classify.total", ms=f"{result.total_ms:.0f}"))
     if result.from_cache:
@@ -74,27 +72,27 @@ def predictions(result: classify.Analysis) -> None:
 
 
 def where_it_looks(result: classify.Analysis) -> None:
-    clf = zoo.classifier(next(iter(result.predictions)))
-    options = [OWN_CLASS] + sorted(range(len(clf.categories)), key=clf.categories.__getitem__)
-    names = {OWN_CLASS: t("classify.cam_own"), **dict(enumerate(clf.categories))}
+    categories = next(iter(result.predictions.values())).categories  # ImageNet's, shared by the networks
+    options = [OWN_CLASS] + sorted(range(len(categories)), key=categories.__getitem__)
+    names = {OWN_CLASS: t("classify.cam_own"), **dict(enumerate(categories))}
     left, right = st.columns([3, 2])
     chosen = left.selectbox(t("classify.cam_class"), options, format_func=names.__getitem__,
                             **kept("classify.cam_class", OWN_CLASS))
     opacity = right.slider(t("classify.opacity"), 0.0, 1.0, step=0.05, **kept("classify.opacity", 0.5))
-    crop = np.asarray(result.steps[2].image)  # the 224×224 crop: what the map's cells cover
+    crop = np.asarray(result.steps.cropped.image)  # the 224×224 crop: what the map's cells cover
     for column, (name, pred) in zip(st.columns(len(result.predictions)), result.predictions.items()):
-        model = zoo.classifier(name)
+        clf = zoo.classifier(name)
         index = pred.top(1)[0][0] if chosen == OWN_CLASS else chosen
-        heat = cam.grad_cam(name, model.model, pred.cam_activation, index)
+        heat = cam.grad_cam(clf.network, clf.model, pred.cam_activation, index)
         column.plotly_chart(figures.cam_overlay(crop, heat.numpy(), opacity), key=f"classify.cam.{name}")
-        column.caption(t("classify.cam_caption", model=TITLES[name], layer=inference.CAM_LAYER[name],
-                         h=heat.shape[0], w=heat.shape[1], label=model.categories[index],
+        column.caption(t("classify.cam_caption", model=pred.title, layer=clf.network.cam_layer,
+                         h=heat.shape[0], w=heat.shape[1], label=pred.categories[index],
                          p=f"{float(pred.probs[index]):.3f}"))
 
 
 def stage_maps(pred: classify.Prediction, key: str) -> None:
     """One network's stages: a slider over them, the shape, and the most active maps."""
-    stages = list(inference.STAGES[pred.model])
+    stages = list(networks.get(pred.model).stages)
     stage = st.select_slider(t("classify.stage"), stages, format_func=lambda s: s.removeprefix("features."),
                              **kept(key, stages[-1]))
     maps = pred.stages[stage]
@@ -110,5 +108,5 @@ def stage_maps(pred: classify.Prediction, key: str) -> None:
 def feature_maps(result: classify.Analysis) -> None:
     for column, (name, pred) in zip(st.columns(len(result.predictions)), result.predictions.items()):
         with column:
-            st.markdown(f"**{TITLES[name]}**")
+            st.markdown(f"**{pred.title}**")
             stage_maps(pred, f"classify.stage.{name}")

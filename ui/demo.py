@@ -8,14 +8,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from models import jobs
-from models.demos import Comparison, KernelFit
-from models.kernels import CLASSIC
-from models.train import Point, TrainConfig
+from models.training import jobs
+from models.training.tasks import Comparison, KernelFit
+from models.maths.kernels import CLASSIC
+from models.training.train import Point, TrainConfig
 from ui import figures
 from ui.i18n import labels, t
 from ui.state import session_id
-from ui.training import runner, submit
+from ui.training_lab import runner, submit
 
 
 def _start(task, key: str) -> None:

@@ -12,7 +12,7 @@ from PIL import Image
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from models.train import Point
+from models.training.train import Point
 from ui.i18n import t
 
 PALETTE = qualitative.Plotly

@@ -5,17 +5,19 @@ from __future__ import annotations
 import streamlit as st
 import torch
 from streamlit.errors import StreamlitAPIException
-from streamlit.runtime.pages_manager import PagesManager
 
-from models import device
-from models.weights import CHECKPOINTS, FETCH_COMMAND, STORE, State
-from models import zoo
-from models.zoo import TITLES
-from ui import present
+from models.runtime import device
+from models.runtime.networks import NETWORKS
+from models.runtime.weights import FETCH_COMMAND, State
+from models.runtime import zoo
+from models.runtime.zoo import STORE
+from ui import classroom
 from ui.i18n import language_toggle, t
 from ui.state import begin_run, forget_url_values, write_url
 
-# (navigation group, lesson id); each lesson id is a script pages/<id>.py and a folder lessons/<id>/
+# (navigation group, lesson id); each lesson id is a script app_pages/<id>.py and a folder lessons/<id>/.
+# (Not pages/: a folder of that name switches Streamlit's old multipage mode on, in which a page
+# opened first after a server start runs without this frame.)
 PAGES = [
     ("start", "home"),
     ("convolution", "conv_operation"),
@@ -44,24 +46,20 @@ def build() -> st.Page:
         zoo.freeze_heap()
         _frozen = True
     begin_run()
-    old_mode = PagesManager.uses_pages_directory  # see in_frame
     st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
     sidebar()
     if st.session_state.pop(URL_REFUSED, False):
         st.warning(t("frame.url_refused"), icon="🔗")
-    page = st.navigation(navigation())  # also switches the old mode off for the whole process
-    if old_mode:
-        st.rerun()  # widgets of an old-mode run get ids no later run uses: start again cleanly
-    return page
+    return st.navigation(navigation())
 
 
 def run(page: st.Page) -> None:
     """Run the page. If a widget refuses a value that came from the link (``?train.lr=99``, out
     of its range), run it again without the link's values, and say so, instead of an exception."""
-    present.begin(page.url_path)
+    classroom.begin(page.url_path)
     try:
         page.run()
-        present.controls()
+        classroom.controls()
         write_url()
     except StreamlitAPIException:
         if not forget_url_values():
@@ -70,25 +68,12 @@ def run(page: st.Page) -> None:
         st.rerun()
 
 
-def in_frame() -> None:
-    """The first line of every page: make sure the page has app.py's frame around it.
-
-    Streamlit treats a folder named ``pages/`` as an old-style multipage app until a script
-    calls ``st.navigation``: the first visitor after a server start who opens a lesson's URL
-    gets the page script alone, without sidebar, language or navigation, and with widget ids
-    that no later run shares (a first click would be lost). Such a page builds the frame, which
-    switches the old mode off, and restarts the run: it is the initial load, nothing is lost.
-    """
-    if PagesManager.uses_pages_directory:
-        build()
-
-
 def navigation() -> dict[str, list[st.Page]]:
     groups: dict[str, list[st.Page]] = {}
     for group, lesson in PAGES:
         page = st.Page(
-            f"pages/{lesson}.py", title=t(f"page.{lesson}"), icon=ICONS[lesson],
-            url_path=lesson, default=lesson == "home",  # = file stem, as Streamlit names pages/ before st.navigation runs
+            f"app_pages/{lesson}.py", title=t(f"page.{lesson}"), icon=ICONS[lesson],
+            url_path=lesson, default=lesson == "home",
         )
         groups.setdefault(t(f"nav.{group}"), []).append(page)
     return groups
@@ -105,9 +90,9 @@ def device_badge() -> None:
 def _weights_status() -> bool:
     """Draw each checkpoint's state; return True while any download is in progress."""
     downloading = False
-    for name in CHECKPOINTS:
+    for name, network in NETWORKS.items():
         status = STORE.ensure(name)
-        title = TITLES[name]
+        title = network.title
         if status.state is State.READY:
             st.caption(f"✅ {title} — {t('sidebar.weights_ready')}")
         elif status.state is State.DOWNLOADING:
@@ -128,18 +113,18 @@ def _weights_status_live() -> None:
 def weights_panel() -> None:
     with st.sidebar:
         st.caption(f"**{t('sidebar.weights')}**")
-        if any(STORE.ensure(name).state is State.DOWNLOADING for name in CHECKPOINTS):
+        if any(STORE.ensure(name).state is State.DOWNLOADING for name in NETWORKS):
             st.fragment(_weights_status_live, run_every=1.0)()
         else:
             _weights_status()
-        if any(STORE.status(name).state in (State.UNAVAILABLE, State.CORRUPT) for name in CHECKPOINTS):
+        if any(STORE.status(name).state in (State.UNAVAILABLE, State.CORRUPT) for name in NETWORKS):
             st.caption(t("sidebar.weights_fix"))
             st.code(FETCH_COMMAND, language="bash")
 
 
 def sidebar() -> None:
-    device.use_threads()  # each script run is a new thread: see models.device.use_threads
+    device.use_threads()  # each script run is a new thread: see models.runtime.device.use_threads
     language_toggle()
-    present.toggles()
+    classroom.toggles()
     device_badge()
     weights_panel()

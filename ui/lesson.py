@@ -7,10 +7,10 @@ import re
 import streamlit as st
 
 from lessons import sections
-from models.facts import facts
-from models.zoo import Classifier
+from models.content.facts import facts
+from models.runtime.zoo import Classifier
 from ui.i18n import lang, t
-from ui.present import shows_next
+from ui.classroom import shows_next
 
 
 def fill(text: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from models import examples
+from models.runtime import examples
 from ui.i18n import labels, t
 from ui.state import kept
 

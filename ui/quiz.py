@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons import sections
-from models import quiz
+from models.content import quiz
 from ui.frame import PAGES
 from ui.i18n import lang, t
 from ui.lesson import fill
@@ -108,6 +108,6 @@ def _question(lesson: str, qid: str, number: int) -> None:
                 t("quiz.right" if result["correct"] else "quiz.wrong", given=result["given"]))
             st.markdown(q.explanation)
             title = fill(sections(lesson, lang())[q.section].title)
-            st.page_link(f"pages/{lesson}.py", label=t("quiz.read", section=title), icon="📖")
+            st.page_link(f"app_pages/{lesson}.py", label=t("quiz.read", section=title), icon="📖")
         if q.numeric:
             st.button(t("quiz.new_numbers"), key=f"quiz.new.{key}", on_click=_new_numbers, args=(key,))

@@ -1,0 +1,18 @@
+from ui import classify as view
+from ui import picture
+from ui.lesson import section
+
+intro = section("classify", "intro", level="title")
+chosen = picture.choose() if intro else picture.current()
+result = view.analyse(chosen) if chosen else None
+if result:
+    if intro:
+        view.describe(chosen, result)
+    if section("classify", "preprocessing"):
+        view.preprocessing(result)
+    if section("classify", "predictions"):
+        view.predictions(result)
+    if section("classify", "cam"):
+        view.where_it_looks(result)
+    if section("classify", "inside"):
+        view.feature_maps(result)

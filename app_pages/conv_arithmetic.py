@@ -1,0 +1,9 @@
+from ui import conv_arithmetic
+from ui.lesson import section
+
+if section("conv_arithmetic", "intro", level="title"):
+    conv_arithmetic.calculator()
+    conv_arithmetic.real_networks()
+    conv_arithmetic.family()
+if section("conv_arithmetic", "demo"):
+    conv_arithmetic.stride_demo()

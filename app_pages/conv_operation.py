@@ -1,0 +1,10 @@
+from ui import demo, conv_operation
+from ui.lesson import section
+
+if section("conv_operation", "intro", level="title"):
+    conv_operation.sliding_window_demo()
+    conv_operation.classic_kernels()
+    conv_operation.dense_vs_conv()
+    conv_operation.resnet_first_layer()
+if section("conv_operation", "demo"):
+    demo.kernel_fit()

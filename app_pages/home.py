@@ -1,0 +1,13 @@
+import streamlit as st
+
+from ui.frame import ICONS, PAGES
+from ui.i18n import t
+from ui.lesson import render
+
+st.title(t("app.title"))
+st.markdown(t("app.tagline"))
+render("home")
+st.subheader(t("home.lessons"))
+st.caption(t("home.how"))
+for _, lesson in PAGES[1:]:
+    st.page_link(f"app_pages/{lesson}.py", label=t(f"page.{lesson}"), icon=ICONS[lesson])

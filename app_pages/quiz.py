@@ -1,0 +1,6 @@
+from ui import quiz
+from ui.lesson import section
+
+section("quiz", "intro", level="title")
+quiz.scores()
+quiz.lesson_quiz()

@@ -1,0 +1,9 @@
+from ui import receptive_fields
+from ui.lesson import section
+
+if section("receptive_fields", "intro", level="title"):
+    receptive_fields.stacking()
+    receptive_fields.resnet_stages()
+    receptive_fields.effective_field()
+if section("receptive_fields", "demo"):
+    receptive_fields.stack_demo()

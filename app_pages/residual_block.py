@@ -1,0 +1,14 @@
+from ui import picture, residual_block
+from ui.lesson import section
+
+section("residual_block", "intro", level="title")
+if section("residual_block", "block"):
+    residual_block.block()
+if section("residual_block", "degradation"):
+    residual_block.degradation()
+if section("residual_block", "gradients"):
+    residual_block.gradients()
+if section("residual_block", "ablation"):
+    residual_block.ablation(picture.choose())
+if section("residual_block", "family"):
+    residual_block.family()

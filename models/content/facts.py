@@ -1,0 +1,59 @@
+"""The numbers the lesson texts cite, computed rather than typed in.
+
+Lesson Markdown writes ``{{name}}``; ``ui.lesson`` fills it from ``facts()``. Each fact comes
+from the same functions the lessons' widgets use, so prose and widgets cannot disagree.
+This module does not import streamlit.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+from torchvision.models import densenet121
+
+from models.maths.conv_arithmetic import Conv, dense_parameters, sliding_window
+from models.probes.dense import bookkeeping
+from models.maths.receptive_field import Layer, fields
+from models.probes.residual import basic_block_params, bottleneck_params, projection_params, stage_macs
+from models.runtime import networks
+
+SEED_INPUT = [[1, 2, 3, 0], [0, 1, 2, 3], [3, 0, 1, 2], [2, 3, 0, 1]]  # lecture 12's 4×4 example
+SEED_KERNEL = [[2, 0, 1], [0, 1, 2], [1, 0, 2]]
+SEED_CONV = Conv(w=32, k=5, p=0, s=1, c_in=3, c_out=4)  # 32×32×3, four 5×5 filters
+
+
+def _millions(n: int) -> str:
+    return f"{n / 1e6:.1f} M"
+
+
+@functools.cache
+def facts() -> dict[str, str]:
+    steps = sliding_window(SEED_INPUT, SEED_KERNEL)
+    stack = fields([Layer("a", 3), Layer("b", 3), Layer("c", 3)])
+    return {
+        "seed_first": f"{steps[0].total:g}",
+        "seed_second": f"{steps[1].total:g}",
+        "seed_out": f"{SEED_CONV.out}×{SEED_CONV.out}×{SEED_CONV.c_out}",
+        "seed_weights": f"{SEED_CONV.weights:,}",
+        "seed_biases": f"{SEED_CONV.c_out}",
+        "seed_params": f"{SEED_CONV.parameters:,}",
+        "fc_photo_1000": f"{dense_parameters(224, 224, 3, 1000):,}",
+        "rf_stack": " → ".join(str(f.size) for f in stack),
+        "resnet18_params": _millions(networks.get("resnet18").num_params),
+        "densenet121_params": _millions(networks.get("densenet121").num_params),
+        "basic_64": f"{basic_block_params(64):,}",
+        "bottleneck_256": f"{bottleneck_params(256, 64):,}",
+        "basic_256": f"{basic_block_params(256):,}",
+        "projection_64_128": f"{projection_params(64, 128):,}",
+        "stage_macs": f"{stage_macs(56, 64):,}",
+        "densenet121_block1": _first_dense_block(),
+    }
+
+
+def _first_dense_block() -> str:
+    """"64 + 6·32 = 256", read from DenseNet121's modules (built on the meta device: no memory)."""
+    with torch.device("meta"):
+        model = densenet121(weights=None)
+    b = bookkeeping(model)[0]
+    return f"{b.c0} + {b.layers}·{b.growth_rate} = {b.c_out}"

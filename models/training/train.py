@@ -1,0 +1,269 @@
+"""One training run: a plain loop over tensors that already sit on the device.
+
+No DataLoader: the data sets are small enough to keep whole in memory (on the GPU, whole on the
+device), and a batch is an index into them. A seed fixes the initial weights and the order of
+examples, so the same seed gives the same curve on the same device. On a GPU the loop uses
+bf16 autocast and channels-last, and synchronises with the host only when it reports metrics.
+
+The loop knows nothing of threads, queues or pages: it calls ``report`` with a ``Point`` now
+and then and stops as soon as ``should_stop()`` is true (checked every batch), or at its time
+limit, keeping what it has learned. See ``models.training.jobs`` for who runs it. No streamlit here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import safetensors.torch
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from models.training import datasets, nets
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("none", "step", "cosine")
+POINTS_PER_EPOCH = 20  # curve resolution: a report every 1/20 epoch
+PROBE_SIZE = 256  # held-out images checked at every report
+PROBE_RATIO = 2  # at least PROBE_RATIO × PROBE_SIZE training images between reports: probing costs < ~15%
+FINAL_EVAL_SIZE = 2000  # held-out images checked at the end
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    net: nets.NetSpec = field(default_factory=nets.NetSpec)
+    dataset: str = "synthetic"
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    momentum: float = 0.9  # SGD only
+    weight_decay: float = 0.0
+    schedule: str = "none"
+    batch_size: int = 128
+    epochs: int = 3
+    time_limit_s: float = 60.0
+    seed: int = 0
+    train_size: int | None = None  # use only the first N training images (small demos)
+
+    def run(self, device: torch.device, report=lambda p: None, should_stop=lambda: False) -> "RunResult":
+        """What the job runner calls: every task it runs has run(device, report, should_stop)."""
+        return train(self, device, report, should_stop)
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` with a sentence for settings no run can use."""
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
+        if not (0 < self.lr <= 10) or not math.isfinite(self.lr):
+            raise ValueError("The learning rate must be a positive number no larger than 10.")
+        if not 1 <= self.batch_size <= 4096:
+            raise ValueError("The batch size must be between 1 and 4096.")
+        if self.epochs < 1 or self.time_limit_s <= 0:
+            raise ValueError("A run needs at least one epoch and a positive time limit.")
+
+
+@dataclass(frozen=True)
+class Point:
+    """What a run reports as it goes: one point of its curves."""
+
+    step: int
+    total_steps: int
+    epoch: float  # fractional
+    loss: float  # mean training loss since the previous point
+    train_acc: float  # training accuracy since the previous point
+    test_acc: float  # accuracy on a fixed held-out probe
+    lr: float
+    images_per_s: float
+    elapsed_s: float
+    eta_s: float  # to the end of the last epoch, or to the time limit if that comes first
+
+
+@dataclass
+class RunResult:
+    config: TrainConfig
+    label: str
+    classes: tuple[str, ...]
+    parameters: int
+    device: str
+    stopped_by: str  # "finished", "time limit" or "cancelled"
+    history: list[Point]
+    final_test_acc: float  # on up to FINAL_EVAL_SIZE held-out images
+    best_test_acc: float
+    elapsed_s: float
+    images_per_s: float
+    state_dict: dict[str, torch.Tensor]  # on the CPU, for saving and trying the model
+    mean: float
+    std: float
+    in_channels: int
+    image_size: int
+    steps: int
+
+    def summary(self) -> dict:
+        """One row of the results table."""
+        c = self.config
+        return {
+            "network": self.label, "data": c.dataset, "optimizer": c.optimizer, "lr": c.lr,
+            "schedule": c.schedule, "batch": c.batch_size, "epochs": c.epochs, "seed": c.seed,
+            "params": self.parameters, "final acc": round(self.final_test_acc, 4),
+            "best acc": round(self.best_test_acc, 4), "time (s)": round(self.elapsed_s, 1),
+            "images/s": round(self.images_per_s), "stopped by": self.stopped_by, "device": self.device,
+        }
+
+
+def make_optimizer(config: TrainConfig, params) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def make_schedule(config: TrainConfig, optimizer, total_steps: int):
+    """Per-step schedules: step divides the rate by 10 at 50% and 75% (as ResNet did), cosine anneals to 0."""
+    if config.schedule == "step":
+        milestones = [total_steps // 2, (3 * total_steps) // 4]
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=0.1)
+    if config.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, total_steps))
+    return None
+
+
+def _autocast(device: torch.device):
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast(device.type, enabled=False)
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device, batch_size: int = 500) -> float:
+    was_training = model.training
+    model.eval()
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    with _autocast(device):
+        for i in range(0, len(x), batch_size):
+            xb = _to_device(x[i : i + batch_size], device)
+            correct += (model(xb).argmax(1) == y[i : i + batch_size].to(device)).sum()
+    model.train(was_training)
+    return correct.item() / max(1, len(x))
+
+
+def _to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    x = x.to(device, non_blocking=True)
+    return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else x
+
+
+def build_model(config: TrainConfig, data: datasets.Dataset, device: torch.device) -> nn.Module:
+    # the seed fixes the initial weights, whatever other sessions build meanwhile (models.runtime.seeding)
+    model = nets.build(config.net, data.in_channels, len(data.classes), seed=config.seed).to(device)
+    return model.to(memory_format=torch.channels_last) if device.type == "cuda" else model
+
+
+def train(
+    config: TrainConfig,
+    device: torch.device,
+    report: Callable[[Point], None] = lambda p: None,
+    should_stop: Callable[[], bool] = lambda: False,
+    data: datasets.Dataset | None = None,
+) -> RunResult:
+    config.validate()
+    data = data or datasets.load(config.dataset)
+    n = len(data.train_x) if config.train_size is None else min(config.train_size, len(data.train_x))
+    # On the device once: a batch is then an index, with no host → device copy per step.
+    train_x, train_y = _to_device(data.train_x[:n], device), data.train_y[:n].to(device)
+    probe_x, probe_y = data.test_x[:PROBE_SIZE].to(device), data.test_y[:PROBE_SIZE].to(device)
+    model = build_model(config, data, device)
+    optimizer = make_optimizer(config, model.parameters())
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    scheduler = make_schedule(config, optimizer, total_steps)
+    report_every = max(1, round(steps_per_epoch / POINTS_PER_EPOCH), math.ceil(PROBE_RATIO * PROBE_SIZE / config.batch_size))
+    order = torch.Generator().manual_seed(config.seed)  # the seed fixes the order of examples
+
+    history: list[Point] = []
+    loss_sum = torch.zeros((), device=device)  # accumulated on the device: no sync per step
+    correct_sum = torch.zeros((), dtype=torch.long, device=device)
+    seen_since, images_done, step = 0, 0, 0
+    stopped_by = "finished"
+    start = time.perf_counter()
+    model.train()
+    for epoch in range(config.epochs):
+        perm = torch.randperm(n, generator=order).to(device)
+        for i in range(steps_per_epoch):
+            if should_stop():
+                stopped_by = "cancelled"
+                break
+            if time.perf_counter() - start >= config.time_limit_s:
+                stopped_by = "time limit"
+                break
+            idx = perm[i * config.batch_size : (i + 1) * config.batch_size]
+            xb, yb = train_x[idx], train_y[idx]  # (B, C, H, W), (B,)
+            with _autocast(device):
+                logits = model(xb)
+                loss = F.cross_entropy(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler:
+                scheduler.step()
+            step += 1
+            loss_sum += loss.detach() * len(idx)
+            correct_sum += (logits.argmax(1) == yb).sum()
+            seen_since += len(idx)
+            images_done += len(idx)
+            if step % report_every == 0 or step == total_steps:
+                elapsed = time.perf_counter() - start
+                rate = images_done / elapsed
+                eta = min((total_steps - step) * config.batch_size / rate, config.time_limit_s - elapsed)
+                point = Point(
+                    step=step, total_steps=total_steps, epoch=step / steps_per_epoch,
+                    loss=loss_sum.item() / seen_since, train_acc=correct_sum.item() / seen_since,
+                    test_acc=accuracy(model, probe_x, probe_y, device),
+                    lr=optimizer.param_groups[0]["lr"], images_per_s=rate, elapsed_s=elapsed, eta_s=max(0.0, eta),
+                )
+                history.append(point)
+                report(point)
+                loss_sum.zero_()
+                correct_sum.zero_()
+                seen_since = 0
+        else:
+            continue
+        break  # the inner loop stopped early
+
+    elapsed = time.perf_counter() - start
+    final = accuracy(model, data.test_x[:FINAL_EVAL_SIZE], data.test_y[:FINAL_EVAL_SIZE], device)
+    return RunResult(
+        config=config, label=config.net.label(), classes=data.classes,
+        parameters=nets.count_parameters(model), device=str(device), stopped_by=stopped_by,
+        history=history, final_test_acc=final,
+        best_test_acc=max([final] + [p.test_acc for p in history]),
+        elapsed_s=elapsed, images_per_s=images_done / elapsed if elapsed > 0 else 0.0,
+        state_dict={k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()},
+        mean=data.mean, std=data.std, in_channels=data.in_channels, image_size=data.image_size, steps=step,
+    )
+
+
+def restore(result: RunResult) -> nn.Module:
+    """The trained network, rebuilt on the CPU in eval mode (never a shared pretrained model)."""
+    model = nets.build(result.config.net, result.in_channels, len(result.classes))
+    model.load_state_dict(result.state_dict)
+    return model.eval()
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Class probabilities (B, classes) for standardised images (B, C, H, W)."""
+    return model(x).softmax(dim=1)
+
+
+def to_safetensors(result: RunResult) -> bytes:
+    """The trained weights as a .safetensors file, with what is needed to use them as metadata."""
+    metadata = {
+        "network": result.label, "config": json.dumps(dataclasses.asdict(result.config)),
+        "classes": json.dumps(list(result.classes)), "mean": str(result.mean), "std": str(result.std),
+        "in_channels": str(result.in_channels), "image_size": str(result.image_size),
+    }
+    return safetensors.torch.save(result.state_dict, metadata=metadata)
+

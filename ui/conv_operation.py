@@ -1,0 +1,147 @@
+"""The convolution-operation lesson's parts: the sliding window, classic kernels, dense vs conv,
+and ResNet18's first layer on an image."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+import torchvision.transforms.functional as TF
+
+from models.runtime import zoo
+from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, sliding_window
+from models.runtime.examples import EXAMPLES, example
+from models.content.facts import SEED_INPUT, SEED_KERNEL
+from models.maths.kernels import CLASSIC, rgb_feature_map
+from ui import figures
+from ui.i18n import labels, t
+from ui.lesson import untrained_notice
+from ui.state import kept, number_row
+
+
+def _pattern(n: int) -> list[list[float]]:
+    """A default grid of size n: the lecture's 4×4 input and 3×3 kernel, else a small pattern."""
+    if n == 4:
+        return [list(map(float, row)) for row in SEED_INPUT]
+    if n == 3:
+        return [list(map(float, row)) for row in SEED_KERNEL]
+    return [[float((r + c) % 4) for c in range(n)] for r in range(n)]
+
+
+def _editable_grid(key: str, n: int, label: str) -> list[list[float]]:
+    """An n×n grid of numbers the student can edit; kept across reruns and page switches."""
+    values = st.session_state.get(key)
+    if not values or len(values) != n:
+        values = st.session_state[key] = _pattern(n)
+    st.caption(label)
+    frame = pd.DataFrame(values, columns=[str(c) for c in range(n)])
+    edited = st.data_editor(frame, key=f"_{key}.{n}", hide_index=True, width="content")
+    values = edited.apply(pd.to_numeric, errors="coerce").fillna(0.0).astype(float).values.tolist()
+    st.session_state[key] = values
+    return values
+
+
+def _step_view(steps, x, kernel, p: int) -> None:
+    n = len(steps)
+    if st.session_state.get("conv.playing"):
+        st.session_state["conv.step"] = st.session_state.get("conv.step", 1) % n + 1
+        if st.session_state["conv.step"] == n:
+            st.session_state["conv.playing"] = False
+    if st.session_state.get("conv.step", 1) > n:
+        st.session_state["conv.step"] = 1
+    index = st.slider(t("op.position"), 1, n, **kept("conv.step", 1)) - 1 if n > 1 else 0
+    step = steps[index]
+    padded = [[0.0] * (len(x[0]) + 2 * p) for _ in range(p)] + [[0.0] * p + row + [0.0] * p for row in x] \
+        + [[0.0] * (len(x[0]) + 2 * p) for _ in range(p)]
+    out_w = steps[-1].col + 1
+    output = [[None] * out_w for _ in range(steps[-1].row + 1)]
+    for s in steps[: index + 1]:
+        output[s.row][s.col] = s.total
+    st.plotly_chart(figures.convolution_step(padded, p, step.cells, output, (step.row, step.col)), key="conv.step_chart")
+    flat_kernel = [v for row in kernel for v in row]
+    terms = " + ".join(rf"({v:g}\times{k:g})" for v, k in zip(step.values, flat_kernel))
+    st.latex(rf"{terms} = {step.total:g}")
+
+
+def sliding_window_demo() -> None:
+    st.header(t("op.window_title"), anchor="sliding-window")
+    n, k, p, s, d = number_row([
+        ("conv.n", t("op.input_size"), 4, 2, 8), ("conv.k", t("op.kernel_size"), 3, 1, 5),
+        ("conv.p", t("arith.p"), 0, 0, 2), ("conv.s", t("arith.s"), 1, 1, 3), ("conv.d", t("arith.d"), 1, 1, 3),
+    ])
+    left, right = st.columns(2)
+    with left:
+        x = _editable_grid("conv.input", n, t("op.input_grid"))
+    with right:
+        kernel = _editable_grid("conv.kernel", k, t("op.kernel_grid"))
+    try:
+        steps = sliding_window(x, kernel, p=p, s=s, d=d)
+    except ConvSettingsError as err:
+        st.warning(t(f"arith.err_{err.code}", **err.params), icon="✋")
+        return
+    playing = st.session_state.get("conv.playing", False)
+    if st.button(t("op.pause") if playing else t("op.play"), key="conv.play_button"):
+        st.session_state["conv.playing"] = not playing
+        st.rerun()
+    if st.session_state.get("conv.playing"):
+        st.fragment(_step_view, run_every=0.8)(steps, x, kernel, p)
+    else:
+        _step_view(steps, x, kernel, p)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _classic(name: str, kernel_name: str) -> list[np.ndarray]:
+    image = TF.to_tensor(example(name, size=192))  # (3, H, W) in [0, 1]
+    fmap = rgb_feature_map(image, CLASSIC[kernel_name])
+    shown = fmap.abs() / fmap.abs().max().clamp_min(1e-6) if fmap.min() < 0 else fmap.clamp(0, 1)
+    return [image.permute(1, 2, 0).numpy()] + [c.numpy() for c in image] + [shown.numpy()]
+
+
+def classic_kernels() -> None:
+    st.header(t("op.classic_title"), anchor="classic-kernels")
+    c1, c2 = st.columns(2)
+    kernel_name = c1.selectbox(t("op.kernel"), list(CLASSIC), format_func=labels("op.k_", CLASSIC), **kept("conv.classic", "sobel_x"))
+    image_name = c2.selectbox(t("op.image"), EXAMPLES, format_func=labels("op.ex_", EXAMPLES), **kept("conv.example", "shapes"))
+    rgb, r, g, b, fmap = _classic(image_name, kernel_name)
+    st.image([rgb, r, g, b, fmap], caption=[t("op.rgb"), "R", "G", "B", t("op.feature_map")], width=150)
+    st.latex(r"\begin{bmatrix}" + r"\\".join(" & ".join(f"{v:.3g}" for v in row) for row in CLASSIC[kernel_name]) + r"\end{bmatrix}")
+    st.caption(t("op.classic_caption"))
+
+
+def dense_vs_conv() -> None:
+    st.header(t("op.dense_title"), anchor="why-not-dense")
+    w, h, ch, units, k = number_row([
+        ("conv.fc_w", t("op.width"), 224, 1, 4096), ("conv.fc_h", t("op.height"), 224, 1, 4096),
+        ("conv.fc_c", t("arith.c_in"), 3, 1, 64), ("conv.fc_units", t("op.units"), 64, 1, 100_000),
+        ("conv.fc_k", t("arith.k"), 3, 1, 15),
+    ])
+    dense = dense_parameters(w, h, ch, units)
+    conv = Conv(w=max(w, k), k=k, c_in=ch, c_out=units).parameters
+    st.plotly_chart(figures.parameter_bars([t("op.dense"), t("op.conv")], [dense, conv]), key="conv.fc_chart")
+    st.markdown(t("op.dense_caption", dense=f"{dense:,}", conv=f"{conv:,}", ratio=f"{dense / conv:,.0f}", units=units, k=k))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _conv1(image_name: str, pretrained: bool) -> tuple[np.ndarray, np.ndarray]:
+    """ResNet18's 64 first-layer filters as colour tiles, and their feature maps on the image.
+    ``pretrained`` is part of the cache key: the pictures change once the real weights arrive."""
+    clf = zoo.classifier("resnet18")
+    w = clf.model.conv1.weight.detach().cpu()  # (64, 3, 7, 7)
+    lo, hi = w.amin(dim=(1, 2, 3), keepdim=True), w.amax(dim=(1, 2, 3), keepdim=True)
+    filters = ((w - lo) / (hi - lo).clamp_min(1e-8)).permute(0, 2, 3, 1)  # (64, 7, 7, 3), each in [0, 1]
+    x = clf.transforms()(example(image_name)).unsqueeze(0).to(clf.device)
+    with torch.inference_mode():
+        maps = clf.model.conv1(x)[0].cpu()  # (64, 112, 112)
+    lo, hi = maps.amin(dim=(1, 2), keepdim=True), maps.amax(dim=(1, 2), keepdim=True)
+    maps = (maps - lo) / (hi - lo).clamp_min(1e-8)
+    return figures.image_grid(filters.numpy(), columns=16, tile_px=35), figures.image_grid(maps[:32].numpy(), columns=8, tile_px=112)
+
+
+def resnet_first_layer() -> None:
+    st.header(t("op.conv1_title"), anchor="resnet18-conv1")
+    clf = zoo.classifier("resnet18")
+    untrained_notice(clf)
+    filters, maps = _conv1(st.session_state.get("conv.example", "shapes"), clf.pretrained)
+    st.image(filters, caption=t("op.conv1_filters"), width=720)
+    st.image(maps, caption=t("op.conv1_maps"), width=720)

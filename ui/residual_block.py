@@ -1,0 +1,131 @@
+"""The residual block lesson's parts: the block drawn and counted, degradation, gradients, ablation, family."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from lessons import ROOT as LESSONS_DIR
+from models.runtime import classify, device, zoo
+from models.probes import residual
+from models.probes.layer_table import family_sizes
+from models.training.nets import NetSpec, count_parameters
+from models.training.train import Point
+from torchvision.models.resnet import BasicBlock, Bottleneck
+from ui import demo, figures
+from ui.classify import analyse
+from ui.i18n import labels, t
+from ui.lesson import untrained_notice
+from ui.classroom import guess_first
+from ui.picture import Picture
+from ui.state import kept
+
+BLOCKS = {
+    "basic": (["3×3 conv, 64", "BN", "ReLU", "3×3 conv, 64", "BN"], "identity"),
+    "downsample": (["3×3 conv, 128, stride 2", "BN", "ReLU", "3×3 conv, 128", "BN"], "1×1 conv, 128, stride 2 + BN"),
+    "bottleneck": (["1×1 conv, 64", "BN", "ReLU", "3×3 conv, 64", "BN", "ReLU", "1×1 conv, 256", "BN"], "identity"),
+    "plain": (["3×3 conv, 64", "BN", "ReLU", "3×3 conv, 64", "BN"], None),
+}
+RECORDED = LESSONS_DIR / "residual_block" / "degradation.json"  # written by python -m bench.degradation
+
+
+@st.cache_data(show_spinner=False)
+def _counts() -> list[tuple[str, str, int, int]]:
+    """The formulas of models.probes.residual beside the parameters of torchvision's own modules."""
+    with torch.device("meta"):  # shapes only: no memory, and no draw from the seeded generator
+        basic, bottleneck, wide = BasicBlock(64, 64), Bottleneck(256, 64), BasicBlock(256, 256)
+    return [
+        ("BasicBlock(64, 64)", "2·(9·64² + 2·64)", residual.basic_block_params(64), count_parameters(basic)),
+        ("Bottleneck(256, 64)", "256·64 + 9·64² + 64·256 + BN", residual.bottleneck_params(256, 64),
+         count_parameters(bottleneck)),
+        ("BasicBlock(256, 256)", "2·(9·256² + 2·256)", residual.basic_block_params(256), count_parameters(wide)),
+        ("1×1 projection 64 → 128", "64·128 + 2·128", residual.projection_params(64, 128),
+         count_parameters(zoo.classifier("resnet18").model.layer2[0].downsample)),
+    ]
+
+
+def block() -> None:
+    kind = st.radio(t("res.block_kind"), list(BLOCKS), horizontal=True, format_func=labels("res.kind_", BLOCKS),
+                    **kept("res.kind", "basic"))
+    left, right = st.columns([3, 2])
+    boxes, shortcut = BLOCKS[kind]
+    shortcut = t("res.identity") if shortcut == "identity" else shortcut  # the 1×1 projection keeps its formula
+    left.plotly_chart(figures.block_diagram(boxes, shortcut), key="res.diagram")
+    rows = _counts()
+    right.dataframe(pd.DataFrame(rows, columns=[t("res.col_block"), t("res.col_formula"), t("res.col_params"),
+                                                t("res.col_torchvision")]), hide_index=True)
+    right.caption(t("res.macs_same", a=f"{residual.stage_macs(56, 64):,}", b=f"{residual.stage_macs(28, 128):,}"))
+
+
+def degradation() -> None:
+    scale = "gpu" if device.current().device.type == "cuda" else "cpu"
+    runs = residual.degradation_runs(scale)
+    size = residual.SCALES[scale]
+    st.caption(t(f"res.scale_{scale}", images=f"{size['train_size'] or 60000:,}", epochs=size["epochs"]))
+    if not guess_first("res.degradation", t("predict.degradation"), options=list(runs)):
+        return
+    demo.comparison("demo.degradation", runs, time_limit_s=600.0)
+    if RECORDED.exists() and "demo.degradation" not in st.session_state:
+        recorded = json.loads(RECORDED.read_text())
+        st.info(t("res.recorded", command="python -m bench.degradation", machine=recorded["machine"],
+                  images=f"{recorded['train_size']:,}", epochs=recorded["epochs"]), icon="📼")
+        curves = {label: [Point(**p) for p in points] for label, points in recorded["curves"].items()}
+        st.plotly_chart(figures.training_curves(curves), key="res.recorded_chart")
+
+
+@st.cache_data(show_spinner=False)
+def _gradients(depth: int, batch_norm: bool) -> dict[str, list[float]]:
+    return {g.label: g.norms for g in (residual.gradient_norms(NetSpec(net, depth=depth, batch_norm=batch_norm))
+                                       for net in ("plain", "resnet"))}
+
+
+def gradients() -> None:
+    left, right = st.columns(2)
+    depth = left.select_slider(t("res.depth"), [20, 32, 44, 56, 110], **kept("res.grad_depth", 56))
+    batch_norm = right.toggle(t("res.batch_norm"), **kept("res.grad_bn", True))
+    with st.spinner(t("app.computing")):  # a 110-layer network's backward pass: a second or two, once
+        norms = _gradients(depth, batch_norm)
+    st.plotly_chart(figures.gradient_norms(norms), key="res.gradients")
+
+
+def ablation(picture: Picture | None) -> None:
+    result = analyse(picture) if picture else None
+    if result is None:
+        return
+    clf = zoo.classifier("resnet18")
+    untrained_notice(clf)
+    names = residual.block_names(clf.model)
+    left, right = st.columns(2)
+    name = left.selectbox(t("res.block"), names, **kept("res.block", "layer3.1"))
+    off = right.radio(t("res.switch_off"), ["none", *residual.BRANCHES], horizontal=True,
+                      format_func=labels("res.off_", ["none", *residual.BRANCHES]), **kept("res.off", "residual"))
+    x = result.x.to(clf.device)
+    intact = residual.resnet_forward(clf.model, x)[0].softmax(0)
+    changed = residual.resnet_forward(clf.model, x, {} if off == "none" else {name: off})[0].softmax(0)
+    titles = [t("res.intact"), t(f"res.changed_{off}", block=name)]
+    tops = [classify.named_top(p, clf.categories) for p in (intact, changed)]
+    st.plotly_chart(figures.top5_pair(titles, tops), key="res.ablation")
+    sweep = _sweep(result.digest, clf.pretrained, result.x)
+    st.plotly_chart(figures.block_deletion(sweep.blocks, sweep.probs, sweep.baseline[1],
+                                           clf.categories[sweep.baseline[0]]), key="res.sweep")
+    kept_top = sum(top == sweep.baseline[0] for top in sweep.top1)
+    st.caption(t("res.sweep_caption", kept=kept_top, n=len(sweep.blocks)))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _sweep(digest: str, pretrained: bool, _x) -> residual.Deletion:
+    """Nine forward passes, once per picture and weights (``_x``, not hashed, is that picture)."""
+    clf = zoo.classifier("resnet18")
+    return residual.deletion_sweep(clf.model, _x.to(clf.device))
+
+
+def family() -> None:
+    with st.spinner(t("app.computing")):  # every layer of five networks, on the meta device, once
+        sizes = family_sizes(tuple(f"ResNet-{d}" for d in (18, 34, 50, 101, 152)))
+    table = pd.DataFrame([{t("res.col_network"): n, t("res.col_params"): f"{s['parameters'] / 1e6:.1f} M",
+                           t("res.col_macs"): f"{s['macs'] / 1e9:.2f} G", t("res.col_blocks"): str(s["blocks"])}
+                          for n, s in sizes.items()])
+    st.dataframe(table, hide_index=True)

@@ -1,0 +1,216 @@
+"""The training lab's parts: settings, the live view of a run, the results table, trying a model.
+
+Runs are owned by the process-wide ``JobRunner`` (models/jobs.py); this module only submits,
+watches and cancels, so a rerun, a page switch or a closed tab never orphans a run.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from models.training import datasets, jobs, nets, train
+from models.runtime import images
+from models.training.train import TrainConfig
+from ui import figures
+from ui.i18n import labels, t
+from ui.state import kept, session_alive, session_id
+
+RESULTS = "train.results"  # list of finished runs of this session, oldest first
+KEEP_WEIGHTS = 3  # trained weights kept per session (older runs keep their row and curves)
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1)
+BLOCK_CONFIGS = ((3, 3, 3), (4, 4, 4), (6, 6, 6), (6, 12, 8))
+
+
+def runner() -> jobs.JobRunner:
+    return jobs.runner(is_alive=session_alive)
+
+
+@functools.lru_cache(maxsize=64)
+def parameter_count(spec: nets.NetSpec, in_channels: int, num_classes: int) -> int:
+    return nets.count_parameters(nets.build(spec, in_channels, num_classes))
+
+
+def settings() -> TrainConfig:
+    """The settings widgets; their values survive page switches."""
+    c1, c2 = st.columns(2)
+    network = c1.selectbox(t("train.network"), nets.NETWORKS, format_func=labels("train.net_", nets.NETWORKS),
+                           **kept("train.network", "plain_cnn"))
+    dataset = c2.selectbox(t("train.dataset"), tuple(datasets.LOADERS), format_func=labels("train.data_", datasets.LOADERS),
+                           **kept("train.dataset", "synthetic"))
+    spec = nets.NetSpec(network=network)
+    if network in ("plain", "resnet"):
+        spec = replace(spec, depth=c1.select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **kept("train.depth", 20)))
+    elif network == "densenet":
+        spec = replace(
+            spec,
+            growth_rate=c1.slider(t("train.growth_rate"), 4, 32, step=4, **kept("train.growth_rate", 12)),
+            block_config=c2.selectbox(t("train.block_config"), BLOCK_CONFIGS, **kept("train.block_config", (4, 4, 4))),
+        )
+    spec = replace(spec, batch_norm=c1.toggle(t("train.batch_norm"), **kept("train.batch_norm", True)))
+
+    c1, c2, c3 = st.columns(3)
+    optimizer = c1.radio(t("train.optimizer"), train.OPTIMIZERS, format_func=labels("train.opt_", train.OPTIMIZERS),
+                         **kept("train.optimizer", "adam"))
+    schedule = c2.radio(t("train.schedule"), train.SCHEDULES, format_func=labels("train.sched_", train.SCHEDULES),
+                        **kept("train.schedule", "none"))
+    lr = c3.select_slider(t("train.lr"), LEARNING_RATES, **kept("train.lr", 2e-3))
+    batch_size = c3.select_slider(t("train.batch_size"), (32, 64, 128, 256, 512), **kept("train.batch_size", 128))
+
+    c1, c2, c3 = st.columns(3)
+    epochs = c1.slider(t("train.epochs"), 1, 20, **kept("train.epochs", 5))
+    max_time = int(runner().max_time_s)
+    time_limit = c2.slider(t("train.time_limit"), 2, max_time, **kept("train.time_limit", max_time))
+    seed = c3.number_input(t("train.seed"), min_value=0, max_value=1_000_000, step=1, **kept("train.seed", 0))
+    return TrainConfig(net=spec, dataset=dataset, optimizer=optimizer, lr=lr, schedule=schedule,
+                       batch_size=batch_size, epochs=epochs, time_limit_s=float(time_limit), seed=int(seed))
+
+
+def start_button(config: TrainConfig) -> None:
+    try:
+        data = datasets.load(config.dataset)
+    except datasets.DatasetUnavailable as err:
+        st.error(t("train.no_data"), icon="📂")
+        st.caption(str(err))
+        return
+    source = t("train.source_generated") if config.dataset == "synthetic" else data.source  # a path otherwise
+    st.caption(t("train.parameters", count=f"{parameter_count(config.net, data.in_channels, len(data.classes)):,}",
+                 source=source))
+    job = runner().job_of(session_id())
+    if st.button(t("train.start"), type="primary", disabled=bool(job and job.live)):
+        if submit(config):
+            st.rerun()
+    if job and job.live and not isinstance(job.config, TrainConfig):
+        st.caption(t("demo.other_running"))
+
+
+def submit(task) -> jobs.Job | None:
+    """Submit this session's task to the runner, or say in the user's language why not."""
+    try:
+        job = runner().submit(session_id(), task)
+    except jobs.AlreadyRunning:
+        st.warning(t("train.already_running"))
+    except jobs.RunnerBusy:
+        st.warning(t("train.busy"), icon="⏳")
+    else:
+        return job
+    return None
+
+
+def _live_view() -> None:
+    job = _lab_job()
+    if job is None or not job.live:
+        st.rerun(scope="app")  # the run just ended: record it and redraw the results
+    if job.state is jobs.JobState.QUEUED:
+        st.info(t("train.queued", position=job.queue_position()), icon="⏳")
+    else:
+        p = job.latest
+        if p:
+            done = max(p.step / p.total_steps, p.elapsed_s / job.config.time_limit_s)
+            text = t("train.progress", step=p.step, total=p.total_steps, eta=round(p.eta_s), rate=round(p.images_per_s))
+        else:  # slow networks measure their first point after hundreds of images: show the clock
+            elapsed = time.monotonic() - (job.started_at or time.monotonic())
+            done, text = elapsed / job.config.time_limit_s, t("train.starting", elapsed=round(elapsed))
+        st.progress(min(1.0, done), text=text)
+        if p:
+            c1, c2, c3 = st.columns(3)
+            c1.metric(t("figure.loss"), f"{p.loss:.3f}")
+            c2.metric(t("train.train_acc"), f"{p.train_acc:.1%}")
+            c3.metric(t("train.test_acc"), f"{p.test_acc:.1%}")
+            st.plotly_chart(figures.training_curves({job.config.net.label(): list(job.history)}), key="train.live_chart")
+    st.button(t("train.stop"), on_click=runner().cancel, args=(job,), key="train.stop")
+
+
+def _lab_job() -> jobs.Job | None:
+    """This session's latest job if it is a training-lab run (lessons' demos run other tasks)."""
+    job = runner().job_of(session_id())
+    return job if job and isinstance(job.config, TrainConfig) else None
+
+
+def live_panel() -> None:
+    """While this session's run is queued or running, a view that refreshes itself once a second."""
+    job = _lab_job()
+    if job and job.live:
+        st.fragment(_live_view, run_every=1.0)()
+
+
+def record_finished() -> None:
+    """Move this session's ended run into its results, once."""
+    job = _lab_job()
+    results = st.session_state.setdefault(RESULTS, [])
+    if job is None or job.live or any(r["id"] == job.id for r in results) or st.session_state.get("train.seen") == job.id:
+        return
+    st.session_state["train.seen"] = job.id
+    if job.result is None:
+        if job.state is jobs.JobState.FAILED:
+            st.session_state["train.error"] = job.error
+        return
+    results.append({"id": job.id, "label": f"#{len(results) + 1} {job.result.label}",
+                    "row": job.result.summary(), "history": job.result.history, "result": job.result})
+    for old in results[:-KEEP_WEIGHTS]:
+        old["result"] = None  # keep the row and the curves, free the weights
+
+
+# The results' columns (models.training.train.RunResult.summary, and "run") with their strings' keys. The CSV
+# keeps these names and values, stable for a notebook; the page shows them in its language.
+COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "optimizer": "col_optimizer",
+           "lr": "col_lr", "schedule": "col_schedule", "batch": "col_batch", "epochs": "col_epochs",
+           "seed": "col_seed", "params": "col_params", "final acc": "col_final_acc", "best acc": "col_best_acc",
+           "time (s)": "col_time", "images/s": "col_images_per_s", "stopped by": "col_stopped_by",
+           "device": "col_device"}
+
+
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The results table in the page's language."""
+    stopped = table["stopped by"].map(lambda how: t(f"train.stopped_{how.replace(' ', '_')}"))
+    return table.assign(**{"stopped by": stopped}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
+
+
+def results_table() -> None:
+    if error := st.session_state.pop("train.error", None):
+        st.error(t("train.failed", error=error))
+    results = st.session_state.get(RESULTS, [])
+    if not results:
+        st.caption(t("train.no_results"))
+        return
+    table = pd.DataFrame([{"run": r["label"], **r["row"]} for r in results])
+    st.dataframe(_shown(table), hide_index=True)
+    labels = [r["label"] for r in results]
+    chosen = st.multiselect(t("train.compare"), labels, default=labels[-3:], key="train.compare")
+    if chosen:
+        st.plotly_chart(figures.training_curves({r["label"]: r["history"] for r in results if r["label"] in chosen}),
+                        key="train.compare_chart")
+    st.download_button(t("train.download_csv"), table.to_csv(index=False).encode(), "results_df.csv", "text/csv")
+
+
+def try_model() -> None:
+    """Save a trained network, and classify an uploaded image with it at once."""
+    usable = [r for r in st.session_state.get(RESULTS, []) if r["result"] is not None]
+    if not usable:
+        return
+    st.subheader(t("train.try_title"))
+    by_id = {r["id"]: r for r in usable}  # options are plain ids: Streamlit compares option values
+    entry = by_id[st.selectbox(t("train.try_which"), list(by_id), index=len(by_id) - 1,
+                               format_func=lambda i: by_id[i]["label"], key="train.try_which")]
+    result = entry["result"]
+    st.download_button(t("train.save"), train.to_safetensors(result), f"cnnlab-run{entry['id']}.safetensors",
+                       "application/octet-stream")
+    upload = st.file_uploader(t("train.try_upload"), type=["png", "jpg", "jpeg", "webp", "gif", "bmp"], key="train.try_upload")
+    invert = st.checkbox(t("train.invert"), value=True, key="train.invert")
+    if upload is None:
+        return
+    try:
+        image = images.decode(upload.getvalue()).image
+    except images.ImageError as err:
+        st.error(t(f"image.{err.code}", **err.params))
+        return
+    x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
+    probs = train.predict(train.restore(result), x)[0].tolist()
+    c1, c2 = st.columns([1, 3])
+    seen = (x[0] * result.std + result.mean).clamp(0, 1)  # (C, H, W), back in [0, 1]
+    c1.image((seen[0] if result.in_channels == 1 else seen.permute(1, 2, 0)).numpy(), caption=t("train.seen_as"), width=140)
+    c2.plotly_chart(figures.class_probabilities(result.classes, probs), key="train.try_chart")
