@@ -1,4 +1,4 @@
-from ui import demo, conv_operation
+from ui import conv_operation, task_views
 from ui.lesson import section
 
 if section("conv_operation", "intro", level="title"):
@@ -7,4 +7,4 @@ if section("conv_operation", "intro", level="title"):
     conv_operation.dense_vs_conv()
     conv_operation.resnet_first_layer()
 if section("conv_operation", "demo"):
-    demo.kernel_fit()
+    task_views.kernel_fit()

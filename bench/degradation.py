@@ -2,7 +2,7 @@
 
     python -m bench.degradation [--scale recorded|gpu|cpu] [--out lessons/residual_block/degradation.json]
 
-Trains plain and residual networks of 20 and 56 layers (``models.probes.residual.degradation_runs``)
+Trains plain and residual networks of 20 and 56 layers (``models.training.tasks.degradation_runs``)
 one after another with no time limit, so every run takes the same number of steps, and writes
 their curves and final figures as JSON; the page shows the file, labelled as recorded, until a
 student starts the live run. Prints a summary as JSON.
@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from models.runtime import device
-from models.probes import residual
+from models.training import tasks
 from models.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,21 +28,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default=None, choices=sorted(residual.SCALES))
+    parser.add_argument("--scale", default=None, choices=sorted(tasks.SCALES))
     parser.add_argument("--out", default=str(ROOT / "lessons" / "residual_block" / "degradation.json"))
     args = parser.parse_args()
     device.use_threads()
     dev = device.current().device
     scale = args.scale or ("gpu" if dev.type == "cuda" else "recorded")
     curves, finals, start = {}, {}, time.perf_counter()
-    for label, config in residual.degradation_runs(scale, time_limit_s=3600).items():
+    for label, config in tasks.degradation_runs(scale, time_limit_s=3600).items():
         result = train.train(config, dev)
         curves[label] = [dataclasses.asdict(p) for p in result.history]
         last = result.history[-1]
         finals[label] = {"final_train_acc": round(last.train_acc, 4), "final_loss": round(last.loss, 4),
                          "final_test_acc": round(result.final_test_acc, 4), "steps": result.steps,
                          "seconds": round(result.elapsed_s, 1)}
-    size = residual.SCALES[scale]
+    size = tasks.SCALES[scale]
     record = {"machine": f"{platform.machine()} · {device.current().label} · torch {torch.__version__}",
               "scale": scale, "train_size": size["train_size"] or 60000, "epochs": size["epochs"],
               "finals": finals, "curves": curves}

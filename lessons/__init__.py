@@ -4,7 +4,7 @@
     lessons/strings/en.toml, ko.toml  UI strings, same keys in both
 
 The anchors are the stable ids pages and quizzes link to; the test suite fails when a section or
-a string exists in one language and not the other. This module does not import streamlit.
+a string exists in one language and not the other.
 """
 
 from __future__ import annotations

@@ -19,6 +19,10 @@ os.environ["CNNLAB_OFFLINE"] = "1"
 os.environ["TORCH_HOME"] = os.path.join(_session_home, "torch")
 os.environ["CNNLAB_DATA"] = os.path.join(_session_home, "data")
 os.environ.setdefault("CNNLAB_THREADS", "2")
+# The suite pins the CPU, so that it passes alike on a laptop, in CI and on a GPU machine (its
+# expectations — the ONNX Runtime backend, exact equality with a second pass — are the CPU's).
+# What the app does on a GPU is checked there by ``python -m bench.gpu_check``.
+os.environ["CNNLAB_DEVICE"] = "cpu"
 
 
 @pytest.fixture

@@ -124,12 +124,12 @@ def test_theoretical_receptive_field_matches_autograd_on_small_stacks(layers):
     for m in stack:
         if isinstance(m, nn.Conv2d):
             nn.init.constant_(m.weight, 0.1)
-    predicted = rf.fields([rf.Layer(str(i), k, s, k // 2) for i, (k, s) in enumerate(layers)])[-1].size
+    predicted = rf.fields([Conv(name=str(i), k=k, s=s, p=k // 2) for i, (k, s) in enumerate(layers)])[-1].size
     assert _measured_field(stack) == predicted
 
 
 def test_three_3x3_layers_see_as_far_as_one_7x7():
-    sizes = [f.size for f in rf.fields([rf.Layer(str(i), 3) for i in range(3)])]
+    sizes = [f.size for f in rf.fields([Conv(name=str(i), k=3) for i in range(3)])]
     assert sizes == [3, 5, 7]
 
 

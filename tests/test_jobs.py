@@ -60,7 +60,7 @@ def test_a_full_queue_refuses_with_a_sentence():
     runner.submit("a", TrainConfig())
     assert wait_for(lambda: gate.started)
     runner.submit("b", TrainConfig())
-    with pytest.raises(RunnerBusy, match="try again in a minute"):
+    with pytest.raises(RunnerBusy, match="Try again in a minute"):
         runner.submit("c", TrainConfig())
     gate.release.set()
 
@@ -115,7 +115,7 @@ def test_out_of_memory_ends_that_run_with_a_message_and_the_next_run_works():
     runner = JobRunner(device=CPU, train_fn=flaky)
     failed = runner.submit("a", TrainConfig(seed=1))
     assert wait_for(lambda: failed.state is JobState.FAILED)
-    assert "ran out of memory" in failed.error
+    assert failed.error.code == "out_of_memory" and "ran out of memory" in str(failed.error)
     ok = runner.submit("a", TrainConfig(seed=2))
     assert wait_for(lambda: ok.state is JobState.DONE) and ok.result == "ok"
 
@@ -124,7 +124,7 @@ def test_time_limit_is_capped_by_the_server():
     gate = Gate()
     runner = JobRunner(device=CPU, train_fn=gate, max_time_s=5)
     job = runner.submit("a", TrainConfig(time_limit_s=600))
-    assert job.config.time_limit_s == 5
+    assert job.task.time_limit_s == 5
     gate.release.set()
 
 

@@ -34,7 +34,7 @@ def test_a_registered_third_network_is_classified_explained_and_listed(with_resn
         assert torch.allclose(pred.probs, clf.model(result.x).softmax(1)[0], atol=1e-5)
     heat = cam.grad_cam(clf.network, clf.model, pred.cam_activation, pred.top(1)[0][0])
     assert heat.shape == (7, 7) and float(heat.max()) == pytest.approx(1.0)
-    assert zoo.STORE.status("resnet34").message.startswith("resnet34-")  # its checkpoint, by its own name
+    assert zoo.STORE.status("resnet34").error.params["file"] == "resnet34-b627a593.pth"  # its own checkpoint
     assert RESNET34.checkpoint.hash_prefix == "b627a593"
 
 

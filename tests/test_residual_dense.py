@@ -8,8 +8,9 @@ import torch
 from torchvision.models import densenet121, resnet18
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
+from models.maths import blocks
 from models.probes import dense, residual
-from models.training import nets, tasks
+from models.training import datasets, nets, tasks
 from models.runtime import zoo
 
 
@@ -19,7 +20,7 @@ def params(module) -> int:
 
 @pytest.mark.parametrize("c", [16, 64, 256])
 def test_basic_block_parameters_match_torchvision(c):
-    assert residual.basic_block_params(c) == params(BasicBlock(c, c))
+    assert blocks.basic_block_params(c) == params(BasicBlock(c, c))
 
 
 @pytest.mark.parametrize("c_in, width", [(64, 64), (256, 64), (1024, 256)])
@@ -27,21 +28,21 @@ def test_bottleneck_parameters_match_torchvision(c_in, width):
     downsample = None if c_in == 4 * width else torch.nn.Sequential(
         torch.nn.Conv2d(c_in, 4 * width, 1, bias=False), torch.nn.BatchNorm2d(4 * width))
     block = Bottleneck(c_in, width, downsample=downsample)
-    shortcut = residual.projection_params(c_in, 4 * width) if downsample is not None else 0
-    assert residual.bottleneck_params(c_in, width) + shortcut == params(block)
+    shortcut = blocks.projection_params(c_in, 4 * width) if downsample is not None else 0
+    assert blocks.bottleneck_params(c_in, width) + shortcut == params(block)
 
 
 def test_projection_shortcut_is_resnet18s_downsample():
     model = resnet18()
     for stage, (c_in, c_out) in zip((model.layer2, model.layer3, model.layer4), ((64, 128), (128, 256), (256, 512))):
-        assert residual.projection_params(c_in, c_out) == params(stage[0].downsample)
+        assert blocks.projection_params(c_in, c_out) == params(stage[0].downsample)
         assert stage[0].downsample[0].stride == (2, 2)
 
 
 def test_halving_the_map_and_doubling_the_channels_keeps_the_work():
-    assert residual.stage_macs(56, 64) == residual.stage_macs(28, 128) == residual.stage_macs(14, 256)
+    assert blocks.stage_macs(56, 64) == blocks.stage_macs(28, 128) == blocks.stage_macs(14, 256)
     conv = torch.nn.Conv2d(64, 64, 3, padding=1, bias=False)
-    assert residual.stage_macs(56, 64) == 56 * 56 * conv.weight.numel()
+    assert blocks.stage_macs(56, 64) == 56 * 56 * conv.weight.numel()
 
 
 def test_block_with_zero_initialised_f_is_the_identity():
@@ -93,6 +94,18 @@ def test_gradient_norms_cover_every_convolution():
     assert plain.layers[0] == "conv1"
 
 
+def test_gradient_norms_are_those_of_the_batch_the_training_loop_feeds():
+    """The reference: the data set's own (already standardised) images, as ``train`` feeds them,
+    one forward and backward pass by hand. Standardising them a second time changes every norm."""
+    spec = nets.NetSpec("plain", depth=8)
+    data = datasets.synthetic(n_train=16, n_test=1, seed=0)
+    assert abs(float(data.train_x.mean())) < 1e-4 and abs(float(data.train_x.std()) - 1) < 1e-3
+    model = nets.build(spec, in_channels=1, num_classes=len(data.classes), seed=0).train()
+    torch.nn.functional.cross_entropy(model(data.train_x), data.train_y).backward()
+    expected = [float(m.weight.grad.norm()) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert residual.gradient_norms(spec, batch=16, seed=0).norms == pytest.approx(expected, rel=1e-6)
+
+
 def test_vanishing_gradients_without_batchnorm_are_visible():
     """Without BatchNorm, the plain 56-layer net's first layer gets a far smaller gradient than its
     last; the residual net's shortcut keeps them within a small factor."""
@@ -102,7 +115,7 @@ def test_vanishing_gradients_without_batchnorm_are_visible():
 
 
 def test_degradation_experiment_runs_end_to_end_at_a_tiny_scale():
-    runs = residual.degradation_runs("cpu", depths=(8, 14), dataset="synthetic")
+    runs = tasks.degradation_runs("cpu", depths=(8, 14), dataset="synthetic")
     assert list(runs) == ["plain-8", "plain-14", "resnet-8", "resnet-14"]
     assert len({(c.optimizer, c.lr, c.batch_size, c.epochs, c.train_size) for c in runs.values()}) == 1
     tiny = {label: dataclasses.replace(c, train_size=256, epochs=1) for label, c in runs.items()}

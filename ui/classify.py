@@ -13,7 +13,7 @@ import streamlit as st
 
 from models.runtime import cam, classify, images, networks, zoo
 from ui import figures
-from ui.i18n import t
+from ui.i18n import say, t
 from ui.lesson import untrained_notice
 from ui.classroom import guess_first
 from ui.picture import Picture
@@ -29,7 +29,7 @@ def analyse(picture: Picture) -> classify.Analysis | None:
         with st.spinner(t("classify.working")):
             return classify.analyse(picture.data)
     except images.ImageError as err:
-        st.error(t(f"image.{err.code}", **err.params), icon="🚫")
+        st.error(say(err), icon="🚫")
     except Exception:  # noqa: BLE001 — not the student's doing: logged for the teacher, a sentence for them
         log.exception("classifying %r failed", picture.name)
         st.error(t("classify.failed"), icon="⚠️")

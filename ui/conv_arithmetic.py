@@ -12,8 +12,8 @@ from models.maths.conv_arithmetic import Conv, ConvSettingsError, chain, same_pa
 from models.probes.layer_table import family_sizes, layer_table
 from models.training.train import TrainConfig
 from models.runtime.networks import NETWORKS
-from ui import demo, figures
-from ui.i18n import t
+from ui import figures, task_views
+from ui.i18n import say, t
 from ui.classroom import guess_first
 from ui.state import kept, number_row
 
@@ -31,7 +31,7 @@ def calculator() -> Conv | None:
     try:
         conv.check()
     except ConvSettingsError as err:
-        st.warning(t(f"arith.err_{err.code}", **err.params), icon="✋")
+        st.warning(say(err), icon="✋")
         return None
     if not guess_first(f"arith.{conv.w}.{conv.k}.{conv.p}.{conv.s}.{conv.d}", t("predict.arith")):
         return conv
@@ -108,4 +108,4 @@ def stride_demo() -> None:
         layers = ((3, s, 1),) * 3
         label = " → ".join(map(str, chain(28, layers)))  # e.g. 28 → 14 → 7 → 4
         runs[f"S={s}, P=1: {label}"] = TrainConfig(net=nets.NetSpec("stack", layers=layers), epochs=3)
-    demo.comparison("demo.stride", runs)
+    task_views.comparison("demo.stride", runs)

@@ -15,7 +15,7 @@ from models.runtime.examples import EXAMPLES, example
 from models.content.facts import SEED_INPUT, SEED_KERNEL
 from models.maths.kernels import CLASSIC, rgb_feature_map
 from ui import figures
-from ui.i18n import labels, t
+from ui.i18n import labels, say, t
 from ui.lesson import untrained_notice
 from ui.state import kept, number_row
 
@@ -78,7 +78,7 @@ def sliding_window_demo() -> None:
     try:
         steps = sliding_window(x, kernel, p=p, s=s, d=d)
     except ConvSettingsError as err:
-        st.warning(t(f"arith.err_{err.code}", **err.params), icon="✋")
+        st.warning(say(err), icon="✋")
         return
     playing = st.session_state.get("conv.playing", False)
     if st.button(t("op.pause") if playing else t("op.play"), key="conv.play_button"):

@@ -14,7 +14,7 @@ from models.probes import dense
 from models.training import nets
 from models.probes.layer_table import family_sizes, layer_table
 from models.training.train import TrainConfig
-from ui import demo, figures
+from ui import figures, task_views
 from ui.classify import stage_maps
 from ui.i18n import t
 from ui.lesson import untrained_notice
@@ -95,5 +95,5 @@ def small_demo() -> None:
     rows = [{t("dense.col_network"): label, t("dense.col_params"): f"{nets.count_parameters(nets.build(spec, 1, 10)):,}",
              t("dense.col_activation_kb"): f"{_activation_kb(label):.0f} KB"} for label, spec in DEMO_NETS.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
-    demo.comparison("demo.dense", {label: TrainConfig(net=spec, epochs=2) for label, spec in DEMO_NETS.items()},
+    task_views.comparison("demo.dense", {label: TrainConfig(net=spec, epochs=2) for label, spec in DEMO_NETS.items()},
                     time_limit_s=60.0)

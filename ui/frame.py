@@ -12,7 +12,7 @@ from models.runtime.weights import FETCH_COMMAND, State
 from models.runtime import zoo
 from models.runtime.zoo import STORE
 from ui import classroom
-from ui.i18n import language_toggle, t
+from ui.i18n import language_toggle, say, t
 from ui.state import begin_run, forget_url_values, write_url
 
 # (navigation group, lesson id); each lesson id is a script app_pages/<id>.py and a folder lessons/<id>/.
@@ -84,7 +84,7 @@ def device_badge() -> None:
     label = t("sidebar.cpu", threads=torch.get_num_threads()) if choice.device.type == "cpu" else choice.label
     st.sidebar.caption(f"{t('sidebar.device')}: **{label}**")
     if choice.note:
-        st.sidebar.warning(choice.note)
+        st.sidebar.warning(say(choice.note))
 
 
 def _weights_status() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lessons import DEFAULT_LANGUAGE, LANGUAGES, strings
+from models.errors import LabError
 from ui.state import kept, want_in_url
 
 KEY = "lang"
@@ -24,6 +25,11 @@ def t(key: str, **values) -> str:
     if text is None:  # a missing key is a bug the tests catch; show the key rather than crash
         text = strings(DEFAULT_LANGUAGE).get(key, key)
     return text.format(**values) if values else text
+
+
+def say(err: LabError) -> str:
+    """An error's sentence in the session's language (``models.errors``: a code and its parameters)."""
+    return err.message(lang())
 
 
 def labels(prefix: str, options) -> callable:

@@ -14,7 +14,7 @@ from ui.classroom import shows_next
 
 
 def fill(text: str) -> str:
-    """Replace ``{{name}}`` by the computed fact of that name (models/facts.py)."""
+    """Replace ``{{name}}`` by the computed fact of that name (``models.content.facts``)."""
     return re.sub(r"\{\{(\w+)\}\}", lambda m: facts()[m.group(1)], text)
 
 

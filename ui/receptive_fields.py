@@ -7,12 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from models.maths import receptive_field as rf
+from models.maths.conv_arithmetic import Conv
 from models.training import nets
 from models.runtime import zoo
 from models.runtime.classify import preprocess
 from models.runtime.examples import example
 from models.training.train import TrainConfig
-from ui import demo, figures
+from ui import figures, task_views
 from ui.i18n import t
 from ui.lesson import untrained_notice
 from ui.state import kept
@@ -27,7 +28,7 @@ def stacking() -> None:
     k = c2.select_slider(t("rf.kernel"), (3, 5, 7), **kept("rf.k", 3))
     s = c3.select_slider(t("rf.stride"), (1, 2), **kept("rf.s", 1))
     c = c4.number_input(t("rf.channels"), 1, 1024, step=1, **kept("rf.c", 64))
-    stack = rf.fields([rf.Layer(str(i + 1), k, s) for i in range(n)])
+    stack = rf.fields([Conv(name=str(i + 1), k=k, s=s) for i in range(n)])
     labels = [t("rf.after_layer", n=i + 1) for i in range(n)]
     left, right = st.columns([3, 2])
     left.plotly_chart(figures.receptive_grid([f.size for f in stack], labels), key="rf.grid")
@@ -87,4 +88,4 @@ def stack_demo() -> None:
         "7×7": TrainConfig(net=nets.NetSpec("stack", layers=((7, 1, 3),)), epochs=3),
         "3×3 → 3×3 → 3×3": TrainConfig(net=nets.NetSpec("stack", layers=((3, 1, 1),) * 3), epochs=3),
     }
-    demo.comparison("demo.stack", runs)
+    task_views.comparison("demo.stack", runs)

@@ -10,12 +10,14 @@ import torch
 
 from lessons import ROOT as LESSONS_DIR
 from models.runtime import classify, device, zoo
+from models.maths import blocks
 from models.probes import residual
 from models.probes.layer_table import family_sizes
 from models.training.nets import NetSpec, count_parameters
+from models.training import tasks
 from models.training.train import Point
 from torchvision.models.resnet import BasicBlock, Bottleneck
-from ui import demo, figures
+from ui import figures, task_views
 from ui.classify import analyse
 from ui.i18n import labels, t
 from ui.lesson import untrained_notice
@@ -38,11 +40,11 @@ def _counts() -> list[tuple[str, str, int, int]]:
     with torch.device("meta"):  # shapes only: no memory, and no draw from the seeded generator
         basic, bottleneck, wide = BasicBlock(64, 64), Bottleneck(256, 64), BasicBlock(256, 256)
     return [
-        ("BasicBlock(64, 64)", "2·(9·64² + 2·64)", residual.basic_block_params(64), count_parameters(basic)),
-        ("Bottleneck(256, 64)", "256·64 + 9·64² + 64·256 + BN", residual.bottleneck_params(256, 64),
+        ("BasicBlock(64, 64)", "2·(9·64² + 2·64)", blocks.basic_block_params(64), count_parameters(basic)),
+        ("Bottleneck(256, 64)", "256·64 + 9·64² + 64·256 + BN", blocks.bottleneck_params(256, 64),
          count_parameters(bottleneck)),
-        ("BasicBlock(256, 256)", "2·(9·256² + 2·256)", residual.basic_block_params(256), count_parameters(wide)),
-        ("1×1 projection 64 → 128", "64·128 + 2·128", residual.projection_params(64, 128),
+        ("BasicBlock(256, 256)", "2·(9·256² + 2·256)", blocks.basic_block_params(256), count_parameters(wide)),
+        ("1×1 projection 64 → 128", "64·128 + 2·128", blocks.projection_params(64, 128),
          count_parameters(zoo.classifier("resnet18").model.layer2[0].downsample)),
     ]
 
@@ -57,17 +59,17 @@ def block() -> None:
     rows = _counts()
     right.dataframe(pd.DataFrame(rows, columns=[t("res.col_block"), t("res.col_formula"), t("res.col_params"),
                                                 t("res.col_torchvision")]), hide_index=True)
-    right.caption(t("res.macs_same", a=f"{residual.stage_macs(56, 64):,}", b=f"{residual.stage_macs(28, 128):,}"))
+    right.caption(t("res.macs_same", a=f"{blocks.stage_macs(56, 64):,}", b=f"{blocks.stage_macs(28, 128):,}"))
 
 
 def degradation() -> None:
     scale = "gpu" if device.current().device.type == "cuda" else "cpu"
-    runs = residual.degradation_runs(scale)
-    size = residual.SCALES[scale]
+    runs = tasks.degradation_runs(scale)
+    size = tasks.SCALES[scale]
     st.caption(t(f"res.scale_{scale}", images=f"{size['train_size'] or 60000:,}", epochs=size["epochs"]))
     if not guess_first("res.degradation", t("predict.degradation"), options=list(runs)):
         return
-    demo.comparison("demo.degradation", runs, time_limit_s=600.0)
+    task_views.comparison("demo.degradation", runs, time_limit_s=600.0)
     if RECORDED.exists() and "demo.degradation" not in st.session_state:
         recorded = json.loads(RECORDED.read_text())
         st.info(t("res.recorded", command="python -m bench.degradation", machine=recorded["machine"],

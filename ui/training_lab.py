@@ -1,7 +1,7 @@
 """The training lab's parts: settings, the live view of a run, the results table, trying a model.
 
-Runs are owned by the process-wide ``JobRunner`` (models/jobs.py); this module only submits,
-watches and cancels, so a rerun, a page switch or a closed tab never orphans a run.
+Runs go through ``ui.runs`` to the process-wide ``JobRunner`` (``models.training.jobs``), as the
+lessons' training tasks do; a rerun, a page switch or a closed tab never orphans a run.
 """
 
 from __future__ import annotations
@@ -17,17 +17,15 @@ from models.training import datasets, jobs, nets, train
 from models.runtime import images
 from models.training.train import TrainConfig
 from ui import figures
-from ui.i18n import labels, t
-from ui.state import kept, session_alive, session_id
+from ui.i18n import labels, say, t
+from ui import runs
+from ui.state import kept
 
+KEY = "train"  # the training lab's runs, in ui.runs
 RESULTS = "train.results"  # list of finished runs of this session, oldest first
 KEEP_WEIGHTS = 3  # trained weights kept per session (older runs keep their row and curves)
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1)
 BLOCK_CONFIGS = ((3, 3, 3), (4, 4, 4), (6, 6, 6), (6, 12, 8))
-
-
-def runner() -> jobs.JobRunner:
-    return jobs.runner(is_alive=session_alive)
 
 
 @functools.lru_cache(maxsize=64)
@@ -63,7 +61,7 @@ def settings() -> TrainConfig:
 
     c1, c2, c3 = st.columns(3)
     epochs = c1.slider(t("train.epochs"), 1, 20, **kept("train.epochs", 5))
-    max_time = int(runner().max_time_s)
+    max_time = int(runs.runner().max_time_s)
     time_limit = c2.slider(t("train.time_limit"), 2, max_time, **kept("train.time_limit", max_time))
     seed = c3.number_input(t("train.seed"), min_value=0, max_value=1_000_000, step=1, **kept("train.seed", 0))
     return TrainConfig(net=spec, dataset=dataset, optimizer=optimizer, lr=lr, schedule=schedule,
@@ -75,84 +73,50 @@ def start_button(config: TrainConfig) -> None:
         data = datasets.load(config.dataset)
     except datasets.DatasetUnavailable as err:
         st.error(t("train.no_data"), icon="📂")
-        st.caption(str(err))
+        st.caption(say(err))
         return
     source = t("train.source_generated") if config.dataset == "synthetic" else data.source  # a path otherwise
     st.caption(t("train.parameters", count=f"{parameter_count(config.net, data.in_channels, len(data.classes)):,}",
                  source=source))
-    job = runner().job_of(session_id())
-    if st.button(t("train.start"), type="primary", disabled=bool(job and job.live)):
-        if submit(config):
-            st.rerun()
-    if job and job.live and not isinstance(job.config, TrainConfig):
-        st.caption(t("demo.other_running"))
+    runs.start_button(config, KEY, label=t("train.start"))
 
 
-def submit(task) -> jobs.Job | None:
-    """Submit this session's task to the runner, or say in the user's language why not."""
-    try:
-        job = runner().submit(session_id(), task)
-    except jobs.AlreadyRunning:
-        st.warning(t("train.already_running"))
-    except jobs.RunnerBusy:
-        st.warning(t("train.busy"), icon="⏳")
-    else:
-        return job
-    return None
-
-
-def _live_view() -> None:
-    job = _lab_job()
-    if job is None or not job.live:
-        st.rerun(scope="app")  # the run just ended: record it and redraw the results
-    if job.state is jobs.JobState.QUEUED:
-        st.info(t("train.queued", position=job.queue_position()), icon="⏳")
-    else:
-        p = job.latest
-        if p:
-            done = max(p.step / p.total_steps, p.elapsed_s / job.config.time_limit_s)
-            text = t("train.progress", step=p.step, total=p.total_steps, eta=round(p.eta_s), rate=round(p.images_per_s))
-        else:  # slow networks measure their first point after hundreds of images: show the clock
-            elapsed = time.monotonic() - (job.started_at or time.monotonic())
-            done, text = elapsed / job.config.time_limit_s, t("train.starting", elapsed=round(elapsed))
-        st.progress(min(1.0, done), text=text)
-        if p:
-            c1, c2, c3 = st.columns(3)
-            c1.metric(t("figure.loss"), f"{p.loss:.3f}")
-            c2.metric(t("train.train_acc"), f"{p.train_acc:.1%}")
-            c3.metric(t("train.test_acc"), f"{p.test_acc:.1%}")
-            st.plotly_chart(figures.training_curves({job.config.net.label(): list(job.history)}), key="train.live_chart")
-    st.button(t("train.stop"), on_click=runner().cancel, args=(job,), key="train.stop")
-
-
-def _lab_job() -> jobs.Job | None:
-    """This session's latest job if it is a training-lab run (lessons' demos run other tasks)."""
-    job = runner().job_of(session_id())
-    return job if job and isinstance(job.config, TrainConfig) else None
+def _progress(job: jobs.Job) -> None:
+    """The live run: a progress bar, the latest figures and the curves so far."""
+    if job.state is not jobs.JobState.RUNNING:
+        return
+    p, budget = job.latest, job.task.time_limit_s
+    if p:
+        done = max(p.step / p.total_steps, p.elapsed_s / budget)
+        text = t("train.progress", step=p.step, total=p.total_steps, eta=round(p.eta_s), rate=round(p.images_per_s))
+    else:  # slow networks measure their first point after hundreds of images: show the clock
+        elapsed = time.monotonic() - (job.started_at or time.monotonic())
+        done, text = elapsed / budget, t("train.starting", elapsed=round(elapsed))
+    st.progress(min(1.0, done), text=text)
+    if p:
+        c1, c2, c3 = st.columns(3)
+        c1.metric(t("figure.loss"), f"{p.loss:.3f}")
+        c2.metric(t("train.train_acc"), f"{p.train_acc:.1%}")
+        c3.metric(t("train.test_acc"), f"{p.test_acc:.1%}")
+        st.plotly_chart(figures.training_curves({job.task.net.label(): list(job.history)}), key="train.live_chart")
 
 
 def live_panel() -> None:
     """While this session's run is queued or running, a view that refreshes itself once a second."""
-    job = _lab_job()
-    if job and job.live:
-        st.fragment(_live_view, run_every=1.0)()
+    runs.live(KEY, _progress)
 
 
-def record_finished() -> None:
-    """Move this session's ended run into its results, once."""
-    job = _lab_job()
+def _record(job: jobs.Job) -> None:
     results = st.session_state.setdefault(RESULTS, [])
-    if job is None or job.live or any(r["id"] == job.id for r in results) or st.session_state.get("train.seen") == job.id:
-        return
-    st.session_state["train.seen"] = job.id
-    if job.result is None:
-        if job.state is jobs.JobState.FAILED:
-            st.session_state["train.error"] = job.error
-        return
     results.append({"id": job.id, "label": f"#{len(results) + 1} {job.result.label}",
                     "row": job.result.summary(), "history": job.result.history, "result": job.result})
     for old in results[:-KEEP_WEIGHTS]:
         old["result"] = None  # keep the row and the curves, free the weights
+
+
+def record_finished() -> None:
+    """Move this session's ended run into its results, once; the runner then forgets it."""
+    runs.collect(KEY, _record)
 
 
 # The results' columns (models.training.train.RunResult.summary, and "run") with their strings' keys. The CSV
@@ -171,8 +135,7 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def results_table() -> None:
-    if error := st.session_state.pop("train.error", None):
-        st.error(t("train.failed", error=error))
+    runs.failure(KEY)
     results = st.session_state.get(RESULTS, [])
     if not results:
         st.caption(t("train.no_results"))
@@ -206,7 +169,7 @@ def try_model() -> None:
     try:
         image = images.decode(upload.getvalue()).image
     except images.ImageError as err:
-        st.error(t(f"image.{err.code}", **err.params))
+        st.error(say(err))
         return
     x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
     probs = train.predict(train.restore(result), x)[0].tolist()

@@ -2,7 +2,6 @@
 
 Lesson Markdown writes ``{{name}}``; ``ui.lesson`` fills it from ``facts()``. Each fact comes
 from the same functions the lessons' widgets use, so prose and widgets cannot disagree.
-This module does not import streamlit.
 """
 
 from __future__ import annotations
@@ -14,8 +13,8 @@ from torchvision.models import densenet121
 
 from models.maths.conv_arithmetic import Conv, dense_parameters, sliding_window
 from models.probes.dense import bookkeeping
-from models.maths.receptive_field import Layer, fields
-from models.probes.residual import basic_block_params, bottleneck_params, projection_params, stage_macs
+from models.maths.receptive_field import fields
+from models.maths.blocks import basic_block_params, bottleneck_params, projection_params, stage_macs
 from models.runtime import networks
 
 SEED_INPUT = [[1, 2, 3, 0], [0, 1, 2, 3], [3, 0, 1, 2], [2, 3, 0, 1]]  # lecture 12's 4×4 example
@@ -30,7 +29,7 @@ def _millions(n: int) -> str:
 @functools.cache
 def facts() -> dict[str, str]:
     steps = sliding_window(SEED_INPUT, SEED_KERNEL)
-    stack = fields([Layer("a", 3), Layer("b", 3), Layer("c", 3)])
+    stack = fields([Conv(name="a", k=3), Conv(name="b", k=3), Conv(name="c", k=3)])
     return {
         "seed_first": f"{steps[0].total:g}",
         "seed_second": f"{steps[1].total:g}",

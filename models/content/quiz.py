@@ -5,8 +5,6 @@ it, and either ``choices`` with the index of the right ``answer``, or, for a ``g
 question, a generator below that draws fresh numbers and computes the answers with the same
 functions the lessons use (``models.maths.conv_arithmetic``, ``models.maths.receptive_field``,
 ``models.probes.residual``, ``models.probes.dense``). Texts are templates filled with those numbers.
-
-This module does not import streamlit.
 """
 
 from __future__ import annotations
@@ -20,9 +18,8 @@ from typing import Callable
 
 from lessons import ROOT, lesson_ids
 from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, same_padding, sliding_window
-from models.probes.dense import channels_after
-from models.maths.receptive_field import Layer, fields
-from models.probes.residual import basic_block_params
+from models.maths.blocks import basic_block_params, channels_after
+from models.maths.receptive_field import fields
 
 Numbers = dict[str, int | float | str]
 
@@ -63,7 +60,7 @@ def _fc_params(rng: random.Random) -> tuple[Numbers, Numbers]:
 
 def _receptive_stack(rng: random.Random) -> tuple[Numbers, Numbers]:
     n, k = rng.randint(2, 6), rng.choice([3, 5])
-    size = fields([Layer(f"conv{i}", k) for i in range(n)])[-1].size
+    size = fields([Conv(name=f"conv{i}", k=k) for i in range(n)])[-1].size
     return {"n": n, "k": k, "grow": k - 1}, {"size": size}
 
 

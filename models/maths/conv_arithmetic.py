@@ -11,20 +11,22 @@ input size W, kernel K, padding P, stride S, dilation D, channels C_in → C_out
 
 Every function is checked against what ``torch.nn`` really produces (tests/test_conv_arithmetic.py).
 Settings that describe no convolution raise ``ConvSettingsError`` with a ``code`` the UI
-translates. This module does not import streamlit.
+translates.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from models.errors import LabError
 
-class ConvSettingsError(ValueError):
-    """``code``: stride_zero, dilation_zero, negative_padding, no_channels, groups, kernel_too_large."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
+class ConvSettingsError(LabError, ValueError):
+    """Settings that describe no convolution."""
+
+    area = "conv"
+    CODES = {"stride_zero": (), "dilation_zero": (), "negative_padding": (), "no_channels": (),
+             "groups": ("c_in", "c_out", "groups"), "kernel_too_large": ("k_eff", "padded")}
 
 
 def effective_kernel(k: int, d: int = 1) -> int:
@@ -34,10 +36,13 @@ def effective_kernel(k: int, d: int = 1) -> int:
 
 @dataclass(frozen=True)
 class Conv:
-    """One 2-D convolution on a square W×W×C_in input."""
+    """One sliding window of kernel K, padding P, stride S and dilation D: a 2-D convolution on
+    a square W×W×C_in input, or, with no input size and no channels, one layer of a stack whose
+    receptive field is traced (``models.maths.receptive_field``; a pooling layer slides the same
+    way, so it is a ``Conv`` there too)."""
 
-    w: int
     k: int
+    w: int | None = None  # the input's width W; needed for the output size, not for a receptive field
     p: int = 0
     s: int = 1
     d: int = 1
@@ -45,6 +50,7 @@ class Conv:
     c_out: int = 1
     groups: int = 1
     bias: bool = True
+    name: str = ""  # the layer's name in a network ("layer1.0.conv1")
 
     def check(self) -> "Conv":
         if self.s < 1:
@@ -53,11 +59,11 @@ class Conv:
             raise ConvSettingsError("dilation_zero")
         if self.p < 0:
             raise ConvSettingsError("negative_padding")
-        if self.w < 1 or self.c_in < 1 or self.c_out < 1 or self.groups < 1:
+        if (self.w is not None and self.w < 1) or self.c_in < 1 or self.c_out < 1 or self.groups < 1:
             raise ConvSettingsError("no_channels")
         if self.c_in % self.groups or self.c_out % self.groups:
             raise ConvSettingsError("groups", c_in=self.c_in, c_out=self.c_out, groups=self.groups)
-        if self.k_eff > self.w + 2 * self.p:
+        if self.w is not None and self.k_eff > self.w + 2 * self.p:
             raise ConvSettingsError("kernel_too_large", k_eff=self.k_eff, padded=self.w + 2 * self.p)
         return self
 
@@ -69,6 +75,8 @@ class Conv:
     def out(self) -> int:
         """W′ = ⌊(W − K_eff + 2P) / S⌋ + 1."""
         self.check()
+        if self.w is None:
+            raise TypeError("the output size needs the input's width w")
         return (self.w - self.k_eff + 2 * self.p) // self.s + 1
 
     @property

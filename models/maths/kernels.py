@@ -1,7 +1,4 @@
-"""Classic hand-made kernels, and what a kernel does to an RGB image.
-
-This module does not import streamlit.
-"""
+"""Classic hand-made kernels, and what a kernel does to an RGB image."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ Stacking layers, each with kernel K (dilation D, so span K_eff), stride S and pa
 with r_0 = 1, j_0 = 1, start_0 = 0.5. Three 3×3 stride-1 layers give 3 → 5 → 7; ResNet18's
 ``layer4`` sees 435 pixels with a jump of 32. ``theoretical`` reads the layers from a real model;
 ``effective`` measures what one unit actually depends on, with autograd.
-This module does not import streamlit.
 """
 
 from __future__ import annotations
@@ -19,16 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from models.maths.conv_arithmetic import effective_kernel
-
-
-@dataclass(frozen=True)
-class Layer:
-    name: str
-    k: int
-    s: int = 1
-    p: int = 0
-    d: int = 1
+from models.maths.conv_arithmetic import Conv
 
 
 @dataclass(frozen=True)
@@ -39,11 +29,12 @@ class Field:
     start: float  # centre of the first output cell's field, in input pixel coordinates
 
 
-def fields(layers: list[Layer]) -> list[Field]:
+def fields(layers: list[Conv]) -> list[Field]:
+    """The field after each layer of a stack (each a ``Conv``: only K, S, P and D count)."""
     r, j, start = 1, 1, 0.5
     out = []
     for layer in layers:
-        k_eff = effective_kernel(layer.k, layer.d)
+        k_eff = layer.k_eff
         start += ((k_eff - 1) / 2 - layer.p) * j
         r += (k_eff - 1) * j
         j *= layer.s
@@ -55,7 +46,7 @@ def _pair(v) -> int:
     return v[0] if isinstance(v, tuple) else v
 
 
-def main_path(model: nn.Module) -> list[Layer]:
+def main_path(model: nn.Module) -> list[Conv]:
     """Every convolution and pooling layer in definition order (which is forward order in
     torchvision's ResNet and DenseNet), leaving out the 1×1 ``downsample`` shortcuts: they run
     beside the main path and never see further than it does."""
@@ -64,8 +55,8 @@ def main_path(model: nn.Module) -> list[Layer]:
         if "downsample" in name:
             continue
         if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-            layers.append(Layer(name, _pair(m.kernel_size), _pair(m.stride), _pair(m.padding),
-                                _pair(getattr(m, "dilation", 1))))
+            layers.append(Conv(name=name, k=_pair(m.kernel_size), s=_pair(m.stride), p=_pair(m.padding),
+                               d=_pair(getattr(m, "dilation", 1))))
     return layers
 
 

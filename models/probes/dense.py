@@ -9,8 +9,6 @@ A transition layer (BatchNorm, ReLU, 1×1 convolution with compression θ = 0.5,
 pooling) halves the channels and the map between blocks. ``bookkeeping`` reads every number from
 the model's modules; ``feature_reuse`` computes the DenseNet paper's Fig. 5: the mean absolute
 weight each layer's first convolution gives to the channels of each earlier source.
-
-This module does not import streamlit.
 """
 
 from __future__ import annotations
@@ -20,10 +18,7 @@ from dataclasses import dataclass
 import torch
 from torchvision.models import DenseNet
 
-
-def channels_after(c0: int, layers: int, growth_rate: int) -> int:
-    """Channels a dense block passes on after ``layers`` layers: c₀ + ℓ·k."""
-    return c0 + layers * growth_rate
+from models.maths.blocks import channels_after
 
 
 @dataclass(frozen=True)

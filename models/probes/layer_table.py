@@ -4,7 +4,7 @@
 and output shapes, its parameters and multiply-adds; for convolutions and pooling it also
 records the output size predicted by ``models.maths.conv_arithmetic``, so the two can be compared.
 ``family_sizes`` counts the parameters of torchvision's constructors on the ``meta`` device
-(no memory, no weights). This module does not import streamlit.
+(no memory, no weights).
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
 """The residual block, measured: its parameters, its shortcut, and what switching it off does.
 
-* ``basic_block_params`` / ``bottleneck_params`` / ``projection_params``: the paper's counts,
-  written out and tested against torchvision's ``BasicBlock`` and ``Bottleneck``.
-* ``stage_macs``: why the channels double when the map halves (the work per layer stays the same).
+(The block's parameter counts are pure formulas, in ``models.maths.blocks``.)
 * ``resnet_forward``: torchvision's ResNet forward, written out block by block, so that any
   block's residual branch F or its shortcut can be switched off for one pass, without touching
   the shared model (Veit et al., 2016: residual networks behave like ensembles of shallower ones).
 * ``gradient_norms``: ‖∂L/∂W‖ of every convolution at initialisation, plain against residual.
-* ``degradation_runs``: the experiment of He et al. (2016), Fig. 1, at a scale this machine
-  can run.
 """
 
 from __future__ import annotations
@@ -23,37 +19,6 @@ from torchvision.models.resnet import BasicBlock, ResNet
 from models.runtime import networks
 from models.runtime.networks import Network
 from models.training import datasets, nets
-from models.training.train import TrainConfig
-
-# ----- counting ------------------------------------------------------------------------------
-
-
-def bn_params(c: int) -> int:
-    """BatchNorm learns a scale γ and a shift β per channel (its running statistics are not learned)."""
-    return 2 * c
-
-
-def basic_block_params(c: int) -> int:
-    """Two 3×3 convolutions C → C without bias, each followed by BatchNorm: 2·(9·C² + 2C)."""
-    return 2 * (3 * 3 * c * c + bn_params(c))
-
-
-def bottleneck_params(c_in: int, width: int, expansion: int = 4) -> int:
-    """1×1 reduce (C_in → width), 3×3 (width → width), 1×1 expand (width → 4·width), each with BatchNorm."""
-    c_out = width * expansion
-    return (c_in * width + bn_params(width)) + (9 * width * width + bn_params(width)) + (width * c_out + bn_params(c_out))
-
-
-def projection_params(c_in: int, c_out: int) -> int:
-    """The 1×1 projection shortcut W_s·x used where the shape changes: a 1×1 convolution and BatchNorm."""
-    return c_in * c_out + bn_params(c_out)
-
-
-def stage_macs(h: int, c: int) -> int:
-    """Multiply-adds of one 3×3 convolution C → C on an h×h map: h²·9·C².
-    Halving the map (h/2) and doubling the channels (2C) gives (h/2)²·9·(2C)² = the same."""
-    return h * h * 9 * c * c
-
 
 # ----- switching blocks off ------------------------------------------------------------------
 
@@ -109,35 +74,9 @@ def gradient_norms(spec: nets.NetSpec, batch: int = 64, seed: int = 0) -> Gradie
     data = datasets.synthetic(n_train=batch, n_test=1, seed=seed)
     model = nets.build(spec, in_channels=1, num_classes=len(data.classes), seed=seed)
     model.train()
-    x = (data.train_x - data.mean) / data.std
-    F.cross_entropy(model(x), data.train_y).backward()
+    F.cross_entropy(model(data.train_x), data.train_y).backward()  # train_x is standardised already
     convs = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     return GradientNorms(spec.label(), [n for n, _ in convs], [float(m.weight.grad.norm()) for _, m in convs])
-
-
-# ----- the degradation experiment ------------------------------------------------------------
-
-DEPTHS = (20, 56)  # He et al., Fig. 1
-# Fashion-MNIST images and epochs per run. On a GPU the four runs take about a minute at full
-# scale; on a 2-core CPU the plain 56-layer net trains ~95 images/s, so the live run is cut down
-# and ``bench.degradation`` records a larger one to show beside it.
-SCALES = {"cpu": dict(train_size=1500, epochs=1), "recorded": dict(train_size=6000, epochs=1),
-          "gpu": dict(train_size=None, epochs=3)}
-
-
-def degradation_runs(scale: str = "cpu", depths: tuple[int, ...] = DEPTHS, dataset: str = "fashion-mnist",
-                     time_limit_s: float = 600.0) -> dict[str, TrainConfig]:
-    """Plain and residual CIFAR-style networks of two depths, trained identically: SGD with
-    momentum 0.9 (the paper's optimizer; 0.05 in batches of 32, for more steps in a short run),
-    the same data, the same order, the same number of steps."""
-    runs = {}
-    for network in ("plain", "resnet"):
-        for depth in depths:
-            spec = nets.NetSpec(network, depth=depth)
-            runs[spec.label()] = TrainConfig(net=spec, dataset=dataset, optimizer="sgd", lr=0.05, momentum=0.9,
-                                             weight_decay=1e-4, schedule="none", batch_size=32,
-                                             time_limit_s=time_limit_s, **SCALES[scale])
-    return runs
 
 
 @dataclass(frozen=True)

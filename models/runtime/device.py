@@ -2,35 +2,41 @@
 
 Order of preference: CUDA, then Apple MPS, then the CPU. ``CNNLAB_DEVICE`` overrides the
 choice (``cpu``, ``cuda``, ``cuda:1``, ``mps``); a request the machine cannot honour falls back
-to the CPU and says so instead of failing. ``CNNLAB_THREADS`` sets the CPU thread count.
-
-This module does not import streamlit.
+to the CPU and says so instead of failing. ``CNNLAB_THREADS`` sets the CPU thread count. Both are
+read through ``models.settings``.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import torch
 
+from models import settings
+from models.errors import LabError
 from models.runtime.memo import memoized
+
+
+class DeviceUnavailable(LabError):
+    area = "device"
+    CODES = {"unavailable": ("requested",)}
 
 
 @dataclass(frozen=True)
 class DeviceChoice:
     device: torch.device
     label: str  # what the sidebar shows, e.g. "CUDA · NVIDIA H100", "CPU · 2 threads"
-    note: str = ""  # set when a requested device was not available
+    note: "DeviceUnavailable | None" = None  # set when a requested device was not available
 
 
-def _available(kind: str) -> bool:
-    if kind == "cuda":
-        return torch.cuda.is_available()
-    if kind == "mps":
+def _available(device: torch.device) -> bool:
+    """Whether this machine has the device: ``cuda:1`` needs a second GPU."""
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    if device.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         return bool(mps and mps.is_available())
-    return kind == "cpu"
+    return device.type == "cpu"
 
 
 def cpu_threads(env: dict | None = None) -> int:
@@ -39,13 +45,7 @@ def cpu_threads(env: dict | None = None) -> int:
     On a shared classroom server many sessions run forward passes at once; giving each op all
     the cores the process is allowed (not the machine's total) avoids oversubscription.
     """
-    env = os.environ if env is None else env
-    if env.get("CNNLAB_THREADS", "").strip().isdigit():
-        return max(1, int(env["CNNLAB_THREADS"]))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS has no sched_getaffinity
-        return max(1, os.cpu_count() or 1)
+    return (settings.read(env) if env is not None else settings.current()).threads
 
 
 def describe(device: torch.device) -> str:
@@ -57,22 +57,18 @@ def describe(device: torch.device) -> str:
 
 
 def choose_device(env: dict | None = None) -> DeviceChoice:
-    """Pick the device from the environment and the hardware (pure: sets nothing)."""
-    env = os.environ if env is None else env
-    requested = env.get("CNNLAB_DEVICE", "").strip().lower()
-    note = ""
+    """Pick the device from ``CNNLAB_DEVICE`` and the hardware (pure: sets nothing). A device
+    this machine does not have falls back to the CPU, with a note that says so."""
+    requested = (settings.read(env) if env is not None else settings.current()).device
+    note = None
     if requested:
-        try:
-            device = torch.device(requested)
-        except RuntimeError:
-            device, note = torch.device("cpu"), f"CNNLAB_DEVICE={requested!r} is not a device name; using the CPU."
-        else:
-            if not _available(device.type):
-                note = f"CNNLAB_DEVICE={requested!r} is not available here; using the CPU."
-                device = torch.device("cpu")
-    elif _available("cuda"):
+        device = torch.device(requested)
+        if not _available(device):
+            note = DeviceUnavailable("unavailable", requested=requested)
+            device = torch.device("cpu")
+    elif _available(torch.device("cuda")):
         device = torch.device("cuda")
-    elif _available("mps"):
+    elif _available(torch.device("mps")):
         device = torch.device("mps")
     else:
         device = torch.device("cpu")

@@ -2,7 +2,6 @@
 
 Three photos ship with the app (``assets/examples/``, public domain or CC0, see SOURCES.md
 there): things ImageNet has classes for. Three more pictures are drawn in code.
-This module does not import streamlit.
 """
 
 from __future__ import annotations

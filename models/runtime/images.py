@@ -11,8 +11,6 @@ scaled to 8 bits (not clipped to white), CMYK and palette images converted, tran
 composited on white, the first frame of an animation (``Decoded.frames`` says how many there
 were). Large JPEGs are decoded at a reduced scale (Pillow's ``draft``: the decoder skips the
 fine DCT coefficients), which bounds the time a 12-megapixel photo costs.
-
-No streamlit here.
 """
 
 from __future__ import annotations
@@ -28,6 +26,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from models.errors import LabError
+
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024  # matches server.maxUploadSize in .streamlit/config.toml
@@ -40,13 +40,12 @@ FORMATS = tuple(f for f in ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "AVIF")
 DRAFT_SIDE = 512  # a JPEG is decoded at the smallest 1/2, 1/4, 1/8 scale still this large
 
 
-class ImageError(Exception):
-    """``code`` names the problem (``empty``, ``too_large``, ``too_many_pixels``, ``unsupported``,
-    ``not_an_image``, ``broken``); ``params`` fill the translated sentence."""
+class ImageError(LabError):
+    """A picture that cannot be used, said in the student's language."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
+    area = "image"
+    CODES = {"empty": (), "too_large": ("size_mb", "limit_mb"), "too_many_pixels": ("megapixels", "limit_mp"),
+             "unsupported": ("format",), "not_an_image": (), "broken": ()}
 
 
 @dataclass(frozen=True)

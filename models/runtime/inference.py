@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import threading
 import warnings
 from typing import Callable
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from models import settings
 from models.runtime import device as device_mod
 from models.runtime import zoo
 from models.runtime.networks import Network
@@ -61,7 +61,7 @@ class Engine:
         self.names = clf.network.nodes
         self._lock = threading.Lock()
         self._run: Callable[[torch.Tensor], list[torch.Tensor]] = self._torch
-        if self.device.type == "cpu" and os.environ.get("CNNLAB_INFERENCE", "onnxruntime") == "onnxruntime":
+        if self.device.type == "cpu" and settings.current().inference == "onnxruntime":
             self._use_onnxruntime()
 
     def _torch(self, x: torch.Tensor) -> list[torch.Tensor]:

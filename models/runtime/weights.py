@@ -13,8 +13,6 @@ seconds, not hang). ``CNNLAB_OFFLINE=1`` forbids any network access.
     python -m models.weights status    # what is cached, and whether it verifies
 
 (The command is ``models/weights.py``; which checkpoints exist is ``models.runtime.networks``.)
-
-This module does not import streamlit.
 """
 
 from __future__ import annotations
@@ -31,6 +29,9 @@ from typing import Callable
 from urllib.parse import urlparse
 
 import torch
+
+from models import settings
+from models.errors import LabError
 
 FETCH_COMMAND = "python -m models.weights fetch"
 DOWNLOAD_TIMEOUT_S = 8.0  # per network operation (connect, each read), not for the whole file
@@ -62,8 +63,12 @@ class Checkpoint:
         return Path(torch.hub.get_dir()) / "checkpoints" / self.filename
 
 
-class WeightsError(Exception):
-    """A checkpoint that cannot be used; ``str(err)`` is a sentence for the user."""
+class WeightsError(LabError):
+    """A checkpoint that cannot be used."""
+
+    area = "weights"
+    CODES = {"not_cached": ("file", "folder", "command"), "corrupt": ("path", "prefix", "command"),
+             "unreadable": ("path", "kind"), "offline": ("file",), "download_failed": ("file", "reason", "command")}
 
 
 class WeightsMissing(WeightsError):
@@ -74,9 +79,9 @@ class WeightsCorrupt(WeightsError):
     pass
 
 
-def offline(env: dict | None = None) -> bool:
-    env = os.environ if env is None else env
-    return env.get("CNNLAB_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
+def offline() -> bool:
+    """``CNNLAB_OFFLINE``: no download of any kind."""
+    return settings.current().offline
 
 
 def sha256_of(path: Path) -> str:
@@ -91,12 +96,9 @@ def verify(ckpt: Checkpoint, path: Path | None = None) -> Path:
     """Return the checkpoint's path if the file exists and matches its published hash."""
     path = path or ckpt.path()
     if not path.is_file():
-        raise WeightsMissing(f"{ckpt.filename} is not in {path.parent}. Run `{FETCH_COMMAND}`.")
+        raise WeightsMissing("not_cached", file=ckpt.filename, folder=str(path.parent), command=FETCH_COMMAND)
     if not sha256_of(path).startswith(ckpt.hash_prefix):
-        raise WeightsCorrupt(
-            f"{path} does not match its published hash ({ckpt.hash_prefix}…): it is corrupt or "
-            f"was altered, so it was not loaded. Delete it and run `{FETCH_COMMAND}`."
-        )
+        raise WeightsCorrupt("corrupt", path=str(path), prefix=ckpt.hash_prefix, command=FETCH_COMMAND)
     return path
 
 
@@ -106,13 +108,13 @@ def load_state_dict(ckpt: Checkpoint) -> dict[str, torch.Tensor]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # unpickling refused, truncated archive, …
-        raise WeightsCorrupt(f"{path} could not be read as plain tensors ({type(err).__name__}).") from err
+        raise WeightsCorrupt("unreadable", path=str(path), kind=type(err).__name__) from err
 
 
 def download(ckpt: Checkpoint, *, timeout: float = DOWNLOAD_TIMEOUT_S, progress: Progress | None = None) -> Path:
     """Download into the torch cache through a temporary file; verify before it takes the name."""
     if offline():
-        raise WeightsMissing(f"CNNLAB_OFFLINE is set, so {ckpt.filename} was not downloaded.")
+        raise WeightsMissing("offline", file=ckpt.filename)
     dest = ckpt.path()
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + f".{os.getpid()}.{threading.get_ident()}.partial")
@@ -130,10 +132,8 @@ def download(ckpt: Checkpoint, *, timeout: float = DOWNLOAD_TIMEOUT_S, progress:
     except WeightsError:
         raise
     except OSError as err:  # URLError, timeouts and refused connections are all OSErrors
-        raise WeightsMissing(
-            f"{ckpt.filename} could not be downloaded ({getattr(err, 'reason', err)}). On a machine "
-            f"with internet, run `{FETCH_COMMAND}`."
-        ) from err
+        raise WeightsMissing("download_failed", file=ckpt.filename, reason=str(getattr(err, "reason", err)),
+                             command=FETCH_COMMAND) from err
     finally:
         partial.unlink(missing_ok=True)
     return dest
@@ -158,7 +158,7 @@ class State(enum.Enum):
 class Status:
     state: State
     fraction: float = 0.0  # download progress, 0..1
-    message: str = ""
+    error: WeightsError | None = None  # why it is not ready
 
 
 class WeightsStore:
@@ -186,13 +186,14 @@ class WeightsStore:
         except FileNotFoundError:
             if download:  # a finished attempt that failed says why
                 return download
-            return Status(State.UNAVAILABLE, message=f"{ckpt.filename} is not cached. Run `{FETCH_COMMAND}`.")
+            return Status(State.UNAVAILABLE, error=WeightsMissing("not_cached", file=ckpt.filename,
+                                                                  folder=str(path.parent), command=FETCH_COMMAND))
         if self._verified.get(name) == (stat.st_mtime, stat.st_size):
             return Status(State.READY)
         try:
             verify(ckpt, path)
         except WeightsCorrupt as err:
-            return Status(State.CORRUPT, message=str(err))
+            return Status(State.CORRUPT, error=err)
         self._verified[name] = (stat.st_mtime, stat.st_size)
         return Status(State.READY)
 
@@ -217,6 +218,6 @@ class WeightsStore:
             download(self.checkpoint(name), progress=progress)
             result = Status(State.READY)
         except WeightsError as err:
-            result = Status(State.UNAVAILABLE, message=str(err))
+            result = Status(State.UNAVAILABLE, error=err)
         with self._lock:
             self._downloads[name] = result

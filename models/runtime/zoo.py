@@ -31,7 +31,7 @@ class Classifier:
     model: nn.Module  # eval mode, on ``device``, read-only
     device: torch.device
     pretrained: bool
-    note: str = ""  # why the weights are untrained, in a sentence
+    note: WeightsError | None = None  # why the weights are untrained
 
     @property
     def name(self) -> str:
@@ -84,12 +84,12 @@ def classifier(name: str, store: WeightsStore = STORE) -> Classifier:
         if key in _cache and _cache[key].network is network:
             return _cache[key]
         dev = device_mod.current().device
-        state_dict, note = None, status.message
+        state_dict, note = None, status.error
         if want_pretrained:
             try:
                 state_dict = load_state_dict(network.checkpoint)
             except WeightsError as err:  # changed on disk since the status check
-                want_pretrained, note = False, str(err)
+                want_pretrained, note = False, err
         clf = Classifier(network, network.build(state_dict).to(dev), dev, want_pretrained, note)
         _cache[(name, want_pretrained)] = clf
     freeze_heap()

@@ -1,4 +1,4 @@
-"""Image data sets for the training demos, held in memory as tensors.
+"""Image data sets for the training lab and the lessons' tasks, held in memory as tensors.
 
 * ``synthetic``: shapes (circle, ring, square, triangle, cross, bar) drawn in code at a random
   position, scale and rotation. Needs nothing on disk and no network: the embedded default.
@@ -11,7 +11,6 @@
   with an unpickler that accepts NumPy arrays and nothing else). Never downloaded.
 
 Every split is ``(N, C, H, W)`` float32, standardised with the training set's mean and std.
-This module does not import streamlit.
 """
 
 from __future__ import annotations
@@ -27,8 +26,9 @@ from pathlib import Path
 
 import torch
 
+from models.errors import LabError
 from models.runtime.memo import memoized
-from models.runtime.weights import offline
+from models import settings
 
 SHAPES = ("circle", "ring", "square", "triangle", "cross", "bar")
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -43,8 +43,13 @@ CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
 CIFAR_RECORD = 1 + 3 * 32 * 32  # binary version: a label byte, then 1024 red, 1024 green, 1024 blue
 
 
-class DatasetUnavailable(Exception):
-    """A data set that cannot be loaded here; ``str(err)`` is a sentence for the user."""
+class DatasetUnavailable(LabError):
+    """A data set that cannot be loaded here."""
+
+    area = "data"
+    CODES = {"unreadable": ("path", "reason"), "not_idx": ("path",), "truncated": ("path", "size", "promised"),
+             "counts_differ": ("folder",), "fashion_missing": ("looked", "folder"), "not_cifar": ("path", "size"),
+             "cifar_unreadable": ("path", "reason"), "cifar_missing": ("root",), "unknown": ("name", "choices")}
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,8 @@ class Dataset:
 
 
 def data_root(env: dict | None = None) -> Path:
-    env = os.environ if env is None else env
-    return Path(env.get("CNNLAB_DATA") or Path.home() / ".cache" / "cnnlab" / "data")
+    """``CNNLAB_DATA``: where data sets are looked for and kept."""
+    return (settings.read(env) if env is not None else settings.current()).data
 
 
 def _standardise(name, classes, train_x, train_y, test_x, test_y, source) -> Dataset:
@@ -137,14 +142,14 @@ def read_idx(path: Path) -> torch.Tensor:
         with opener(path, "rb") as f:
             data = f.read()
     except (OSError, EOFError) as err:
-        raise DatasetUnavailable(f"{path} could not be read ({err}).") from err
+        raise DatasetUnavailable("unreadable", path=str(path), reason=str(err)) from err
     if len(data) < 4 or data[0:2] != b"\0\0" or data[2] != 0x08 or not 1 <= data[3] <= 4:
-        raise DatasetUnavailable(f"{path} is not an idx file of unsigned bytes.")
+        raise DatasetUnavailable("not_idx", path=str(path))
     ndim = data[3]
     shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     body = data[4 + 4 * ndim :]
     if len(body) != math.prod(shape):
-        raise DatasetUnavailable(f"{path} holds {len(body)} bytes but its header promises {math.prod(shape)}.")
+        raise DatasetUnavailable("truncated", path=str(path), size=len(body), promised=math.prod(shape))
     return torch.frombuffer(bytearray(body), dtype=torch.uint8).reshape(shape)
 
 
@@ -162,7 +167,7 @@ def fashion_mnist_dirs(env: dict | None = None) -> list[Path]:
 
 
 def _download_fashion_mnist(root: Path) -> None:
-    if offline():
+    if settings.current().offline:
         return
     from torchvision.datasets import FashionMNIST
 
@@ -182,7 +187,7 @@ def fashion_mnist(folder: Path | None = None) -> Dataset:
             if all(files.values()):
                 t = {key: read_idx(path) for key, path in files.items()}
                 if t["train_x"].shape[0] != t["train_y"].shape[0] or t["test_x"].shape[0] != t["test_y"].shape[0]:
-                    raise DatasetUnavailable(f"The Fashion-MNIST files in {d} have different image and label counts.")
+                    raise DatasetUnavailable("counts_differ", folder=str(d))
                 images = {k: t[k].unsqueeze(1).float() / 255 for k in ("train_x", "test_x")}  # (N, 1, 28, 28)
                 return _standardise(
                     "fashion-mnist", FASHION_CLASSES, images["train_x"], t["train_y"],
@@ -191,10 +196,7 @@ def fashion_mnist(folder: Path | None = None) -> Dataset:
         if attempt == 0 and folder is None:
             _download_fashion_mnist(data_root())
     looked = ", ".join(str(d) for d in candidates)
-    raise DatasetUnavailable(
-        f"Fashion-MNIST was not found (looked in {looked}). Install Debian's `dataset-fashion-mnist`, "
-        f"or put the four idx .gz files in {data_root() / 'fashion-mnist'}."
-    )
+    raise DatasetUnavailable("fashion_missing", looked=looked, folder=str(data_root() / "fashion-mnist"))
 
 
 # --- CIFAR-10, when present on disk -----------------------------------------------------------
@@ -203,7 +205,7 @@ def read_cifar_binary(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """One batch file of the binary version: (N, 3, 32, 32) uint8 images, (N,) labels."""
     data = path.read_bytes()
     if not data or len(data) % CIFAR_RECORD:
-        raise DatasetUnavailable(f"{path} is not a CIFAR-10 binary batch ({len(data)} bytes).")
+        raise DatasetUnavailable("not_cifar", path=str(path), size=len(data))
     records = torch.frombuffer(bytearray(data), dtype=torch.uint8).view(-1, CIFAR_RECORD)
     return records[:, 1:].reshape(-1, 3, 32, 32), records[:, 0].long()
 
@@ -227,7 +229,7 @@ def read_cifar_python(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
         images = torch.as_tensor(batch["data"], dtype=torch.uint8).reshape(-1, 3, 32, 32)
         labels = torch.as_tensor(batch["labels"], dtype=torch.long)
     except Exception as err:
-        raise DatasetUnavailable(f"{path} is not a CIFAR-10 batch this app can read ({err}).") from err
+        raise DatasetUnavailable("cifar_unreadable", path=str(path), reason=str(err)) from err
     return images, labels
 
 
@@ -248,9 +250,7 @@ def cifar10(root: Path | None = None) -> Dataset:
             train_x = torch.cat([x for x, _ in parts]).float() / 255  # (50000, 3, 32, 32)
             train_y = torch.cat([y for _, y in parts])
             return _standardise("cifar-10", CIFAR_CLASSES, train_x, train_y, test_x.float() / 255, test_y, str(folder))
-    raise DatasetUnavailable(
-        f"CIFAR-10 is not on this machine: put cifar-10-batches-bin or cifar-10-batches-py in {root}."
-    )
+    raise DatasetUnavailable("cifar_missing", root=str(root))
 
 
 LOADERS = {"synthetic": synthetic, "fashion-mnist": fashion_mnist, "cifar-10": cifar10}
@@ -258,5 +258,5 @@ LOADERS = {"synthetic": synthetic, "fashion-mnist": fashion_mnist, "cifar-10": c
 
 def load(name: str) -> Dataset:
     if name not in LOADERS:
-        raise DatasetUnavailable(f"Unknown data set {name!r}; choose one of {', '.join(LOADERS)}.")
+        raise DatasetUnavailable("unknown", name=name, choices=", ".join(LOADERS))
     return LOADERS[name]()

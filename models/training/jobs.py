@@ -1,21 +1,26 @@
-"""The job runner: one object per process that owns every training run.
+"""The job runner: one object per process that owns every training run, and forgets it in time.
 
-A task is anything with ``validate()``, a ``time_limit_s`` and ``run(device, report,
-should_stop)``: a ``TrainConfig``, or one of the lessons' demos (models/demos.py).
+A task is anything that follows ``Task``: a ``kind``, a ``time_limit_s``, ``validate()`` and
+``run(device, report, should_stop)`` — a ``TrainConfig``, or one of the lessons' tasks
+(``models.training.tasks``). Tasks are frozen dataclasses, so the runner can cap their time.
 
-Pages only submit, watch and cancel. The runner keeps a bounded queue and a fixed number of
-worker threads (one run at a time by default, on a GPU as on a CPU), so thirty students pressing
-"Start" at once get one run each in turn, a queue position, or "busy, try again in a minute" —
-never a frozen server. Each browser session (an ``owner``) has at most one live run; a run
-whose owner has gone (closed tab) is cancelled or skipped. An error inside a run, out-of-memory
-included, ends that run with a message and leaves the runner working.
+Pages only submit, watch, cancel and collect. The runner keeps a bounded queue and a fixed number
+of worker threads (one run at a time by default), so thirty students pressing "Start" at once get
+one run each in turn, a queue position, or "busy, try again in a minute" — never a frozen server.
+Each browser session (an ``owner``) has at most one live run; a run whose owner has gone (closed
+tab) is cancelled or skipped. An error inside a run, out-of-memory included, ends that run with a
+``LabError`` and leaves the runner working.
+
+Memory stays bounded over a school day: the runner keeps one job per owner, the latest, and only
+until the owner's page has collected it (``collect``: the page now holds the result, with its
+trained weights, and the runner lets go); an owner who has gone is forgotten, finished job and
+all. ``python -m bench.soak`` measures it.
 
     runner = JobRunner(max_running=1, max_queued=4)
-    job = runner.submit("session-id", TrainConfig(...))   # or raises RunnerBusy
+    job = runner.submit("session-id", TrainConfig(...))   # or raises RunnerBusy / AlreadyRunning
     job.state, job.latest, job.queue_position()            # what the page shows
     runner.cancel(job)                                     # stops within one batch
-
-This module does not import streamlit.
+    runner.collect(job)                                    # the page has the result: forget it
 """
 
 from __future__ import annotations
@@ -25,56 +30,85 @@ import collections
 import enum
 import itertools
 import logging
-import os
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, ClassVar, Protocol
 
 import torch
 
+from models import settings
+from models.errors import LabError
 from models.runtime import device as device_mod
-from models.training import train as train_mod
 
 log = logging.getLogger(__name__)
+
+
+class Task(Protocol):
+    """What the runner runs. ``kind`` tells a page whose task a job is ("train", "comparison" …)."""
+
+    kind: ClassVar[str]
+    time_limit_s: float
+
+    def validate(self) -> None:
+        """Raise a ``LabError`` for settings no run can use."""
+
+    def run(self, device: torch.device, report: Callable[[object], None], should_stop: Callable[[], bool]) -> object:
+        """Run on ``device``; ``report`` each progress point; end soon after ``should_stop()``."""
 
 
 class JobState(enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
-    DONE = "done"  # finished, hit its time limit, or was cancelled: see result.stopped_by
+    DONE = "done"  # finished, hit its time limit, or was cancelled: see the result's stopped_by
     FAILED = "failed"
 
 
-class RunnerBusy(Exception):
-    """The queue is full; ``str(err)`` is a sentence for the user."""
+class RunnerError(LabError):
+    area = "runner"
+    CODES = {"busy": (), "already_running": (), "out_of_memory": (), "failed": ("kind",),
+             "cancelled_before_start": (), "worker_lost": ()}
 
 
-class AlreadyRunning(Exception):
+class RunnerBusy(RunnerError):
+    """The queue is full."""
+
+    def __init__(self, code: str = "busy", **params):
+        super().__init__(code, **params)
+
+
+class AlreadyRunning(RunnerError):
     """This owner already has a queued or running job."""
+
+    def __init__(self, code: str = "already_running", **params):
+        super().__init__(code, **params)
 
 
 @dataclass(eq=False)
 class Job:
     id: int
     owner: str
-    config: train_mod.TrainConfig
+    task: Task
     runner: "JobRunner"
     state: JobState = JobState.QUEUED
-    history: list[train_mod.Point] = field(default_factory=list)  # appended by the worker
-    result: train_mod.RunResult | None = None
-    error: str = ""
+    history: list = field(default_factory=list)  # progress points, appended by the worker
+    result: object = None
+    error: LabError | None = None  # why it FAILED, or why a queued job never started
     submitted_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None  # when a worker picked it up
     cancel_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def kind(self) -> str:
+        return self.task.kind
 
     @property
     def live(self) -> bool:
         return self.state in (JobState.QUEUED, JobState.RUNNING)
 
     @property
-    def latest(self) -> train_mod.Point | None:
+    def latest(self):
         return self.history[-1] if self.history else None
 
     def queue_position(self) -> int:
@@ -87,6 +121,10 @@ def is_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, oom) or (isinstance(err, RuntimeError) and "out of memory" in str(err).lower())
 
 
+def _run_task(task: Task, device: torch.device, report, should_stop):
+    return task.run(device, report, should_stop)
+
+
 class JobRunner:
     def __init__(
         self,
@@ -95,7 +133,7 @@ class JobRunner:
         max_time_s: float = 60.0,
         device: torch.device | None = None,
         is_alive: Callable[[str], bool] = lambda owner: True,
-        train_fn: Callable[..., object] = lambda task, device, **kw: task.run(device, **kw),
+        train_fn: Callable[..., object] = _run_task,
         alive_check_s: float = 2.0,
         train_threads: int | None = None,
     ):
@@ -107,8 +145,7 @@ class JobRunner:
         self.train_threads = train_threads or max(1, device_mod.cpu_threads() - 1)
         self._cond = threading.Condition()
         self._queue: collections.deque[Job] = collections.deque()
-        self._jobs: dict[int, Job] = {}
-        self._latest_by_owner: dict[str, Job] = {}
+        self._latest: dict[str, Job] = {}  # owner → their latest job, until collected or the owner is gone
         self._ids = itertools.count(1)
         _RUNNERS.add(self)
         self._workers = [
@@ -119,26 +156,34 @@ class JobRunner:
 
     # --- what pages call --------------------------------------------------------------
 
-    def submit(self, owner: str, config: train_mod.TrainConfig) -> Job:
-        config.validate()
-        config = replace(config, time_limit_s=min(config.time_limit_s, self.max_time_s))
+    def submit(self, owner: str, task: Task) -> Job:
+        task.validate()
+        task = replace(task, time_limit_s=min(task.time_limit_s, self.max_time_s))
         with self._cond:
-            current = self._latest_by_owner.get(owner)
+            self._forget_gone()
+            current = self._latest.get(owner)
             if current and current.live:
-                raise AlreadyRunning("You already have a run; stop it or wait for it to finish.")
+                raise AlreadyRunning()
             if len(self._queue) >= self.max_queued:
-                raise RunnerBusy("The server is busy with other students' runs; try again in a minute.")
-            job = Job(id=next(self._ids), owner=owner, config=config, runner=self)
-            self._jobs[job.id] = job
-            self._latest_by_owner[owner] = job
+                raise RunnerBusy()
+            job = Job(id=next(self._ids), owner=owner, task=task, runner=self)
+            self._latest[owner] = job
             self._queue.append(job)
             self._cond.notify()
             return job
 
     def job_of(self, owner: str) -> Job | None:
-        """The owner's latest job, live or ended."""
+        """The owner's latest job, live or ended and not yet collected."""
         with self._cond:
-            return self._latest_by_owner.get(owner)
+            return self._latest.get(owner)
+
+    def collect(self, job: Job) -> None:
+        """The owner's page has recorded this ended job: the runner lets go of it and its result."""
+        if job.live:
+            raise ValueError("a live job cannot be collected")
+        with self._cond:
+            if self._latest.get(job.owner) is job:
+                del self._latest[job.owner]
 
     def cancel(self, job: Job) -> None:
         """A queued job is dropped at once; a running one stops within one batch."""
@@ -146,8 +191,7 @@ class JobRunner:
         with self._cond:
             if job.state is JobState.QUEUED and job in self._queue:
                 self._queue.remove(job)
-                job.state = JobState.DONE
-                job.error = "cancelled before it started"
+                job.state, job.error = JobState.DONE, RunnerError("cancelled_before_start")
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Cancel every job and wait (up to ``timeout_s``) until no run is inside PyTorch.
@@ -157,7 +201,7 @@ class JobRunner:
         called without an active exception", then an abort), as when the server is stopped
         during a run."""
         with self._cond:
-            jobs = [job for job in self._jobs.values() if job.live]
+            jobs = [job for job in self._latest.values() if job.live]
         for job in jobs:
             self.cancel(job)
         deadline = time.monotonic() + timeout_s
@@ -171,10 +215,18 @@ class JobRunner:
             except ValueError:
                 return 0
 
-    def counts(self) -> dict[str, int]:
+    def held(self) -> int:
+        """How many jobs the runner holds now (live, or ended and not yet collected)."""
         with self._cond:
-            states = collections.Counter(j.state for j in self._jobs.values())
-        return {s.value: states.get(s, 0) for s in JobState}
+            return len(self._latest)
+
+    # --- memory -------------------------------------------------------------------------
+
+    def _forget_gone(self) -> None:
+        """Drop the ended jobs of owners whose sessions have ended (called with the lock held)."""
+        for owner, job in list(self._latest.items()):
+            if not job.live and not self.is_alive(owner):
+                del self._latest[owner]
 
     # --- the workers ---------------------------------------------------------------------
 
@@ -185,7 +237,7 @@ class JobRunner:
                     self._cond.wait()
                 job = self._queue.popleft()
                 if job.cancel_event.is_set() or not self.is_alive(job.owner):
-                    job.state, job.error = JobState.DONE, "cancelled before it started"
+                    job.state, job.error = JobState.DONE, RunnerError("cancelled_before_start")
                     continue
                 job.state, job.started_at = JobState.RUNNING, time.monotonic()
                 return job
@@ -195,6 +247,8 @@ class JobRunner:
         while True:
             job = self._next_job()
             self._run(job)
+            with self._cond:
+                self._forget_gone()
 
     def _should_stop(self, job: Job) -> Callable[[], bool]:
         last_check = [time.monotonic()]
@@ -214,15 +268,16 @@ class JobRunner:
 
     def _run(self, job: Job) -> None:
         try:
-            job.result = self.train_fn(job.config, self.device, report=job.history.append, should_stop=self._should_stop(job))
+            job.result = self.train_fn(job.task, self.device, report=job.history.append,
+                                       should_stop=self._should_stop(job))
             job.state = JobState.DONE
         except Exception as err:  # the run ends; the runner and the next run go on
             if is_out_of_memory(err):
-                job.error = "The run ran out of memory on the device; try a smaller batch or network."
-            elif isinstance(err, ValueError):  # settings no run can use, e.g. NetworkError
-                job.error = str(err)
+                job.error = RunnerError("out_of_memory")
+            elif isinstance(err, LabError):  # settings no run can use, e.g. a NetworkError
+                job.error = err
             else:
-                job.error = f"The run failed: {type(err).__name__}: {err}"
+                job.error = RunnerError("failed", kind=type(err).__name__)
                 log.exception("training job %s failed", job.id)
             job.state = JobState.FAILED
         finally:
@@ -243,23 +298,16 @@ _runner: JobRunner | None = None
 _runner_lock = threading.Lock()
 
 
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def runner(is_alive: Callable[[str], bool] | None = None) -> JobRunner:
-    """The process-wide runner, created on first use from ``CNNLAB_MAX_RUNS`` (1),
-    ``CNNLAB_MAX_QUEUE`` (4) and ``CNNLAB_MAX_RUN_SECONDS`` (60)."""
+    """The process-wide runner, created on first use from ``CNNLAB_MAX_RUNS``,
+    ``CNNLAB_MAX_QUEUE`` and ``CNNLAB_MAX_RUN_SECONDS`` (``models.settings``). ``is_alive``,
+    when given, is how the runner tells whether an owner's session still exists, from now on."""
     global _runner
     with _runner_lock:
         if _runner is None:
-            _runner = JobRunner(
-                max_running=max(1, int(_env_number("CNNLAB_MAX_RUNS", 1))),
-                max_queued=max(0, int(_env_number("CNNLAB_MAX_QUEUE", 4))),
-                max_time_s=max(1.0, _env_number("CNNLAB_MAX_RUN_SECONDS", 60)),
-                **({"is_alive": is_alive} if is_alive else {}),
-            )
+            config = settings.current()
+            _runner = JobRunner(max_running=config.max_runs, max_queued=config.max_queue,
+                                max_time_s=config.max_run_seconds)
+        if is_alive is not None:
+            _runner.is_alive = is_alive
         return _runner

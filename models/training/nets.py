@@ -1,4 +1,4 @@
-"""Small networks for the training demos, built from the blocks the lessons teach.
+"""Small networks for the training lab and the lessons' tasks, built from the blocks they teach.
 
 * ``plain_cnn``: two 3×3 conv layers with pooling, then a classifier; the fast default.
 * ``plain`` / ``resnet``: the CIFAR networks of He et al. (2016), section 4.2: a 3×3 stem, three
@@ -6,14 +6,14 @@
   global average pooling and a fully-connected layer: 6n + 2 weighted layers (20, 32, 44, 56).
   ``plain`` is the same stack without shortcuts, the paper's control for the degradation problem.
 * ``densenet``: torchvision's DenseNet with a configurable ``growth_rate`` and ``block_config``.
-* ``stack``: a given sequence of (kernel, stride, padding) conv layers, for the lessons' demos
+* ``stack``: a given sequence of (kernel, stride, padding) conv layers, for the lessons' training tasks
   (stride and padding choices; one 7×7 against three 3×3).
 * ``resnet18`` / ``densenet121``: torchvision's ImageNet architectures with a small-input stem
   (3×3 stride-1 first convolution, no max-pool), freshly initialised: never the shared
   pretrained models.
 
 Every builder takes ``in_channels`` and ``num_classes``; ``batch_norm=False`` replaces each
-BatchNorm by the identity. This module does not import streamlit.
+BatchNorm by the identity.
 """
 
 from __future__ import annotations
@@ -25,14 +25,18 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision import models as tvm
 
+from models.errors import LabError
 from models.runtime.seeding import seeded
 
 NETWORKS = ("plain_cnn", "plain", "resnet", "densenet", "resnet18", "densenet121")  # the training lab's choices
 CIFAR_DEPTHS = (20, 32, 44, 56)
 
 
-class NetworkError(ValueError):
-    """Settings that describe no network; ``str(err)`` is a sentence for the user."""
+class NetworkError(LabError, ValueError):
+    """Settings that describe no network."""
+
+    area = "network"
+    CODES = {"depth": ("depth",), "densenet": (), "stack": (), "unknown": ("name", "choices")}
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -82,7 +86,7 @@ class CifarResNet(nn.Module):
     def __init__(self, depth: int, residual: bool = True, in_channels: int = 3, num_classes: int = 10):
         super().__init__()
         if depth < 8 or (depth - 2) % 6:
-            raise NetworkError(f"Depth {depth} is not 6n + 2 (try 20, 32, 44 or 56).")
+            raise NetworkError("depth", depth=depth)
         n = (depth - 2) // 6
         self.conv1 = conv3x3(in_channels, 16)
         self.bn1 = nn.BatchNorm2d(16)
@@ -201,18 +205,18 @@ def _build(spec: NetSpec, in_channels: int, num_classes: int) -> nn.Module:
         model = CifarResNet(spec.depth, spec.network == "resnet", in_channels, num_classes)
     elif spec.network == "densenet":
         if spec.growth_rate < 1 or not spec.block_config or min(spec.block_config) < 1:
-            raise NetworkError("A DenseNet needs a growth rate ≥ 1 and at least one block of ≥ 1 layer.")
+            raise NetworkError("densenet")
         model = densenet_small(in_channels, num_classes, spec.growth_rate, spec.block_config)
     elif spec.network == "stack":
         if not spec.layers:
-            raise NetworkError("A stack needs at least one layer.")
+            raise NetworkError("stack")
         model = conv_stack(in_channels, num_classes, tuple(spec.layers))
     elif spec.network == "resnet18":
         model = resnet18_small(in_channels, num_classes)
     elif spec.network == "densenet121":
         model = densenet121_small(in_channels, num_classes)
     else:
-        raise NetworkError(f"Unknown network {spec.network!r}; choose one of {', '.join(NETWORKS)}.")
+        raise NetworkError("unknown", name=spec.network, choices=", ".join(NETWORKS))
     return model if spec.batch_norm else without_batchnorm(model)
 
 

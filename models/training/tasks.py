@@ -1,36 +1,38 @@
-"""The lessons' training demos, as tasks for the job runner (models/jobs.py).
+"""The lessons' training tasks, for the job runner (``models.training.jobs``).
 
 * ``Comparison``: several training runs on the same data and budget, one after another, so a
   lesson can set two networks side by side (stride and padding choices; one 7×7 against three
   3×3 layers). Points are reported as (label, Point).
 * ``KernelFit``: a single 3×3 convolution learns, by gradient descent, the kernel that produced
   a target feature map (e.g. Sobel's); the nine weights are reported as they converge.
-
-This module does not import streamlit.
+* ``degradation_runs``: the experiment of He et al. (2016), Fig. 1 — plain and residual networks
+  of 20 and 56 layers trained identically — at a scale this machine can run.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 
-from models.training import train
+from models.training import nets, train
 from models.runtime.examples import EXAMPLES, example
 from models.maths.kernels import CLASSIC
 
 
 @dataclass(frozen=True)
 class Comparison:
+    kind: ClassVar[str] = "comparison"
     runs: tuple[tuple[str, train.TrainConfig], ...]  # (label, config)
     time_limit_s: float = 60.0  # shared by the runs; time one leaves unused goes to the next
 
     def validate(self) -> None:
         if not self.runs:
-            raise ValueError("A comparison needs at least one run.")
+            raise train.RunSettingsError("no_runs")
         for _, config in self.runs:
             config.validate()
 
@@ -55,6 +57,7 @@ class KernelPoint:
 
 @dataclass(frozen=True)
 class KernelFit:
+    kind: ClassVar[str] = "kernel_fit"
     target: str = "sobel_x"  # a kernel of models.maths.kernels.CLASSIC
     steps: int = 300
     lr: float = 0.05
@@ -64,9 +67,9 @@ class KernelFit:
 
     def validate(self) -> None:
         if self.target not in CLASSIC:
-            raise ValueError(f"Unknown kernel {self.target!r}.")
+            raise train.RunSettingsError("kernel", name=self.target)
         if self.steps < 1 or not 0 < self.lr <= 10:
-            raise ValueError("The kernel fit needs at least one step and a learning rate in (0, 10].")
+            raise train.RunSettingsError("kernel_fit")
 
     def images(self) -> torch.Tensor:
         """The built-in images in grey, (N, 1, 64, 64): the inputs the kernel is fitted on."""
@@ -93,3 +96,28 @@ class KernelFit:
                 points.append(point)
                 report(point)
         return points
+
+
+# --- the degradation experiment of the residual lesson -----------------------------------------
+
+DEPTHS = (20, 56)  # He et al., Fig. 1
+# Fashion-MNIST images and epochs per run. On a GPU the four runs take about a minute at full
+# scale; on a 2-core CPU the plain 56-layer net trains ~95 images/s, so the live run is cut down
+# and ``bench.degradation`` records a larger one to show beside it.
+SCALES = {"cpu": dict(train_size=1500, epochs=1), "recorded": dict(train_size=6000, epochs=1),
+          "gpu": dict(train_size=None, epochs=3)}
+
+
+def degradation_runs(scale: str = "cpu", depths: tuple[int, ...] = DEPTHS, dataset: str = "fashion-mnist",
+                     time_limit_s: float = 600.0) -> dict[str, train.TrainConfig]:
+    """Plain and residual CIFAR-style networks of two depths, trained identically: SGD with
+    momentum 0.9 (the paper's optimizer; 0.05 in batches of 32, for more steps in a short run),
+    the same data, the same order, the same number of steps."""
+    runs = {}
+    for network in ("plain", "resnet"):
+        for depth in depths:
+            spec = nets.NetSpec(network, depth=depth)
+            runs[spec.label()] = train.TrainConfig(net=spec, dataset=dataset, optimizer="sgd", lr=0.05, momentum=0.9,
+                                             weight_decay=1e-4, schedule="none", batch_size=32,
+                                             time_limit_s=time_limit_s, **SCALES[scale])
+    return runs

@@ -7,7 +7,7 @@ bf16 autocast and channels-last, and synchronises with the host only when it rep
 
 The loop knows nothing of threads, queues or pages: it calls ``report`` with a ``Point`` now
 and then and stops as soon as ``should_stop()`` is true (checked every batch), or at its time
-limit, keeping what it has learned. See ``models.training.jobs`` for who runs it. No streamlit here.
+limit, keeping what it has learned. See ``models.training.jobs`` for who runs it.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, ClassVar
 
 import safetensors.torch
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from models.errors import LabError
 from models.training import datasets, nets
 
 OPTIMIZERS = ("adam", "sgd")
@@ -34,8 +35,19 @@ PROBE_RATIO = 2  # at least PROBE_RATIO × PROBE_SIZE training images between re
 FINAL_EVAL_SIZE = 2000  # held-out images checked at the end
 
 
+class RunSettingsError(LabError, ValueError):
+    """Settings no training run or lesson task can use."""
+
+    area = "run"
+    CODES = {"optimizer": ("name", "choices"), "schedule": ("name", "choices"), "lr": (), "batch": (),
+             "budget": (), "no_runs": (), "kernel": ("name",), "kernel_fit": ()}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
+    """One training run of the training lab: a ``Task`` of the job runner (``models.training.jobs``)."""
+
+    kind: ClassVar[str] = "train"
     net: nets.NetSpec = field(default_factory=nets.NetSpec)
     dataset: str = "synthetic"
     optimizer: str = "adam"
@@ -47,24 +59,24 @@ class TrainConfig:
     epochs: int = 3
     time_limit_s: float = 60.0
     seed: int = 0
-    train_size: int | None = None  # use only the first N training images (small demos)
+    train_size: int | None = None  # use only the first N training images (the lessons' small tasks)
 
     def run(self, device: torch.device, report=lambda p: None, should_stop=lambda: False) -> "RunResult":
         """What the job runner calls: every task it runs has run(device, report, should_stop)."""
         return train(self, device, report, should_stop)
 
     def validate(self) -> None:
-        """Raise ``ValueError`` with a sentence for settings no run can use."""
+        """Raise ``RunSettingsError`` for settings no run can use."""
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+            raise RunSettingsError("optimizer", name=self.optimizer, choices=", ".join(OPTIMIZERS))
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
+            raise RunSettingsError("schedule", name=self.schedule, choices=", ".join(SCHEDULES))
         if not (0 < self.lr <= 10) or not math.isfinite(self.lr):
-            raise ValueError("The learning rate must be a positive number no larger than 10.")
+            raise RunSettingsError("lr")
         if not 1 <= self.batch_size <= 4096:
-            raise ValueError("The batch size must be between 1 and 4096.")
+            raise RunSettingsError("batch")
         if self.epochs < 1 or self.time_limit_s <= 0:
-            raise ValueError("A run needs at least one epoch and a positive time limit.")
+            raise RunSettingsError("budget")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The lessons' demos, run as tasks of the job runner."""
+"""The lessons' training tasks, run on their own and through the job runner."""
 
 import time
 
@@ -34,14 +34,16 @@ def test_a_comparison_runs_each_network_and_reports_which_point_is_whose():
     assert results["7×7"].parameters - results["3×3 ×3"].parameters == (49 - 27) * 16 * 16 - 2 * 2 * 16
 
 
-def test_demos_go_through_the_job_runner_and_can_be_stopped():
+def test_tasks_go_through_the_job_runner_and_stop_within_a_step_of_stop():
     runner = JobRunner(device=CPU)
-    job = runner.submit("alice", KernelFit(steps=10_000_000, time_limit_s=60))
+    job = runner.submit("alice", KernelFit(steps=10_000_000, time_limit_s=60, report_every=10))
     deadline = time.monotonic() + 20
-    while not job.history and time.monotonic() < deadline:
+    while len(job.history) < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
     runner.cancel(job)
+    reported = job.history[-1].step  # read after Stop: at most one more report can follow
+    stopped_at = time.monotonic()
     while job.live and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert job.state is JobState.DONE
-    assert len(job.result) < 10_000_000 // 10
+        time.sleep(0.01)
+    assert job.state is JobState.DONE and time.monotonic() - stopped_at < 2
+    assert job.result[-1].step <= reported + job.task.report_every  # the loop checked Stop at every step

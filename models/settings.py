@@ -1,0 +1,186 @@
+"""Every setting of CNN Lab, read in one place: its environment variable, default and validation.
+
+Like nanoGPT's configuration block, this is the one list of the knobs a teacher can turn. Each
+``Setting`` names its variable, says what it does and what a good value is, and parses the
+variable's text. A value that does not parse is never silently ignored: the default is used, and
+the reason is one line in the server's console, said once (``problems`` lists them, and
+``python -m models.settings`` prints them and exits non-zero). The README's configuration table
+is this list (``python -m models.settings --markdown``; a test compares the two).
+
+Settings are read from the environment on every call (cheap): a test, or a teacher's shell,
+that changes a variable sees the change at the next use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+log = logging.getLogger("cnnlab.settings")
+
+
+class BadValue(ValueError):
+    """A variable's text that is not a value of its setting; ``str(err)`` says what is wanted."""
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise BadValue(f"a whole number of at least {minimum}") from None
+        if value < minimum:
+            raise BadValue(f"a whole number of at least {minimum}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadValue("a number of seconds, at least 1") from None
+    if not value >= 1:  # also refuses nan
+        raise BadValue("a number of seconds, at least 1")
+    return value
+
+
+def _switch(text: str) -> bool:
+    words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+    if text.lower() not in words:
+        raise BadValue("1 or 0 (true/false, yes/no)")
+    return words[text.lower()]
+
+
+def _device(text: str) -> str:
+    import torch  # here, not at the top: reading settings must not import torch first (models/__init__)
+
+    try:
+        return str(torch.device(text.lower()))
+    except RuntimeError:
+        raise BadValue("cpu, cuda, cuda:N or mps") from None
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.lower() not in choices:
+            raise BadValue(" or ".join(choices))
+        return text.lower()
+
+    return parse
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS has no sched_getaffinity
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Setting:
+    field: str  # the attribute of ``Settings``
+    variable: str  # the environment variable
+    default: object  # a value, or a function of nothing for one that depends on the machine
+    parse: Callable[[str], object]
+    effect: str  # for the README
+    default_text: str  # the default as the README says it
+
+    def default_value(self):
+        return self.default() if callable(self.default) else self.default
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("device", "CNNLAB_DEVICE", None, _device,
+            "`cpu`, `cuda`, `cuda:1`, `mps`; one this machine does not have falls back to the CPU with a note",
+            "CUDA, then Apple MPS, then CPU"),
+    Setting("threads", "CNNLAB_THREADS", _cores, _whole(1), "CPU threads for PyTorch and ONNX Runtime",
+            "the cores this process may use"),
+    Setting("offline", "CNNLAB_OFFLINE", False, _switch, "`1` forbids every download (weights, data sets)", "`0`"),
+    Setting("data", "CNNLAB_DATA", lambda: Path.home() / ".cache" / "cnnlab" / "data", Path,
+            "data root for data sets", "`~/.cache/cnnlab/data`"),
+    Setting("max_runs", "CNNLAB_MAX_RUNS", 1, _whole(1), "training runs at the same time", "1"),
+    Setting("max_queue", "CNNLAB_MAX_QUEUE", 4, _whole(0),
+            "runs waiting beyond those; one more is refused with \"busy, try again in a minute\"", "4"),
+    Setting("max_run_seconds", "CNNLAB_MAX_RUN_SECONDS", 60.0, _seconds,
+            "the longest time budget a student can give a run", "60"),
+    Setting("inference", "CNNLAB_INFERENCE", "onnxruntime", _one_of("onnxruntime", "torch"),
+            "`torch` runs the classifiers in PyTorch on the CPU too, instead of ONNX Runtime", "`onnxruntime` on the CPU"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    device: str | None  # None: choose (models.runtime.device)
+    threads: int
+    offline: bool
+    data: Path
+    max_runs: int
+    max_queue: int
+    max_run_seconds: float
+    inference: str
+    problems: tuple[str, ...] = ()  # one sentence per variable whose value was refused
+
+
+def read(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings in ``env`` (by default the process's environment); bad values give defaults
+    and a sentence each in ``problems``."""
+    env = os.environ if env is None else env
+    values, problems = {}, []
+    for s in SETTINGS:
+        text = env.get(s.variable, "").strip()
+        if not text:
+            values[s.field] = s.default_value()
+            continue
+        try:
+            values[s.field] = s.parse(text)
+        except BadValue as err:
+            values[s.field] = s.default_value()
+            problems.append(f"{s.variable}={text!r} is not {err}; using the default ({s.default_text}).")
+    return Settings(**values, problems=tuple(problems))
+
+
+_said: set[str] = set()
+_said_lock = threading.Lock()
+
+
+def current() -> Settings:
+    """The process's settings now. Each refused value is said once in the console."""
+    settings = read()
+    for problem in settings.problems:
+        with _said_lock:
+            if problem in _said:
+                continue
+            _said.add(problem)
+        log.warning("%s", problem)
+    return settings
+
+
+def markdown_table() -> str:
+    """The README's configuration table."""
+    rows = ["| variable | effect | default |", "| --- | --- | --- |"]
+    rows += [f"| `{s.variable}` | {s.effect} | {s.default_text} |" for s in SETTINGS]
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--markdown"]:
+        print(markdown_table())
+        return 0
+    settings = read()
+    for s in SETTINGS:
+        print(f"{s.variable} = {getattr(settings, s.field)}")
+    for problem in settings.problems:
+        print(problem, file=sys.stderr)
+    return 1 if settings.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
