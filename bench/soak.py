@@ -11,8 +11,8 @@ what a trained ResNet18 leaves behind (training one takes about 20 s here, so 30
 take hours); every ``--real-every``-th run is a real training run of the plain CNN.
 
 The server's memory (this process's resident set, after a garbage collection and glibc's
-``malloc_trim``) is read after the first 10 runs and again at the end, when every student has
-left; the runner's held jobs are counted at the end. Prints
+``malloc_trim``) is read once the students of the first 10 runs have left, and again once every
+student has left, at the end; the runner's held jobs are counted both times. Prints
 one JSON document.
 """
 
@@ -70,25 +70,22 @@ def rss_mb() -> float:
 
 def soak(runs: int = 300, sessions: int = 100, at_once: int = 5, real_every: int = 10,
          task=lambda i: Weights(seed=i), on_run=lambda done, runner: None) -> dict:
+    """``runs`` runs from ``sessions`` students, ``at_once`` of them at a time, in two waves on one
+    runner: first the students of the first 10 runs (the memory is read once they have left),
+    then all the others (read again once they have left too)."""
     alive: set[str] = set()
     runner = jobs.JobRunner(max_running=1, max_queued=at_once, device=torch.device("cpu"),
                             is_alive=lambda owner: owner in alive, alive_check_s=0.2)
     per_session = -(-runs // sessions)  # ceil
-    counter, lock = iter(range(runs)), threading.Lock()
+    indices, lock = iter(range(runs)), threading.Lock()
     done = collections.Counter()
-    first10 = {}
 
-    def next_index() -> int | None:
-        with lock:
-            return next(counter, None)
-
-    def student(name: str, leaves_without_collecting: bool) -> None:
+    def student(name: str, n_runs: int, leaves_without_collecting: bool) -> None:
         alive.add(name)
         kept = []  # the session's state: its latest results, with their weights
-        for n in range(per_session):
-            i = next_index()
-            if i is None:
-                break
+        for n in range(n_runs):
+            with lock:
+                i = next(indices)
             work = TrainConfig(epochs=1, train_size=256, seed=i) if real_every and i % real_every == 0 else task(i)
             while True:
                 try:
@@ -101,35 +98,45 @@ def soak(runs: int = 300, sessions: int = 100, at_once: int = 5, real_every: int
             with lock:
                 done[job.state.value] += 1
                 finished = sum(done.values())
-                if finished == 10:
-                    first10["rss_mb"] = rss_mb()
             on_run(finished, runner)
-            if leaves_without_collecting and n == per_session - 1:
+            if leaves_without_collecting and n == n_runs - 1:
                 break
             runner.collect(job)  # the page recorded it: the runner lets go
             kept = (kept + [job.result])[-KEEP_WEIGHTS:]
         alive.discard(name)  # the tab closes: the session and its state are gone
 
-    start = time.perf_counter()
-    names = iter(range(sessions))
-    active: list[threading.Thread] = []
-    for s in names:
-        while len([t for t in active if t.is_alive()]) >= at_once:
+    def wave(first_session: int, n_runs: int) -> None:
+        active: list[threading.Thread] = []
+        s = first_session
+        while n_runs > 0:
+            while len([t for t in active if t.is_alive()]) >= at_once:
+                time.sleep(0.01)
+            mine = min(per_session, n_runs)
+            n_runs -= mine
+            thread = threading.Thread(target=student, args=(f"s{s}", mine, s % 3 == 2))
+            thread.start()
+            active.append(thread)
+            s += 1
+        for thread in active:
+            thread.join()
+        # the runner forgets a gone student's uncollected run at the next submit or run end
+        job = runner.submit("teacher", Weights())
+        while job.live:
             time.sleep(0.01)
-        thread = threading.Thread(target=student, args=(f"s{s}", s % 3 == 2))
-        thread.start()
-        active.append(thread)
-    for thread in active:
-        thread.join()
-    # the runner forgets a gone session's uncollected job at its next submit or run end
-    runner.submit("last visitor", Weights())
-    while runner.job_of("last visitor").live:
-        time.sleep(0.01)
-    runner.collect(runner.job_of("last visitor"))
-    gc.collect()
+        runner.collect(job)
+        return s
+
+    start = time.perf_counter()
+    warm = min(10, runs)
+    next_session = wave(0, warm)
+    after_10 = rss_mb()
+    held_after_10 = runner.held()
+    wave(next_session, runs - warm)
+    at_end = rss_mb()
     return {"runs": dict(done), "sessions": sessions, "at_once": at_once, "seconds": round(time.perf_counter() - start, 1),
-            "rss_after_10_runs_mb": round(first10.get("rss_mb", 0.0), 1), "rss_at_end_mb": round(rss_mb(), 1),
-            "growth_mb": round(rss_mb() - first10.get("rss_mb", 0.0), 1), "jobs_held_at_end": runner.held()}
+            "rss_after_10_runs_mb": round(after_10, 1), "rss_at_end_mb": round(at_end, 1),
+            "growth_mb": round(at_end - after_10, 1), "jobs_held_after_10_runs": held_after_10,
+            "jobs_held_at_end": runner.held()}
 
 
 def main() -> None:
