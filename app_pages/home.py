@@ -9,5 +9,7 @@ st.markdown(t("app.tagline"))
 render("home")
 st.subheader(t("home.lessons"))
 st.caption(t("home.how"))
-for _, lesson in PAGES[1:]:
+for group, lesson in PAGES[1:]:
+    if group == "teacher":  # the teacher finds their page in the sidebar; students need not
+        continue
     st.page_link(f"app_pages/{lesson}.py", label=t(f"page.{lesson}"), icon=ICONS[lesson])

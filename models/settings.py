@@ -76,6 +76,18 @@ def _one_of(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def _database_url(text: str) -> str:
+    if not text.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        raise BadValue("a database URL (sqlite:///path or postgresql+psycopg://user:password@host/db)")
+    return text
+
+
+def _teacher_key(text: str) -> str:
+    if len(text) < 8:
+        raise BadValue("a key of at least 8 characters")
+    return text
+
+
 def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -112,6 +124,12 @@ SETTINGS: tuple[Setting, ...] = (
             "the longest time budget a student can give a run", "60"),
     Setting("inference", "CNNLAB_INFERENCE", "onnxruntime", _one_of("onnxruntime", "torch"),
             "`torch` runs the classifiers in PyTorch on the CPU too, instead of ONNX Runtime", "`onnxruntime` on the CPU"),
+    Setting("db", "CNNLAB_DB", None, _database_url,
+            "the class store: `sqlite:///path` or `postgresql+psycopg://user:password@host/db`",
+            "`sqlite:///~/.local/share/cnnlab/class.sqlite`"),
+    Setting("teacher_key", "CNNLAB_TEACHER_KEY", None, _teacher_key,
+            "the key of the teacher's dashboard (at least 8 characters)",
+            "generated at the first start, printed in the console"),
 )
 
 
@@ -125,6 +143,8 @@ class Settings:
     max_queue: int
     max_run_seconds: float
     inference: str
+    db: str | None  # None: SQLite in the user's data folder (models.store)
+    teacher_key: str | None  # None: generated once, kept beside the database
     problems: tuple[str, ...] = ()  # one sentence per variable whose value was refused
 
 
@@ -176,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     settings = read()
     for s in SETTINGS:
-        print(f"{s.variable} = {getattr(settings, s.field)}")
+        value = getattr(settings, s.field)
+        print(f"{s.variable} = {'(set)' if s.field == 'teacher_key' and value else value}")
     for problem in settings.problems:
         print(problem, file=sys.stderr)
     return 1 if settings.problems else 0

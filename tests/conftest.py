@@ -18,6 +18,7 @@ _session_home = tempfile.mkdtemp(prefix="cnnlab-test-")
 os.environ["CNNLAB_OFFLINE"] = "1"
 os.environ["TORCH_HOME"] = os.path.join(_session_home, "torch")
 os.environ["CNNLAB_DATA"] = os.path.join(_session_home, "data")
+os.environ["CNNLAB_DB"] = f"sqlite:///{_session_home}/class.sqlite"  # a class store of the suite's own
 os.environ.setdefault("CNNLAB_THREADS", "2")
 # The suite pins the CPU, so that it passes alike on a laptop, in CI and on a GPU machine (its
 # expectations — the ONNX Runtime backend, exact equality with a second pass — are the CPU's).

@@ -1,8 +1,8 @@
 """The import boundaries that make the tree the architecture: app_pages → ui → models.
 
 Inside models/: ``maths`` is a pure core that imports nothing else of the app; ``runtime``
-(serving) and ``training`` build on it; ``probes`` (measuring real networks) on those; and
-``content`` (lesson glue) may use all of them. ``models.settings`` and ``models.errors`` are
+(serving) and ``training`` build on it; ``probes`` (measuring real networks) and ``store`` (the
+class database) on those; and ``content`` (lesson glue) may use maths, runtime, training, probes. ``models.settings`` and ``models.errors`` are
 read by everyone. Nothing in models/ imports streamlit, not even indirectly.
 """
 
@@ -20,6 +20,7 @@ MAY_IMPORT = {  # layer → the layers of models/ it may import (besides itself 
     "runtime": {"maths"},
     "training": {"maths", "runtime"},
     "probes": {"maths", "runtime", "training"},
+    "store": {"maths", "runtime", "training"},
     "content": {"maths", "runtime", "training", "probes"},
 }
 

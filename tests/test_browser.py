@@ -32,8 +32,9 @@ from lessons import strings
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("CNNLAB_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 CHROMIUM = os.environ.get("CNNLAB_CHROMIUM", "/usr/bin/chromium")
+TEACHER_KEY = "the-teachers-key-for-tests"
 PAGES = ["home", "conv_operation", "conv_arithmetic", "receptive_fields", "residual_block", "dense_connectivity",
-         "classify", "training_lab", "quiz"]
+         "classify", "training_lab", "quiz", "teacher"]
 # Opened at a page's URL (/classify), Streamlit's client first probes /classify/_stcore/... to
 # learn its base path, gets a 404, then uses /_stcore/...: a console line that is not an error of ours.
 BASE_PATH_PROBE = re.compile(r"/_stcore/(host-config|health)")
@@ -54,7 +55,8 @@ def running_app(home: Path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "CNNLAB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "CNNLAB_DATA": str(home / "data"),
-           "CNNLAB_MAX_RUN_SECONDS": "30"}
+           "CNNLAB_MAX_RUN_SECONDS": "30", "CNNLAB_DB": f"sqlite:///{home / 'class.sqlite'}",
+           "CNNLAB_TEACHER_KEY": TEACHER_KEY}
     log = open(home / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -214,3 +216,100 @@ def test_the_first_visitor_of_a_fresh_server_gets_the_framed_page_and_keeps_the_
         assert page.evaluate("location.pathname").endswith("/receptive_fields")
         assert page.locator('[data-testid="stException"]').count() == 0
         assert real_errors(page) == []
+
+
+# --- the class remembers (the class store, models/store) ------------------------------------
+
+def _start_and_stop_a_run(pg, lang: str = "en", reload_while_running: bool = False) -> None:
+    s = strings(lang)
+    main = pg.get_by_test_id("stMain")
+    main.get_by_role("button", name=s["train.start"]).click()
+    stop = main.get_by_role("button", name=s["train.stop"], exact=True)
+    stop.wait_for(timeout=60_000)
+    if reload_while_running:
+        pg.reload()
+        settle(pg)
+        main = pg.get_by_test_id("stMain")
+        stop = main.get_by_role("button", name=s["train.stop"], exact=True)
+        stop.wait_for(timeout=30_000)  # the live run was picked up: its progress and Stop,
+        assert main.get_by_role("button", name=s["train.start"]).is_disabled()  # not a second Start
+    stop.click()
+    stop.wait_for(state="detached", timeout=30_000)
+    pg.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)  # the run's row
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_run_survives_a_reload_and_a_second_tab_but_not_a_shared_link(server, browser, lang):
+    link = f"{server}/training_lab?lang={lang}&train.epochs=20"  # 20 epochs: it runs until stopped
+    context = browser.new_context(viewport={"width": 1280, "height": 2400})
+    pg = context.new_page()
+    pg.goto(link)
+    settle(pg)
+    _start_and_stop_a_run(pg, lang, reload_while_running=True)
+    pg.reload()
+    settle(pg)
+    pg.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)  # still there after a reload
+    second = context.new_page()  # a second tab of the same browser
+    second.goto(pg.evaluate("location.href"))
+    settle(second)
+    second.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    other = browser.new_context(viewport={"width": 1280, "height": 2400})  # another student's browser
+    stranger = other.new_page()
+    stranger.goto(pg.evaluate("location.href"))  # the same link, settings and all
+    settle(stranger)
+    assert stranger.get_by_text(strings(lang)["train.no_results"]).count() == 1
+    assert stranger.locator('[data-testid="stDataFrame"]').count() == 0
+    thumbs = stranger.get_by_test_id("stSliderThumbValue").all_inner_texts()
+    assert "20" in thumbs and "5" not in thumbs  # the link's settings came along: 20 epochs, not the default 5
+    for p in (pg, second, stranger):
+        assert p.locator('[data-testid="stException"]').count() == 0
+    context.close()
+    other.close()
+
+
+def test_the_teacher_sees_three_students_with_the_key_and_nothing_without(server, browser):
+    s = strings("en")
+    names = ["Ada L.", "Grace H.", "Alan T."]
+    contexts = []
+    for name in names:
+        context = browser.new_context(viewport={"width": 1280, "height": 2400})
+        contexts.append(context)
+        pg = context.new_page()
+        pg.goto(f"{server}/quiz")
+        settle(pg)
+        sidebar = pg.get_by_test_id("stSidebar")
+        sidebar.get_by_text(s["student.settings"]).click()
+        sidebar.get_by_label(s["student.name"]).fill(name)
+        sidebar.get_by_role("button", name=s["student.save_name"]).click()
+        sidebar.get_by_text(name, exact=True).wait_for(timeout=30_000)
+        form = pg.get_by_test_id("stMain").get_by_test_id("stForm").first
+        form.get_by_label("Output value").fill("7")
+        form.get_by_role("button", name=s["quiz.check"]).click()
+        pg.get_by_text(re.compile(r"^(Right|Not quite)")).first.wait_for(timeout=30_000)
+        pg.goto(f"{server}/training_lab?train.epochs=20")
+        settle(pg)
+        _start_and_stop_a_run(pg)
+    teacher_context = browser.new_context(viewport={"width": 1280, "height": 2400})
+    teacher = teacher_context.new_page()
+    teacher.goto(f"{server}/teacher")
+    settle(teacher)
+    main = teacher.get_by_test_id("stMain")
+    assert not any(name in main.inner_text() for name in names)  # without the key: nothing about students
+    main.get_by_label(s["teacher.key"]).fill("a wrong key")
+    main.get_by_role("button", name=s["teacher.unlock"]).click()
+    main.get_by_text(s["teacher.wrong_key"]).wait_for(timeout=30_000)
+    assert not any(name in main.inner_text() for name in names)
+    main.get_by_label(s["teacher.key"]).fill(TEACHER_KEY)
+    main.get_by_role("button", name=s["teacher.unlock"]).click()
+    main.get_by_text(s["teacher.leaderboard"]).wait_for(timeout=30_000)
+    settle(teacher)
+    text = main.inner_text()
+    for name in names:
+        assert name in text, name  # in the table of who is here
+    assert s["teacher.no_runs"] not in text and s["teacher.no_answers"] not in text
+    assert main.locator('[data-testid="stDataFrame"]').count() >= 2  # the leaderboard and the quiz
+    assert teacher.locator('[data-testid="stException"]').count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    teacher.screenshot(path=str(ARTIFACTS / "teacher-unlocked-en.png"), full_page=True)
+    for context in contexts + [teacher_context]:
+        context.close()

@@ -69,32 +69,40 @@ def test_operation_page_explains_a_kernel_too_large_and_plays(open_page):
     assert not at.exception
 
 
-def _run_demo(at: AppTest, key: str, timeout: float = 150) -> None:
+def _run_demo(at: AppTest, key: str, timeout: float = 150):
+    """Start the page's task, wait for it, and return its row in the class store."""
     import time
+
+    from models.store import database
 
     next(b for b in at.button if b.key == f"{key}.start").click().run()
     assert not at.exception
+    student = at.session_state["_identity.student"]
     deadline = time.monotonic() + timeout
-    while key not in at.session_state and time.monotonic() < deadline:
+    while not database.store().runs(student.id, tag=key)[0] and time.monotonic() < deadline:
         time.sleep(1)
         at.run()
-    assert key in at.session_state, "the demo did not finish"
+    stored, _ = database.store().runs(student.id, tag=key)
+    assert stored, "the task did not finish"
+    at.run()
     assert not at.exception
+    return stored[-1]
 
 
 def test_receptive_field_demo_trains_both_networks_and_compares_them(open_page):
     at = open_page("receptive_fields")
-    _run_demo(at, "demo.stack")
-    history, results = at.session_state["demo.stack"]
+    stored = _run_demo(at, "demo.stack")
+    results = stored.summary["runs"]
     assert list(results) == ["7×7", "3×3 → 3×3 → 3×3"]
-    assert results["7×7"].parameters > results["3×3 → 3×3 → 3×3"].parameters
+    assert results["7×7"]["params"] > results["3×3 → 3×3 → 3×3"]["params"]
+    assert {label for label, _ in stored.history} == set(results)  # both curves kept
     table = at.dataframe[-1].value
     assert len(table) == 2 and set(table.iloc[:, 0]) == set(results)
 
 
 def test_kernel_demo_learns_the_kernel_on_the_page(open_page):
     at = open_page("conv_operation")
-    _run_demo(at, "demo.kernel")
-    history, points = at.session_state["demo.kernel"]
-    assert points[-1].loss < points[0].loss
+    stored = _run_demo(at, "demo.kernel")
+    points = stored.summary["points"]
+    assert points[-1]["loss"] < points[0]["loss"]
     assert any("Gradient descent found" in c.value for c in at.caption)

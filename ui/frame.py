@@ -11,7 +11,7 @@ from models.runtime.networks import NETWORKS
 from models.runtime.weights import FETCH_COMMAND, State
 from models.runtime import zoo
 from models.runtime.zoo import STORE
-from ui import classroom
+from ui import classroom, identity, runs
 from ui.i18n import language_toggle, say, t
 from ui.state import begin_run, forget_url_values, write_url
 
@@ -28,10 +28,11 @@ PAGES = [
     ("practice", "classify"),
     ("practice", "training_lab"),
     ("practice", "quiz"),
+    ("teacher", "teacher"),
 ]
 ICONS = {
     "home": "🧠", "conv_operation": "🔲", "conv_arithmetic": "📐", "receptive_fields": "🎯",
-    "residual_block": "↪️", "dense_connectivity": "🕸️", "classify": "📷", "training_lab": "🏋️", "quiz": "❓",
+    "residual_block": "↪️", "dense_connectivity": "🕸️", "classify": "📷", "training_lab": "🏋️", "quiz": "❓", "teacher": "🧑‍🏫",
 }
 
 
@@ -125,6 +126,10 @@ def weights_panel() -> None:
 def sidebar() -> None:
     device.use_threads()  # each script run is a new thread: see models.runtime.device.use_threads
     language_toggle()
+    identity.current()
+    runs.register_tab()
     classroom.toggles()
     device_badge()
     weights_panel()
+    identity.panel()
+    identity.keep_cookie()

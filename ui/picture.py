@@ -2,7 +2,9 @@
 
 Every page that runs the pretrained networks on "your image" calls ``choose()``; the picture
 chosen on one page is the one the next page shows. Uploaded bytes are kept in the session
-(a file uploader forgets its file when its page is left), until the student removes them.
+(a file uploader forgets its file when its page is left), until the student removes them. An
+uploaded picture the student chooses to keep goes into the class store, and comes back after a
+reload or on their next visit; otherwise its bytes live no longer than the session.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from models.runtime import examples
+from ui import identity
 from ui.i18n import labels, t
 from ui.state import kept
 
@@ -25,8 +28,32 @@ class Picture:
     data: bytes
 
 
+RESTORED = "_picture.restored"
+KEEP = "picture.keep"
+
+
+def _restore() -> None:
+    """Once per session: an upload the student kept comes back."""
+    if st.session_state.get(RESTORED):
+        return
+    st.session_state[RESTORED] = True
+    kept_picture = identity.store().picture(identity.current().id)
+    if kept_picture and "picture.upload" not in st.session_state:
+        st.session_state["picture.upload"] = Picture(*kept_picture)
+        st.session_state[KEEP] = True
+
+
+def _keep_changed() -> None:
+    sid, picture = identity.current().id, st.session_state.get("picture.upload")
+    if st.session_state[KEEP] and picture:
+        identity.store().keep_picture(sid, picture.name, picture.data)
+    else:
+        identity.store().drop_picture(sid)
+
+
 def current() -> Picture | None:
     """The picture chosen so far, without showing the chooser (another section is on screen)."""
+    _restore()
     source = st.session_state.get("picture.source", "example")  # as kept: perhaps from a link, unchecked
     if source not in SOURCES or source == "example":
         name = st.session_state.get("picture.example", "cat")
@@ -36,6 +63,7 @@ def current() -> Picture | None:
 
 
 def choose() -> Picture | None:
+    _restore()
     source = st.radio(t("picture.source"), SOURCES, horizontal=True, format_func=labels("picture.source_", SOURCES),
                       **kept("picture.source", "example"))
     if source == "example":
@@ -49,7 +77,11 @@ def choose() -> Picture | None:
     else:
         widget = st.camera_input(t("picture.camera"), key="picture.camera_widget")
     if widget is not None:
-        st.session_state[held] = Picture(widget.name, widget.getvalue())
+        new = Picture(widget.name, widget.getvalue())
+        if st.session_state.get(held) != new:
+            st.session_state[held] = new
+            if source == "upload" and st.session_state.get(KEEP):
+                identity.store().keep_picture(identity.current().id, new.name, new.data)
     picture = st.session_state.get(held)
     if picture is None:
         st.info(t(f"picture.waiting_{source}"), icon="🖼️")
@@ -60,5 +92,10 @@ def choose() -> Picture | None:
         left.text(picture.name)
         if right.button(t("picture.forget"), key=f"{held}.forget"):
             del st.session_state[held]
+            if source == "upload":
+                identity.store().drop_picture(identity.current().id)
+                st.session_state[KEEP] = False
             st.rerun()
+    if source == "upload":
+        st.checkbox(t("picture.keep"), key=KEEP, on_change=_keep_changed, help=t("picture.keep_help"))
     return picture

@@ -1,13 +1,16 @@
 """The quiz page: every lesson's questions, instant feedback, scores, and the results as CSV.
 
-Answers live in ``st.session_state["quiz.results"]`` (plain data, not widget state), so they
-survive reruns and page switches. A generated question keeps its numbers until the student
-asks for new ones.
+Every answer checked goes into the class store (``models.store``) with its correctness and the
+time the student took, so scores survive a reload, a second tab and a server restart, and the
+teacher's dashboard sees the class. ``st.session_state["quiz.results"]`` holds this student's
+latest answer per question, read from the store once per session. A generated question keeps
+its numbers until the student asks for new ones.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from datetime import datetime, timezone
 
 import pandas as pd
@@ -15,6 +18,7 @@ import streamlit as st
 
 from lessons import sections
 from models.content import quiz
+from ui import identity
 from ui.frame import PAGES
 from ui.i18n import lang, t
 from ui.lesson import fill
@@ -22,6 +26,7 @@ from ui.state import kept
 
 RESULTS = "quiz.results"  # "lesson/id" → {"lesson", "question", "given", "correct", "answered_at", "seed"}
 SEEDS = "quiz.seeds"  # "lesson/id" → the seed of a generated question's numbers
+SHOWN = "quiz.shown"  # "lesson/id" → when the question was first shown (time.monotonic), for its time
 
 
 def _lessons() -> list[str]:
@@ -31,7 +36,14 @@ def _lessons() -> list[str]:
 
 
 def _results() -> dict:
-    return st.session_state.setdefault(RESULTS, {})
+    if RESULTS not in st.session_state:  # once per session: this student's answers so far
+        st.session_state[RESULTS] = {
+            f"{a.lesson}/{a.question}": {"lesson": a.lesson, "question": a.question, "given": a.given,
+                                         "correct": a.correct, "seconds": a.seconds,
+                                         "answered_at": datetime.fromtimestamp(a.answered_at, timezone.utc)
+                                         .isoformat(timespec="seconds"), "seed": None}
+            for a in identity.store().answers(identity.current().id)}
+    return st.session_state[RESULTS]
 
 
 def _seed(key: str) -> int:
@@ -81,6 +93,7 @@ def _given_text(q: quiz.Question, given) -> str:
 def _question(lesson: str, qid: str, number: int) -> None:
     key = f"{lesson}/{qid}"
     q = quiz.question(lesson, qid, lang(), _seed(key))
+    shown = st.session_state.setdefault(SHOWN, {}).setdefault(key, time.monotonic())
     with st.container(border=True):
         st.markdown(f"**{number}.** {q.text}")
         with st.form(key=f"quiz.form.{key}", border=False):
@@ -99,10 +112,17 @@ def _question(lesson: str, qid: str, number: int) -> None:
             if not complete:
                 st.warning(t("quiz.answer_first"))
             else:
-                _results()[key] = {"lesson": lesson, "question": qid, "given": _given_text(q, given),
-                                   "correct": q.check(given), "answered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                   "seed": _seed(key)}
+                seconds = round(time.monotonic() - shown, 1)
+                result = {"lesson": lesson, "question": qid, "given": _given_text(q, given), "correct": q.check(given),
+                          "seconds": seconds, "answered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                          "seed": _seed(key)}
+                identity.store().save_answer(identity.current().id, lesson, qid, result["given"], result["correct"],
+                                             seconds)
+                _results()[key] = result
+                st.session_state[SHOWN][key] = time.monotonic()  # a second try is timed from now
         result = _results().get(key)
+        if result and q.numeric and result["seed"] != _seed(key):
+            result = None  # answered before, with other numbers (another session): it counts, but is not shown here
         if result:
             (st.success if result["correct"] else st.error)(
                 t("quiz.right" if result["correct"] else "quiz.wrong", given=result["given"]))

@@ -1,75 +1,120 @@
 """The one adapter between pages and the job runner: start, watch live, collect when ended.
 
 The training lab and every lesson's training task use it the same way, under a key of their own
-("train", "demo.stride" …):
+("train", "demo.stride" …), which the job carries as its tag:
 
-    runs.start_button(task, key)            # Start, or why not; one live job per session
-    runs.collect(key, finished)             # an ended job of this key: ``finished(job)`` once, then
-                                            # the runner forgets it (the page holds the result now)
+    runs.start_button(task, key)            # Start, or why not; one live job per student
+    runs.collect(key, finished)             # an ended job of this key: ``finished(job)`` once (it
+                                            # saves it in the class store), then the runner forgets it
     runs.live(key, draw)                    # while it runs: ``draw(job)`` once a second, and Stop
 
-A session has one live job at a time, whichever page started it; each key shows only its own.
+A job belongs to the student (``ui.identity``), not to the browser tab: a reloaded page, or a
+second tab, finds the live run and shows its progress and Stop. The run is cancelled only when
+none of the student's tabs has been open for ``GRACE_S`` (a reload takes a second or two).
 Runs are owned by the process-wide ``JobRunner`` (``models.training.jobs``): a rerun, a page
 switch or a closed tab never orphans one.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Callable
 
 import streamlit as st
 
 from models.training import jobs
+from ui import identity
 from ui.i18n import say, t
 from ui.state import session_alive, session_id
 
+GRACE_S = 15.0
+
+_lock = threading.Lock()
+_tabs: dict[str, set[str]] = {}  # student id → the sessions (tabs) they have had open
+_last_open: dict[str, float] = {}  # student id → when one of them was last seen open
+
+
+_swept = [0.0]
+
+
+def register_tab() -> None:
+    """Note that this session belongs to its student (called by the frame on every run)."""
+    sid = identity.current().id
+    with _lock:
+        _tabs.setdefault(sid, set()).add(session_id())
+        _last_open[sid] = time.monotonic()
+        sweep = time.monotonic() - _swept[0] > 60
+        if sweep:
+            _swept[0] = time.monotonic()
+    if sweep:  # students who have left are forgotten here, whether or not they trained
+        for other in list(_tabs):
+            student_alive(other)
+
+
+def student_alive(sid: str) -> bool:
+    """Whether any of the student's tabs is open, or was a moment ago."""
+    with _lock:
+        tabs = _tabs.get(sid, set())
+        open_now = {s for s in tabs if session_alive(s)}
+        if open_now:
+            _tabs[sid], _last_open[sid] = open_now, time.monotonic()
+            return True
+        recent = time.monotonic() - _last_open.get(sid, float("-inf")) < GRACE_S
+        if not recent:  # gone: forget them here too
+            _tabs.pop(sid, None)
+            _last_open.pop(sid, None)
+        return recent
+
 
 def runner() -> jobs.JobRunner:
-    return jobs.runner(is_alive=session_alive)
+    return jobs.runner(is_alive=student_alive)
 
 
 def _mine(key: str) -> jobs.Job | None:
-    """This session's job, if it was started under ``key``."""
-    job = runner().job_of(session_id())
-    return job if job and st.session_state.get(f"{key}.job") == job.id else None
+    """This student's job, if it was started under ``key``."""
+    job = runner().job_of(identity.current().id)
+    return job if job and job.tag == key else None
 
 
 def submit(task: jobs.Task, key: str) -> jobs.Job | None:
-    """Submit this session's task, or say in the session's language why not."""
+    """Submit this student's task, or say in the session's language why not."""
     try:
-        job = runner().submit(session_id(), task)
+        return runner().submit(identity.current().id, task, tag=key)
     except jobs.AlreadyRunning as err:
         st.warning(say(err))
     except jobs.RunnerBusy as err:
         st.warning(say(err), icon="⏳")
-    else:
-        st.session_state[f"{key}.job"] = job.id
-        return job
     return None
 
 
 def start_button(task: jobs.Task, key: str, label: str | None = None) -> None:
-    """The Start button of ``key``, disabled while this session has a live job anywhere."""
-    job = runner().job_of(session_id())
+    """The Start button of ``key``, disabled while this student has a live job anywhere."""
+    job = runner().job_of(identity.current().id)
     if st.button(label or t("demo.start"), key=f"{key}.start", type="primary", disabled=bool(job and job.live)):
         if submit(task, key):
             st.rerun()
-    if job and job.live and st.session_state.get(f"{key}.job") != job.id:
+    if job and job.live and job.tag != key:
         st.caption(t("demo.other_running"))
 
 
+_collecting = threading.Lock()
+
+
 def collect(key: str, finished: Callable[[jobs.Job], None]) -> None:
-    """If ``key``'s job has ended: hand it to ``finished`` (a failure is kept to be said by
-    ``failure``), then let the runner forget it. Call it before drawing what ``finished`` records."""
+    """If ``key``'s job has ended: hand it to ``finished`` once (a failure is kept to be said by
+    ``failure``), then let the runner forget it. Two tabs of one student collect it once."""
     job = _mine(key)
     if job is None or job.live:
         return
-    if job.state is jobs.JobState.FAILED:
-        st.session_state[f"{key}.error"] = job.error
-    elif job.result is not None:  # a queued job cancelled before it started has none
-        finished(job)
-    runner().collect(job)
-    st.session_state.pop(f"{key}.job", None)
+    with _collecting:
+        if runner().job_of(job.owner) is not job:  # the other tab was first
+            return
+        if job.state is jobs.JobState.FAILED:
+            st.session_state[f"{key}.error"] = job.error
+        elif job.result is not None:  # a queued job cancelled before it started has none
+            finished(job)
+        runner().collect(job)
 
 
 def failure(key: str) -> None:

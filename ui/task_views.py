@@ -1,45 +1,60 @@
 """The lessons' training tasks on their pages: a comparison of networks, and a kernel learned.
 
-Submitted, watched and collected through ``ui.runs``, like the training lab's runs.
+Submitted, watched and collected through ``ui.runs``, like the training lab's runs; each ended
+task is kept in the class store, so its result is still there after a reload.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
-from models.training.tasks import Comparison, KernelFit
+from models.training.tasks import Comparison, KernelFit, KernelPoint
 from models.maths.kernels import CLASSIC
 from models.training.train import Point, TrainConfig
 from ui import figures
+from ui import identity
 from ui import runs as ui_runs
 from ui.i18n import labels, t
 
 
-def _watch(key: str, draw) -> None:
-    """Draw the task's job live (refreshing itself) while it runs; once it has ended, its result,
-    kept in the session under ``key`` across reruns and page switches."""
-    ui_runs.collect(key, lambda job: st.session_state.__setitem__(key, (list(job.history), job.result)))
+def _watch(key: str, save, draw, drawn_from_store) -> None:
+    """Draw the task's job live (refreshing itself) while it runs; once it has ended, ``save`` puts
+    its result in the class store, and the latest stored one is drawn, after a reload too."""
+    ui_runs.collect(key, save)
     ui_runs.failure(key)
-    if not ui_runs.live(key, lambda job: draw(list(job.history), None)) and key in st.session_state:
-        draw(*st.session_state[key])
+    if ui_runs.live(key, lambda job: draw(list(job.history), None)):
+        return
+    stored, _ = identity.store().runs(identity.current().id, tag=key)
+    if stored:
+        drawn_from_store(stored[-1])
+
+
+def _save(job, label: str, summary: dict, history: list) -> None:
+    identity.store().save_run(identity.current().id, job.kind, job.tag, label=label, summary=summary, history=history)
 
 
 def comparison(key: str, runs: dict[str, TrainConfig], time_limit_s: float = 40.0) -> None:
     """Train the given networks one after another on the same data and budget; compare them."""
     ui_runs.start_button(Comparison(tuple(runs.items()), time_limit_s), key)
 
-    def draw(history, results) -> None:
+    def draw(history, results: dict[str, dict] | None) -> None:
         curves: dict[str, list[Point]] = {}
         for label, point in history:
             curves.setdefault(label, []).append(point)
         if curves:
             st.plotly_chart(figures.training_curves(curves), key=f"{key}.chart")
         if results:
-            st.dataframe(pd.DataFrame([{t("demo.col_run"): label, **r.summary()} for label, r in results.items()]),
+            st.dataframe(pd.DataFrame([{t("demo.col_run"): label, **row} for label, row in results.items()]),
                          hide_index=True)
 
-    _watch(key, draw)
+    def save(job) -> None:
+        rows = {label: r.summary() for label, r in job.result.items()}
+        _save(job, " · ".join(rows), {"runs": rows}, list(job.history))
+
+    _watch(key, save, draw, lambda run: draw(run.history, run.summary.get("runs")))
 
 
 def kernel_fit(key: str = "demo.kernel") -> None:
@@ -48,13 +63,21 @@ def kernel_fit(key: str = "demo.kernel") -> None:
                           key=f"{key}.target")
     ui_runs.start_button(KernelFit(target=target), key)
 
-    def draw(history, result) -> None:
+    def draw(history, target_name: str | None = None) -> None:
         if not history:
             return
         last = history[-1]
         c1, c2 = st.columns(2)
-        c1.plotly_chart(figures.kernel_pair(last.kernel, CLASSIC[target]), key=f"{key}.kernels")
+        c1.plotly_chart(figures.kernel_pair(last.kernel, CLASSIC[target_name or target]), key=f"{key}.kernels")
         c2.plotly_chart(figures.loss_curve([p.step for p in history], [p.loss for p in history]), key=f"{key}.loss")
         st.caption(t("demo.kernel_caption", step=last.step, loss=f"{last.loss:.2e}"))
 
-    _watch(key, draw)
+    def save(job) -> None:
+        _save(job, job.task.target, {"target": job.task.target, "points": [dataclasses.asdict(p) for p in job.result]}, [])
+
+    def from_store(run) -> None:
+        points = [KernelPoint(p["step"], p["loss"], tuple(tuple(row) for row in p["kernel"]))
+                  for p in run.summary.get("points", [])]
+        draw(points, run.summary.get("target") if run.summary.get("target") in CLASSIC else None)
+
+    _watch(key, save, lambda history, _: draw(history), from_store)

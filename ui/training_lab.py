@@ -15,15 +15,15 @@ import streamlit as st
 
 from models.training import datasets, jobs, nets, train
 from models.runtime import images
-from models.training.train import TrainConfig
+from models.store.codec import StoredRowError, StoredRun
+from models.training.train import RunResult, TrainConfig
 from ui import figures
 from ui.i18n import labels, say, t
-from ui import runs
+from ui import identity, runs
 from ui.state import kept
 
 KEY = "train"  # the training lab's runs, in ui.runs
-RESULTS = "train.results"  # list of finished runs of this session, oldest first
-KEEP_WEIGHTS = 3  # trained weights kept per session (older runs keep their row and curves)
+TRIED = "train.tried"  # (run id, RunResult) of the network being tried, loaded once from the store
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1)
 BLOCK_CONFIGS = ((3, 3, 3), (4, 4, 4), (6, 6, 6), (6, 12, 8))
 
@@ -107,15 +107,12 @@ def live_panel() -> None:
 
 
 def _record(job: jobs.Job) -> None:
-    results = st.session_state.setdefault(RESULTS, [])
-    results.append({"id": job.id, "label": f"#{len(results) + 1} {job.result.label}",
-                    "row": job.result.summary(), "history": job.result.history, "result": job.result})
-    for old in results[:-KEEP_WEIGHTS]:
-        old["result"] = None  # keep the row and the curves, free the weights
+    """Into the class store: the row, the curves and the weights (the latest few are kept)."""
+    identity.store().save_run(identity.current().id, job.kind, KEY, job.result)
 
 
 def record_finished() -> None:
-    """Move this session's ended run into its results, once; the runner then forgets it."""
+    """Save this student's ended run in the class store, once; the runner then forgets it."""
     runs.collect(KEY, _record)
 
 
@@ -134,33 +131,58 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{"stopped by": stopped}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
 
 
+def _stored() -> list[tuple[str, StoredRun]]:
+    """This student's training-lab runs, oldest first, each with its label "#n network"."""
+    stored, skipped = identity.store().runs(identity.current().id, tag=KEY)
+    for _ in skipped:
+        st.caption(t("train.row_skipped"))
+    return [(f"#{n} {run.label}", run) for n, run in enumerate(stored, start=1)]
+
+
 def results_table() -> None:
     runs.failure(KEY)
-    results = st.session_state.get(RESULTS, [])
+    results = _stored()
     if not results:
         st.caption(t("train.no_results"))
         return
-    table = pd.DataFrame([{"run": r["label"], **r["row"]} for r in results])
+    table = pd.DataFrame([{"run": label, **run.summary} for label, run in results])
     st.dataframe(_shown(table), hide_index=True)
-    labels = [r["label"] for r in results]
+    labels = [label for label, _ in results]
     chosen = st.multiselect(t("train.compare"), labels, default=labels[-3:], key="train.compare")
     if chosen:
-        st.plotly_chart(figures.training_curves({r["label"]: r["history"] for r in results if r["label"] in chosen}),
+        st.plotly_chart(figures.training_curves({label: run.history for label, run in results if label in chosen}),
                         key="train.compare_chart")
     st.download_button(t("train.download_csv"), table.to_csv(index=False).encode(), "results_df.csv", "text/csv")
 
 
+def _trained(run_id: int) -> RunResult | None:
+    """The trained network of one of this student's runs, from the store (kept for the session)."""
+    held = st.session_state.get(TRIED)
+    if held and held[0] == run_id:
+        return held[1]
+    stored = identity.store().run_with_weights(identity.current().id, run_id)
+    try:
+        result = stored.result() if stored else None
+    except StoredRowError:  # weights that do not load: never used, said
+        st.warning(t("train.weights_unreadable"))
+        result = None
+    st.session_state[TRIED] = (run_id, result)
+    return result
+
+
 def try_model() -> None:
     """Save a trained network, and classify an uploaded image with it at once."""
-    usable = [r for r in st.session_state.get(RESULTS, []) if r["result"] is not None]
+    kept = identity.store().weights_kept(identity.current().id)
+    usable = {run.id: label for label, run in _stored() if run.id in kept}
     if not usable:
         return
     st.subheader(t("train.try_title"))
-    by_id = {r["id"]: r for r in usable}  # options are plain ids: Streamlit compares option values
-    entry = by_id[st.selectbox(t("train.try_which"), list(by_id), index=len(by_id) - 1,
-                               format_func=lambda i: by_id[i]["label"], key="train.try_which")]
-    result = entry["result"]
-    st.download_button(t("train.save"), train.to_safetensors(result), f"cnnlab-run{entry['id']}.safetensors",
+    run_id = st.selectbox(t("train.try_which"), list(usable), index=len(usable) - 1,  # options are plain ids
+                          format_func=usable.__getitem__, key="train.try_which")
+    result = _trained(run_id)
+    if result is None:
+        return
+    st.download_button(t("train.save"), train.to_safetensors(result), f"cnnlab-run{run_id}.safetensors",
                        "application/octet-stream")
     upload = st.file_uploader(t("train.try_upload"), type=["png", "jpg", "jpeg", "webp", "gif", "bmp"], key="train.try_upload")
     invert = st.checkbox(t("train.invert"), value=True, key="train.invert")

@@ -91,6 +91,7 @@ class Job:
     owner: str
     task: Task
     runner: "JobRunner"
+    tag: str = ""  # where the owner started it ("train", "demo.stride" …): which page shows it
     state: JobState = JobState.QUEUED
     history: list = field(default_factory=list)  # progress points, appended by the worker
     result: object = None
@@ -156,7 +157,7 @@ class JobRunner:
 
     # --- what pages call --------------------------------------------------------------
 
-    def submit(self, owner: str, task: Task) -> Job:
+    def submit(self, owner: str, task: Task, tag: str = "") -> Job:
         task.validate()
         task = replace(task, time_limit_s=min(task.time_limit_s, self.max_time_s))
         with self._cond:
@@ -166,7 +167,7 @@ class JobRunner:
                 raise AlreadyRunning()
             if len(self._queue) >= self.max_queued:
                 raise RunnerBusy()
-            job = Job(id=next(self._ids), owner=owner, task=task, runner=self)
+            job = Job(id=next(self._ids), owner=owner, task=task, runner=self, tag=tag)
             self._latest[owner] = job
             self._queue.append(job)
             self._cond.notify()
@@ -214,6 +215,14 @@ class JobRunner:
                 return self._queue.index(job) + 1
             except ValueError:
                 return 0
+
+    def live_jobs(self) -> list[Job]:
+        """Every queued or running job, running first, then in queue order (the teacher's view)."""
+        with self._cond:
+            live = [j for j in self._latest.values() if j.live]
+            queue = list(self._queue)
+        running = [j for j in live if j.state is JobState.RUNNING]
+        return running + [j for j in queue if j in live]
 
     def held(self) -> int:
         """How many jobs the runner holds now (live, or ended and not yet collected)."""

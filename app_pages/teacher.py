@@ -1,0 +1,9 @@
+from ui import teacher
+from ui.lesson import section
+
+section("teacher", "intro", level="title")
+if teacher.unlocked():
+    teacher.live()
+    teacher.leaderboard()
+    teacher.quiz_results()
+    teacher.export_and_reset()

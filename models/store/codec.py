@@ -1,0 +1,98 @@
+"""A finished run to a row of the ``runs`` table, and back.
+
+Curves and settings are JSON; trained weights are a safetensors file (tensors only: loading one
+runs no code, unlike a pickle). A row that does not parse, or weights that do not load, raise
+``StoredRowError``: the caller skips that row with a note and goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+import safetensors.torch
+
+from models.training.nets import NetSpec
+from models.training.train import Point, RunResult, TrainConfig
+
+
+class StoredRowError(ValueError):
+    """A stored row that cannot be read back (corrupted or tampered with)."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run as the class store keeps it: its row, its curves, and its weights if kept."""
+
+    id: int
+    kind: str
+    tag: str
+    label: str
+    summary: dict  # the results table's row
+    history: list  # Points, or (label, Point) pairs for a comparison
+    meta: dict
+    created_at: float
+    weights: bytes | None
+
+    def result(self) -> RunResult:
+        """The trained network's RunResult, rebuilt from the kept weights (for "try your model")."""
+        if self.weights is None:
+            raise StoredRowError("no weights kept for this run")
+        try:
+            state_dict = safetensors.torch.load(self.weights)
+            m = self.meta
+            settings = dict(m["config"])
+            net = settings.pop("net")
+            net = NetSpec(**{**net, "block_config": tuple(net["block_config"]),
+                             "layers": tuple(tuple(layer) for layer in net["layers"])})
+            config = TrainConfig(net=net, **settings)
+        except Exception as err:  # noqa: BLE001 — whatever is wrong with the row, it is not used
+            raise StoredRowError(f"run {self.id}: weights or settings unreadable ({type(err).__name__})") from err
+        s = self.summary
+        return RunResult(config=config, label=self.label, classes=tuple(m["classes"]), parameters=s["params"],
+                         device=s["device"], stopped_by=s["stopped by"], history=self.history,
+                         final_test_acc=s["final acc"], best_test_acc=s["best acc"], elapsed_s=s["time (s)"],
+                         images_per_s=s["images/s"], state_dict=state_dict, mean=m["mean"], std=m["std"],
+                         in_channels=m["in_channels"], image_size=m["image_size"], steps=m.get("steps", 0))
+
+
+def _point(p: dict) -> Point:
+    return Point(**p)
+
+
+def encode_history(history: list) -> str:
+    """Points, or (label, Point) pairs of a comparison, as JSON."""
+    def one(entry) -> dict | list:
+        if isinstance(entry, tuple):
+            label, point = entry
+            return [label, dataclasses.asdict(point)]
+        return dataclasses.asdict(entry)
+
+    return json.dumps([one(entry) for entry in history])
+
+
+def decode_history(text: str) -> list:
+    out = []
+    for entry in json.loads(text):
+        out.append((entry[0], _point(entry[1])) if isinstance(entry, list) else _point(entry))
+    return out
+
+
+def encode_result(result: RunResult) -> dict:
+    """The columns of a training-lab run."""
+    meta = {"config": dataclasses.asdict(result.config), "classes": list(result.classes), "mean": result.mean,
+            "std": result.std, "in_channels": result.in_channels, "image_size": result.image_size,
+            "steps": result.steps}
+    return {"label": result.label, "summary": json.dumps(result.summary()), "history": encode_history(result.history),
+            "meta": json.dumps(meta), "final_acc": result.final_test_acc, "best_acc": result.best_test_acc,
+            "seconds": result.elapsed_s, "weights": safetensors.torch.save(result.state_dict)}
+
+
+def decode_row(row) -> StoredRun:
+    try:
+        return StoredRun(id=row.id, kind=row.kind, tag=row.tag, label=row.label, summary=json.loads(row.summary),
+                         history=decode_history(row.history), meta=json.loads(row.meta), created_at=row.created_at,
+                         weights=row.weights)
+    except Exception as err:  # noqa: BLE001 — curves that do not parse: the row is skipped
+        raise StoredRowError(f"run {row.id}: curves or settings do not parse ({type(err).__name__})") from err

@@ -1,0 +1,405 @@
+"""``Store``: every read and write of the class store, each one short transaction.
+
+SQLite (the default, a file in the user's data folder) runs in WAL mode with a busy timeout, so
+thirty sessions and two server processes can write one file at once; a write that still meets
+"database is locked" is retried a few times. PostgreSQL is one setting away
+(``CNNLAB_DB=postgresql+psycopg://user:password@host/db``). A crash in the middle of a write
+loses at most that write: each is its own transaction.
+
+Every method that reads or writes a student's data takes that student's id, which only their own
+browser's token hashes to; nothing a student types is part of a query but as a bound value.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from models import settings
+from models.store import codec, schema
+from models.store.codec import StoredRowError, StoredRun
+from models.store.schema import pictures, quiz_answers, runs, students
+
+log = logging.getLogger("cnnlab.store")
+T = TypeVar("T")
+
+TOKEN_BYTES = 32  # 256 random bits: not guessable from anyone else's
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+KEEP_WEIGHTS = 3  # trained weights kept per student; older runs keep their row and curves
+NAME_LENGTH = 40
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def student_id(token: str) -> str:
+    """What the store knows a student by: the SHA-256 of their browser's token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    number: int
+    display_name: str | None
+
+    @property
+    def name(self) -> str:
+        return self.display_name or f"Student {self.number}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    lesson: str
+    question: str
+    given: str
+    correct: bool
+    seconds: float | None
+    answered_at: float
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    cursor.execute("PRAGMA busy_timeout=5000")  # a writer waits up to 5 s for another
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at each checkpoint, no torn writes
+    cursor.close()
+
+
+def default_url() -> str:
+    folder = Path.home() / ".local" / "share" / "cnnlab"
+    return f"sqlite:///{folder / 'class.sqlite'}"
+
+
+class Store:
+    def __init__(self, url: str, saving: bool = True):
+        self.url, self.saving = url, saving
+        self.backend = url.split(":", 1)[0].split("+", 1)[0]  # "sqlite", "postgresql"
+        if self.backend == "sqlite":
+            path = url.removeprefix("sqlite:///")
+            if path and path != url and not path.startswith(":memory:"):
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            memory = url in ("sqlite://", "sqlite:///:memory:")
+            self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5},
+                                        **({"poolclass": StaticPool} if memory else {}))
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        self._number_lock = threading.Lock()
+        schema.migrate(self.engine)
+
+    # --- writing, with retries --------------------------------------------------------------
+
+    def _write(self, work: Callable, attempts: int = 5) -> T:
+        for attempt in range(attempts):
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            except OperationalError as err:
+                if "locked" not in str(err).lower() or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * 2 ** attempt)  # another process holds the write lock: wait, then again
+
+    def _read(self, work: Callable) -> T:
+        with self.engine.connect() as conn:
+            return work(conn)
+
+    # --- students ------------------------------------------------------------------------
+
+    def arrive(self, token: str) -> Student:
+        """The student of this token, created on their first visit; marks them as here now."""
+        return self.visit(student_id(token))
+
+    def visit(self, sid: str) -> Student:
+        """The student as stored now (created again if the class was reset); marks them as here."""
+        now = time.time()
+
+        def work(conn):
+            row = conn.execute(select(students).where(students.c.id == sid)).first()
+            if row is None:
+                number = (conn.execute(select(func.max(students.c.number))).scalar() or 0) + 1
+                conn.execute(insert(students).values(id=sid, number=number, display_name=None,
+                                                     created_at=now, last_seen=now))
+                return Student(sid, number, None)
+            conn.execute(update(students).where(students.c.id == sid).values(last_seen=now))
+            return Student(sid, row.number, row.display_name)
+
+        with self._number_lock:  # two first visits in this process: two numbers
+            for attempt in range(10):
+                try:
+                    return self._write(work)
+                except IntegrityError:  # another server took that number at the same moment: the next one
+                    time.sleep(0.01 * attempt)
+            return self._write(work)
+
+    def _present(self, sid: str) -> None:
+        """The student's row exists (it is gone after the teacher reset the class: back, as new)."""
+        if self.student(sid) is None:
+            self.visit(sid)
+
+    def rename(self, sid: str, name: str) -> Student:
+        clean = " ".join(name.split())[:NAME_LENGTH] or None
+        self._write(lambda conn: conn.execute(update(students).where(students.c.id == sid).values(display_name=clean)))
+        return self.student(sid)
+
+    def student(self, sid: str) -> Student | None:
+        row = self._read(lambda conn: conn.execute(select(students).where(students.c.id == sid)).first())
+        return Student(row.id, row.number, row.display_name) if row else None
+
+    def forget(self, sid: str) -> None:
+        """Everything stored about this student, gone."""
+        def work(conn):
+            for table in (runs, quiz_answers, pictures):
+                conn.execute(delete(table).where(table.c.student_id == sid))
+            conn.execute(delete(students).where(students.c.id == sid))
+
+        self._write(work)
+
+    # --- runs ----------------------------------------------------------------------------
+
+    def save_run(self, sid: str, kind: str, tag: str, result=None, *, label: str = "", summary: dict | None = None,
+                 history: list | None = None, keep_weights: bool = True) -> int:
+        """A finished run: a training-lab RunResult (with its weights), or a lesson task's row."""
+        if result is not None:
+            values = codec.encode_result(result)
+            if not keep_weights:
+                values["weights"] = None
+        else:
+            values = {"label": label, "summary": json.dumps(summary or {}),
+                      "history": codec.encode_history(history or []), "meta": "{}", "weights": None,
+                      "final_acc": (summary or {}).get("final acc"), "best_acc": (summary or {}).get("best acc"),
+                      "seconds": (summary or {}).get("time (s)")}
+
+        self._present(sid)
+
+        def work(conn):
+            new = conn.execute(insert(runs).values(student_id=sid, kind=kind, tag=tag, created_at=time.time(),
+                                                   **values)).inserted_primary_key[0]
+            if values["weights"] is not None:  # keep the weights of the latest few only
+                kept = conn.execute(select(runs.c.id).where(runs.c.student_id == sid, runs.c.weights.is_not(None))
+                                    .order_by(runs.c.id.desc()).offset(KEEP_WEIGHTS)).scalars().all()
+                if kept:
+                    conn.execute(update(runs).where(runs.c.id.in_(kept)).values(weights=None))
+            return new
+
+        return self._write(work)
+
+    def runs(self, sid: str, tag: str | None = None, with_weights: bool = False) -> tuple[list[StoredRun], list[str]]:
+        """This student's runs, oldest first, and a note for each stored row that could not be read."""
+        columns = [c for c in runs.c if with_weights or c.name != "weights"]
+
+        def work(conn):
+            query = select(*columns).where(runs.c.student_id == sid)
+            if tag is not None:
+                query = query.where(runs.c.tag == tag)
+            return conn.execute(query.order_by(runs.c.id)).all()
+
+        good, skipped = [], []
+        for row in self._read(work):
+            if not with_weights:
+                row = _WithoutWeights(row)
+            try:
+                good.append(codec.decode_row(row))
+            except StoredRowError as err:
+                log.warning("skipped a stored run: %s", err)
+                skipped.append(str(err))
+        return good, skipped
+
+    def run_with_weights(self, sid: str, run_id: int) -> StoredRun | None:
+        row = self._read(lambda conn: conn.execute(
+            select(runs).where(runs.c.id == run_id, runs.c.student_id == sid)).first())
+        return codec.decode_row(row) if row else None
+
+    def weights_kept(self, sid: str) -> set[int]:
+        return set(self._read(lambda conn: conn.execute(
+            select(runs.c.id).where(runs.c.student_id == sid, runs.c.weights.is_not(None))).scalars().all()))
+
+    # --- quiz ----------------------------------------------------------------------------
+
+    def save_answer(self, sid: str, lesson: str, question: str, given: str, correct: bool,
+                    seconds: float | None) -> None:
+        self._present(sid)
+        self._write(lambda conn: conn.execute(insert(quiz_answers).values(
+            student_id=sid, lesson=lesson, question=question, given=given[:400], correct=bool(correct),
+            seconds=seconds, answered_at=time.time())))
+
+    def answers(self, sid: str) -> list[Answer]:
+        """This student's answers, oldest first (the latest for a question is the one that counts)."""
+        rows = self._read(lambda conn: conn.execute(
+            select(quiz_answers).where(quiz_answers.c.student_id == sid).order_by(quiz_answers.c.id)).all())
+        return [Answer(r.lesson, r.question, r.given, r.correct, r.seconds, r.answered_at) for r in rows]
+
+    # --- the student's picture -----------------------------------------------------------
+
+    def keep_picture(self, sid: str, name: str, data: bytes) -> None:
+        self._present(sid)
+
+        def work(conn):
+            conn.execute(delete(pictures).where(pictures.c.student_id == sid))
+            conn.execute(insert(pictures).values(student_id=sid, name=name[:200], data=data, saved_at=time.time()))
+
+        self._write(work)
+
+    def picture(self, sid: str) -> tuple[str, bytes] | None:
+        row = self._read(lambda conn: conn.execute(select(pictures).where(pictures.c.student_id == sid)).first())
+        return (row.name, row.data) if row else None
+
+    def drop_picture(self, sid: str) -> None:
+        self._write(lambda conn: conn.execute(delete(pictures).where(pictures.c.student_id == sid)))
+
+    # --- the teacher's view of the class -------------------------------------------------
+
+    def class_students(self) -> list[tuple[Student, float]]:
+        """Every student of the class, with when they were last seen."""
+        rows = self._read(lambda conn: conn.execute(select(students).order_by(students.c.number)).all())
+        return [(Student(r.id, r.number, r.display_name), r.last_seen) for r in rows]
+
+    def class_runs(self) -> list[tuple[Student, StoredRun]]:
+        """Every finished run of the class (without weights), best held-out accuracy first."""
+        def work(conn):
+            cols = [c for c in runs.c if c.name != "weights"]
+            return conn.execute(select(*cols, students.c.number, students.c.display_name)
+                                .join(students, students.c.id == runs.c.student_id)
+                                .order_by(runs.c.final_acc.desc().nulls_last(), runs.c.id)).all()
+
+        out = []
+        for row in self._read(work):
+            try:
+                out.append((Student(row.student_id, row.number, row.display_name),
+                            codec.decode_row(_WithoutWeights(row))))
+            except StoredRowError as err:
+                log.warning("skipped a stored run: %s", err)
+        return out
+
+    def quiz_summary(self) -> list[dict]:
+        """Per question: how many of the class answered it, how many got it right (each student's
+        latest answer counts), and the most common wrong answer."""
+        rows = self._read(lambda conn: conn.execute(select(quiz_answers).order_by(quiz_answers.c.id)).all())
+        latest = {(r.student_id, r.lesson, r.question): r for r in rows}
+        by_question: dict[tuple[str, str], list] = {}
+        for r in latest.values():
+            by_question.setdefault((r.lesson, r.question), []).append(r)
+        summary = []
+        for (lesson, question), answers in sorted(by_question.items()):
+            wrong = Counter(a.given for a in answers if not a.correct)
+            summary.append({"lesson": lesson, "question": question, "answered": len(answers),
+                            "right": sum(a.correct for a in answers),
+                            "common_wrong": wrong.most_common(1)[0][0] if wrong else "",
+                            "common_wrong_count": wrong.most_common(1)[0][1] if wrong else 0})
+        return summary
+
+    def export_csv(self) -> dict[str, bytes]:
+        """The whole class as CSV files: students, runs, quiz answers."""
+        names = {s.id: s.name for s, _ in self.class_students()}
+        files = {}
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["student", "number", "last_seen"])
+        for s, seen in self.class_students():
+            w.writerow([s.name, s.number, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seen))])
+        files["students.csv"] = out.getvalue().encode()
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["student", "kind", "where", "label", "final acc", "best acc", "time (s)", "settings"])
+        for s, run in self.class_runs():
+            w.writerow([s.name, run.kind, run.tag, run.label, run.summary.get("final acc"), run.summary.get("best acc"),
+                        run.summary.get("time (s)"), json.dumps(run.summary)])
+        files["runs.csv"] = out.getvalue().encode()
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["student", "lesson", "question", "given", "correct", "seconds", "answered_at"])
+        rows = self._read(lambda conn: conn.execute(select(quiz_answers).order_by(quiz_answers.c.id)).all())
+        for r in rows:
+            w.writerow([names.get(r.student_id, "?"), r.lesson, r.question, r.given, r.correct, r.seconds,
+                        time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r.answered_at))])
+        files["quiz_answers.csv"] = out.getvalue().encode()
+        return files
+
+    def reset_class(self) -> None:
+        """A new class: every student, run, answer and picture is deleted."""
+        def work(conn):
+            for table in (runs, quiz_answers, pictures, students):
+                conn.execute(delete(table))
+
+        self._write(work)
+
+    def size_bytes(self) -> int | None:
+        """The database's size on disk (SQLite file and WAL; PostgreSQL's database size)."""
+        if self.backend == "sqlite":
+            path = Path(self.url.removeprefix("sqlite:///"))
+            return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()) if path.exists() else None
+        from sqlalchemy import text
+
+        return self._read(lambda conn: conn.execute(text("select pg_database_size(current_database())")).scalar())
+
+
+class _WithoutWeights:
+    """A row read without its weights column, as codec.decode_row expects one."""
+
+    def __init__(self, row):
+        self._row = row
+
+    def __getattr__(self, name):
+        return None if name == "weights" else getattr(self._row, name)
+
+
+_store: Store | None = None
+_store_lock = threading.Lock()
+problem: str = ""  # why nothing is being saved, for the teacher's console and the students' note
+
+
+def open_store(url: str) -> Store:
+    """The store at ``url``; if it cannot be opened or written, one in memory, with ``saving``
+    False and the reason said once in the console."""
+    global problem
+    try:
+        store = Store(url)
+        store._write(lambda conn: conn.execute(select(1)))  # a real round trip
+        return store
+    except Exception as err:  # noqa: BLE001 — read-only folder, full disk, wrong URL, server down
+        problem = f"The class database {_safe(url)} cannot be used ({type(err).__name__}: {_first_line(err)}); " \
+                  f"nothing students do is being saved."
+        log.warning("%s", problem)
+        return Store("sqlite://", saving=False)
+
+
+def _safe(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)  # no password in the console
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [""])[0][:200]
+
+
+def store() -> Store:
+    """The process's class store, opened on first use from ``CNNLAB_DB``."""
+    global _store
+    with _store_lock:
+        if _store is None:
+            _store = open_store(settings.current().db or default_url())
+        return _store
+
+
+def reset_for_tests() -> None:
+    global _store, problem
+    with _store_lock:
+        if _store is not None:
+            _store.engine.dispose()
+        _store, problem = None, ""

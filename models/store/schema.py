@@ -1,0 +1,91 @@
+"""The class store's tables, and the migrations that bring any older database up to them.
+
+``MIGRATIONS[n]`` takes a database from version n to n + 1; ``migrate`` applies the missing ones
+in one transaction each and records the version in ``schema_version``. A fresh database runs
+them all. Times are seconds since the epoch (UTC), as floats, the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
+                        inspect, select)
+from sqlalchemy.engine import Connection
+
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+students = Table(
+    "students", metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the browser's token, hex
+    Column("number", Integer, nullable=False, unique=True),  # "Student 7": the order of arrival in this class
+    Column("display_name", String(40)),  # chosen by the student; None: "Student <number>"
+    Column("created_at", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("student_id", String(64), ForeignKey("students.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # the task's kind: "train", "comparison" …
+    Column("tag", String(60), nullable=False),  # where it was started: "train", "demo.stride" …
+    Column("label", String(200), nullable=False),
+    Column("summary", Text, nullable=False),  # JSON: the results table's row
+    Column("history", Text, nullable=False),  # JSON: the curves (a list of points, or of [label, point])
+    Column("meta", Text, nullable=False),  # JSON: what is needed to use the weights (config, classes, …)
+    Column("final_acc", Float),
+    Column("best_acc", Float),
+    Column("seconds", Float),
+    Column("created_at", Float, nullable=False),
+    Column("weights", LargeBinary),  # safetensors; None once older than the latest few of the student
+)
+
+quiz_answers = Table(
+    "quiz_answers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("student_id", String(64), ForeignKey("students.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("lesson", String(40), nullable=False),
+    Column("question", String(60), nullable=False),
+    Column("given", String(400), nullable=False),
+    Column("correct", Boolean, nullable=False),
+    Column("seconds", Float),  # from the question shown to the answer checked
+    Column("answered_at", Float, nullable=False),
+)
+
+pictures = Table(
+    "pictures", metadata,
+    Column("student_id", String(64), ForeignKey("students.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("saved_at", Float, nullable=False),
+)
+
+
+def _v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[students, runs, quiz_answers, pictures])
+
+
+MIGRATIONS = [_v1]  # version 0 → 1; a later change of the schema appends a function here
+VERSION = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    return conn.execute(select(schema_version.c.version)).scalar() or 0
+
+
+def migrate(engine) -> int:
+    """Bring the database to ``VERSION``; returns the version it was at."""
+    with engine.begin() as conn:
+        schema_version.create(conn, checkfirst=True)
+        found = current_version(conn)
+        if found > VERSION:
+            raise RuntimeError(f"the class database is at version {found}, newer than this app's {VERSION}")
+    for version in range(found, VERSION):
+        with engine.begin() as conn:  # one transaction per step: a crash leaves a whole version
+            MIGRATIONS[version](conn)
+            conn.execute(schema_version.delete())
+            conn.execute(schema_version.insert().values(version=version + 1))
+    return found

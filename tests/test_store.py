@@ -1,0 +1,258 @@
+"""The class store against real databases: SQLite always, PostgreSQL when one is given.
+
+``CNNLAB_TEST_POSTGRES`` is a PostgreSQL URL (``.ci/run`` starts a throwaway cluster with
+``pg_virtualenv`` on 127.0.0.1 and sets it); without it the PostgreSQL half is skipped, unless
+``CNNLAB_REQUIRE_POSTGRES=1``, where that is a failure. Every test gets an empty database.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import torch
+from sqlalchemy import create_engine, text, update
+
+from models.store import database, schema
+from models.store.codec import StoredRowError
+from models.store.schema import runs as runs_table
+from models.training import train
+from models.training.train import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES = os.environ.get("CNNLAB_TEST_POSTGRES", "")
+
+
+def _postgres_url() -> str:
+    if not POSTGRES:
+        if os.environ.get("CNNLAB_REQUIRE_POSTGRES") == "1":
+            pytest.fail("CNNLAB_TEST_POSTGRES is not set; .ci/run starts PostgreSQL with pg_virtualenv")
+        pytest.skip("no PostgreSQL (set CNNLAB_TEST_POSTGRES, as .ci/run does)")
+    name = f"cnnlab_{uuid.uuid4().hex[:12]}"  # a database of this test's own
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'class.sqlite'}"
+    return _postgres_url()
+
+
+@pytest.fixture
+def store(url):
+    s = database.Store(url)
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return train.train(TrainConfig(epochs=1, train_size=256, batch_size=64), torch.device("cpu"))
+
+
+def test_a_student_is_known_by_the_hash_of_their_token_only(store):
+    token = database.new_token()
+    alice = store.arrive(token)
+    assert store.arrive(token) == alice and alice.name == "Student 1"
+    assert alice.id == database.student_id(token) and token not in alice.id
+    bob = store.arrive(database.new_token())
+    assert bob.number == 2 and bob.id != alice.id
+    assert database.TOKEN.match(token) and len(token) == 43  # 256 random bits
+
+
+def test_a_name_is_cleaned_and_capped_and_forget_me_deletes_everything(store, trained):
+    alice = store.arrive(database.new_token())
+    assert store.rename(alice.id, "  Ada \n <b>Lovelace</b> " + "x" * 80).name.startswith("Ada <b>Lovelace</b> x")
+    assert len(store.student(alice.id).name) == database.NAME_LENGTH
+    store.save_run(alice.id, "train", "train", trained)
+    store.save_answer(alice.id, "conv_arithmetic", "q1", "3", True, 4.2)
+    store.keep_picture(alice.id, "me.png", b"\x89PNG")
+    store.forget(alice.id)
+    assert store.student(alice.id) is None and store.runs(alice.id) == ([], [])
+    assert store.answers(alice.id) == [] and store.picture(alice.id) is None
+
+
+def test_a_run_comes_back_whole_with_its_weights(store, trained):
+    alice = store.arrive(database.new_token())
+    run_id = store.save_run(alice.id, "train", "train", trained)
+    (stored,), skipped = store.runs(alice.id, tag="train")
+    assert skipped == [] and stored.id == run_id and stored.label == trained.label
+    assert stored.summary == trained.summary() and stored.history == trained.history
+    assert stored.weights is None  # the list leaves the weights out
+    again = store.run_with_weights(alice.id, run_id).result()
+    assert again.config == trained.config and again.classes == trained.classes
+    for name, tensor in trained.state_dict.items():
+        assert torch.equal(again.state_dict[name], tensor), name
+    x = torch.randn(2, 1, 28, 28)
+    assert torch.allclose(train.predict(train.restore(again), x), train.predict(train.restore(trained), x))
+
+
+def test_only_the_latest_three_runs_keep_their_weights(store, trained):
+    alice = store.arrive(database.new_token())
+    ids = [store.save_run(alice.id, "train", "train", trained) for _ in range(5)]
+    assert store.weights_kept(alice.id) == set(ids[-database.KEEP_WEIGHTS:])
+    assert len(store.runs(alice.id)[0]) == 5  # every run keeps its row and curves
+
+
+def test_no_student_sees_another_students_data(store, trained):
+    alice, bob = store.arrive(database.new_token()), store.arrive(database.new_token())
+    run_id = store.save_run(alice.id, "train", "train", trained)
+    store.save_answer(alice.id, "quiz", "q", "a", False, None)
+    assert store.runs(bob.id) == ([], []) and store.answers(bob.id) == []
+    assert store.run_with_weights(bob.id, run_id) is None  # knowing the run's number is not enough
+
+
+def test_a_tampered_row_is_skipped_with_a_note_and_never_executed(store, trained):
+    alice = store.arrive(database.new_token())
+    good = store.save_run(alice.id, "train", "train", trained)
+    bad = store.save_run(alice.id, "train", "train", trained)
+    with store.engine.begin() as conn:
+        conn.execute(update(runs_table).where(runs_table.c.id == bad).values(history="{not json"))
+        conn.execute(update(runs_table).where(runs_table.c.id == good).values(weights=b"\x80\x04pickle?"))
+    stored, skipped = store.runs(alice.id)
+    assert [r.id for r in stored] == [good] and len(skipped) == 1 and f"run {bad}" in skipped[0]
+    with pytest.raises(StoredRowError):
+        store.run_with_weights(alice.id, good).result()
+
+
+def test_the_teachers_view_sums_up_the_class(store, trained):
+    alice, bob = store.arrive(database.new_token()), store.arrive(database.new_token())
+    store.rename(bob.id, "Bob")
+    store.save_run(alice.id, "train", "train", trained)
+    for sid, given, right in ((alice.id, "7", False), (bob.id, "7", False), (bob.id, "5", True)):
+        store.save_answer(sid, "conv_arithmetic", "out", given, right, 3.0)
+    store.save_answer(alice.id, "conv_arithmetic", "params", "304", True, 9.0)
+    (who, run), = store.class_runs()
+    assert who.name == "Student 1" and run.summary["final acc"] == round(trained.final_test_acc, 4)
+    by_question = {q["question"]: q for q in store.quiz_summary()}
+    assert by_question["out"] == {"lesson": "conv_arithmetic", "question": "out", "answered": 2, "right": 1,
+                                  "common_wrong": "7", "common_wrong_count": 1}  # Bob's latest answer is right
+    files = store.export_csv()
+    assert b"Bob" in files["students.csv"] and b"304" in files["quiz_answers.csv"]
+    assert trained.label.encode() in files["runs.csv"]
+    store.reset_class()
+    assert store.class_students() == [] and store.quiz_summary() == []
+    store.save_answer(alice.id, "quiz", "q", "a", True, None)  # a student still on the page comes back, as new
+    assert [s.number for s, _ in store.class_students()] == [1]
+
+
+def test_thirty_students_writing_at_once_lose_nothing(store, trained):
+    students = [store.arrive(database.new_token()) for _ in range(30)]
+    errors = []
+
+    def work(student):
+        try:
+            store.save_run(student.id, "train", "train", trained)
+            for i in range(5):
+                store.save_answer(student.id, "quiz", f"q{i}", "x", i % 2 == 0, 1.0)
+        except Exception as err:  # noqa: BLE001
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in students]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(len(store.runs(s.id)[0]) for s in students) == 30
+    assert sum(len(store.answers(s.id)) for s in students) == 150
+
+
+WRITER = """
+import sys
+from models.store import database
+store = database.Store(sys.argv[1])
+for i in range(40):
+    student = store.arrive(database.new_token())
+    store.save_answer(student.id, "quiz", "q", str(i), True, 0.1)
+"""
+
+
+def test_two_server_processes_share_one_sqlite_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    database.Store(url).engine.dispose()  # created and migrated once
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, url], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()[-2000:]
+    store = database.Store(url)
+    assert len(store.class_students()) == 80 and len({s.number for s, _ in store.class_students()}) == 80
+
+
+def test_a_database_that_cannot_be_written_gives_a_working_store_that_says_so(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("a file where the database's folder should be")  # unwritable, even for root
+    store = database.open_store(f"sqlite:///{blocked / 'class.sqlite'}")
+    assert not store.saving and "nothing students do is being saved" in database.problem
+    assert store.arrive(database.new_token()).number == 1  # the app goes on, in memory
+
+
+def test_a_server_that_does_not_answer_gives_a_working_store_that_says_so():
+    store = database.open_store("postgresql+psycopg://nobody:secret@127.0.0.1:9/none?connect_timeout=2")
+    assert not store.saving and "secret" not in database.problem and "***" in database.problem
+    assert store.arrive(database.new_token()).number == 1
+
+
+def test_a_database_file_that_is_not_one_gives_a_working_store(tmp_path):
+    path = tmp_path / "class.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    store = database.open_store(f"sqlite:///{path}")
+    assert not store.saving
+
+
+def test_migrations_bring_an_empty_database_to_the_current_version(url):
+    engine = create_engine(url)
+    assert schema.migrate(engine) == 0
+    assert schema.migrate(engine) == schema.VERSION  # nothing left to do
+    with engine.begin() as conn:
+        conn.execute(schema.schema_version.update().values(version=schema.VERSION + 1))
+    with pytest.raises(RuntimeError, match="newer than this app"):
+        schema.migrate(engine)
+    engine.dispose()
+
+
+FOREVER = """
+import sys
+from models.store import database
+store = database.Store(sys.argv[1])
+student = store.arrive("x" * 43)
+print("writing", flush=True)
+i = 0
+while True:
+    store.save_answer(student.id, "quiz", "q", str(i), True, 0.1)
+    i += 1
+"""
+
+
+def test_a_server_killed_in_the_middle_of_writing_loses_at_most_that_write(tmp_path):
+    url = f"sqlite:///{tmp_path / 'class.sqlite'}"
+    proc = subprocess.Popen([sys.executable, "-c", FOREVER, url], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    import time
+
+    time.sleep(1.5)
+    proc.kill()  # SIGKILL, mid-write
+    proc.wait(timeout=30)
+    store = database.Store(url)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    given = [int(a.given) for a in store.answers(database.student_id("x" * 43))]
+    assert given and given == list(range(len(given)))  # every write before the kill, none torn
+
+
+def test_the_class_is_still_there_when_the_server_starts_again(url):
+    first = database.Store(url)
+    token = database.new_token()
+    first.rename(first.arrive(token).id, "Ada")
+    first.engine.dispose()  # the server stops
+    again = database.Store(url)  # and starts again
+    assert again.arrive(token).name == "Ada"
+    again.engine.dispose()

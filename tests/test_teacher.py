@@ -1,0 +1,49 @@
+"""The teacher's dashboard behind its key, and the key's slowdown (AppTest and unit)."""
+
+import pytest
+
+from models.store import database, teacher
+
+
+@pytest.fixture
+def key(monkeypatch):
+    monkeypatch.setenv("CNNLAB_TEACHER_KEY", "open sesame, please")
+    return "open sesame, please"
+
+
+def test_without_the_key_the_dashboard_shows_nothing_about_students(open_page, key):
+    store = database.store()
+    ada = store.arrive(database.new_token())
+    store.rename(ada.id, "Ada the student")
+    at = open_page("teacher")
+    assert not at.exception
+    everything = " ".join(str(e.value) for e in at.main if hasattr(e, "value"))
+    assert "Ada the student" not in everything
+    def unlock(with_key: str) -> None:
+        next(ti for ti in at.text_input if ti.label == "Teacher's key").input(with_key)
+        next(b for b in at.button if b.label == "Open the dashboard").click()
+        at.run()
+
+    unlock("a wrong key")
+    assert any("not the key" in e.value for e in at.error)
+    unlock(key)
+    assert not at.exception
+    assert any("Ada the student" in str(table.value) for table in at.table)
+
+
+def test_a_wrong_key_waits_longer_each_time_and_the_right_one_not_at_all(key, monkeypatch):
+    monkeypatch.setattr(teacher, "_failures", [])
+    waits = []
+    for _ in range(5):
+        assert not teacher.check("guess", sleep=waits.append)
+    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert not teacher.check("guess", sleep=waits.append) and waits[-1] == teacher.MAX_WAIT_S
+    assert teacher.check(key, sleep=waits.append) and len(waits) == 6
+
+
+def test_a_key_is_drawn_and_said_once_when_none_is_set(monkeypatch, caplog):
+    monkeypatch.delenv("CNNLAB_TEACHER_KEY", raising=False)
+    monkeypatch.setattr(teacher, "_drawn", None)
+    first, again = teacher.key(), teacher.key()
+    assert first == again and len(first) >= 12
+    assert sum(first in r.getMessage() for r in caplog.records) == 1
