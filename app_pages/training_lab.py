@@ -6,6 +6,7 @@ from ui.lesson import section
 
 training_lab.record_finished()
 if section("training_lab", "intro", level="title"):
+    training_lab.presets()
     config = training_lab.settings()
     training_lab.start_button(config)
     training_lab.live_panel()

@@ -31,7 +31,7 @@ def store() -> database.Store:
 
 def _set_cookie(token: str, max_age: int = YEAR_S) -> None:
     """Set the cookie in the student's browser (the token is URL-safe base64: nothing to escape)."""
-    st.html(f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={max_age}; SameSite=Lax';</script>",
+    st.sidebar.html(f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={max_age}; SameSite=Lax';</script>",
             unsafe_allow_javascript=True, width="content")
 
 

@@ -23,6 +23,7 @@ from typing import Callable
 
 import streamlit as st
 
+from models.errors import LabError
 from models.training import jobs
 from ui import identity
 from ui.i18n import say, t
@@ -85,6 +86,8 @@ def submit(task: jobs.Task, key: str) -> jobs.Job | None:
         st.warning(say(err))
     except jobs.RunnerBusy as err:
         st.warning(say(err), icon="⏳")
+    except LabError as err:  # settings no run can use: said, and nothing started
+        st.warning(say(err), icon="✋")
     return None
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from models.training import datasets, jobs, nets, train
+from models.training import augment, datasets, jobs, nets, train
 from models.runtime import images
 from models.store.codec import StoredRowError, StoredRun
 from models.training.train import RunResult, TrainConfig
@@ -25,6 +25,8 @@ from ui.state import kept
 KEY = "train"  # the training lab's runs, in ui.runs
 TRIED = "train.tried"  # (run id, RunResult) of the network being tried, loaded once from the store
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1)
+WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3)  # L2: λ·‖w‖² added to the loss, as the optimizers apply it
+TRAIN_SIZES = (300, 1000, 3000, 10000, 0)  # 0: all
 BLOCK_CONFIGS = ((3, 3, 3), (4, 4, 4), (6, 6, 6), (6, 12, 8))
 
 
@@ -64,8 +66,54 @@ def settings() -> TrainConfig:
     max_time = int(runs.runner().max_time_s)
     time_limit = c2.slider(t("train.time_limit"), 2, max_time, **kept("train.time_limit", max_time))
     seed = c3.number_input(t("train.seed"), min_value=0, max_value=1_000_000, step=1, **kept("train.seed", 0))
+
+    with st.expander(t("train.regularisation"), expanded=st.session_state.get(PRESET_USED, False)):
+        c1, c2, c3 = st.columns(3)
+        dropout = c1.slider(t("train.dropout"), 0.0, nets.MAX_DROPOUT, step=0.1, **kept("train.dropout", 0.0))
+        weight_decay = c2.select_slider(t("train.weight_decay"), WEIGHT_DECAYS, **kept("train.weight_decay", 0.0))
+        subset = c3.select_slider(t("train.train_size"), TRAIN_SIZES, format_func=lambda n: f"{n:,}" if n else t("train.all"),
+                                  **kept("train.train_size", 0))
+        c1, c2, c3 = st.columns(3)
+        kinds = tuple(kind for kind in augment.KINDS
+                      if c1.toggle(t(f"train.aug_{kind}"), **kept(f"train.aug_{kind}", False)))
+        activation = c2.radio(t("train.activation"), tuple(nets.ACTIVATIONS), horizontal=True,
+                              **kept("train.activation", "relu"))
+        val_split = c3.slider(t("train.val_split"), 0.0, 0.3, step=0.05, **kept("train.val_split", 0.0))
+        patience = c3.number_input(t("train.patience"), 0, 20, step=1, help=t("train.patience_help"),
+                                   **kept("train.patience", 0))
+    spec = replace(spec, dropout=float(dropout), activation=activation)
     return TrainConfig(net=spec, dataset=dataset, optimizer=optimizer, lr=lr, schedule=schedule,
-                       batch_size=batch_size, epochs=epochs, time_limit_s=float(time_limit), seed=int(seed))
+                       batch_size=batch_size, epochs=epochs, time_limit_s=float(time_limit), seed=int(seed),
+                       weight_decay=float(weight_decay), train_size=int(subset) or None, augment=kinds,
+                       val_split=float(val_split), patience=int(patience))
+
+
+# Presets: several knobs at once, each a lesson's experiment (the overfitting lesson uses them).
+PRESETS = {
+    "alexnet": {"train.optimizer": "sgd", "train.lr": 1e-2, "train.batch_size": 128, "train.dropout": 0.5,
+                "train.weight_decay": 5e-4, "train.aug_flip": True, "train.aug_shift": True, "train.aug_rotate": False,
+                "train.activation": "relu"},
+    "overfit": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.0, "train.weight_decay": 0.0,
+                "train.aug_flip": False, "train.aug_shift": False, "train.aug_rotate": False, "train.val_split": 0.0,
+                "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
+    "cure": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.5, "train.weight_decay": 5e-4,
+             "train.aug_flip": True, "train.aug_shift": True, "train.aug_rotate": True, "train.val_split": 0.0,
+             "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
+}
+PRESET_USED = "_train.preset_used"
+
+
+def _apply(preset: str) -> None:
+    st.session_state.update(PRESETS[preset])
+    st.session_state[PRESET_USED] = True
+
+
+def presets() -> None:
+    """One button per preset; the settings below change to it (and stay changeable)."""
+    columns = st.columns(len(PRESETS))
+    for column, name in zip(columns, PRESETS):
+        column.button(t(f"train.preset_{name}"), key=f"train.preset.{name}", on_click=_apply, args=(name,),
+                      help=t(f"train.preset_{name}_help"), width="stretch")
 
 
 def start_button(config: TrainConfig) -> None:
@@ -120,7 +168,10 @@ def record_finished() -> None:
 # keeps these names and values, stable for a notebook; the page shows them in its language.
 COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "optimizer": "col_optimizer",
            "lr": "col_lr", "schedule": "col_schedule", "batch": "col_batch", "epochs": "col_epochs",
-           "seed": "col_seed", "params": "col_params", "final acc": "col_final_acc", "best acc": "col_best_acc",
+           "seed": "col_seed", "params": "col_params", "dropout": "col_dropout", "weight decay": "col_weight_decay",
+           "augment": "col_augment", "train images": "col_train_images", "activation": "col_activation",
+           "val split": "col_val_split", "train acc": "col_train_acc", "final acc": "col_final_acc",
+           "best acc": "col_best_acc",
            "time (s)": "col_time", "images/s": "col_images_per_s", "stopped by": "col_stopped_by",
            "device": "col_device"}
 

@@ -46,6 +46,7 @@ class StoredRun:
             net = settings.pop("net")
             net = NetSpec(**{**net, "block_config": tuple(net["block_config"]),
                              "layers": tuple(tuple(layer) for layer in net["layers"])})
+            settings["augment"] = tuple(settings.get("augment", ()))  # JSON has lists, the config tuples
             config = TrainConfig(net=net, **settings)
         except Exception as err:  # noqa: BLE001 — whatever is wrong with the row, it is not used
             raise StoredRowError(f"run {self.id}: weights or settings unreadable ({type(err).__name__})") from err
@@ -53,6 +54,7 @@ class StoredRun:
         return RunResult(config=config, label=self.label, classes=tuple(m["classes"]), parameters=s["params"],
                          device=s["device"], stopped_by=s["stopped by"], history=self.history,
                          final_test_acc=s["final acc"], best_test_acc=s["best acc"], elapsed_s=s["time (s)"],
+                         final_train_acc=s.get("train acc", 0.0), train_images=s.get("train images", 0),
                          images_per_s=s["images/s"], state_dict=state_dict, mean=m["mean"], std=m["std"],
                          in_channels=m["in_channels"], image_size=m["image_size"], steps=m.get("steps", 0))
 

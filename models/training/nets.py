@@ -13,7 +13,10 @@
   pretrained models.
 
 Every builder takes ``in_channels`` and ``num_classes``; ``batch_norm=False`` replaces each
-BatchNorm by the identity.
+BatchNorm by the identity. Two knobs of the overfitting and activation lessons apply to every
+network: ``dropout`` puts ``nn.Dropout(p)`` before the classifier (AlexNet's p = 0.5), and
+``activation`` swaps each ReLU module for a sigmoid or tanh (AlexNet's point was that ReLU does
+not saturate: σ′(x) ≤ ¼ and tanh′(x) ≤ 1 shrink every gradient that passes through them).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from models.errors import LabError
 from models.runtime.seeding import seeded
 
 NETWORKS = ("plain_cnn", "plain", "resnet", "densenet", "resnet18", "densenet121")  # the training lab's choices
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+MAX_DROPOUT = 0.8
 CIFAR_DEPTHS = (20, 32, 44, 56)
 
 
@@ -36,7 +41,8 @@ class NetworkError(LabError, ValueError):
     """Settings that describe no network."""
 
     area = "network"
-    CODES = {"depth": ("depth",), "densenet": (), "stack": (), "unknown": ("name", "choices")}
+    CODES = {"depth": ("depth",), "densenet": (), "stack": (), "unknown": ("name", "choices"),
+             "dropout": ("limit",), "activation": ("name", "choices")}
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -179,6 +185,8 @@ class NetSpec:
     block_config: tuple[int, ...] = (4, 4, 4)  # densenet
     batch_norm: bool = True
     layers: tuple[tuple[int, int, int], ...] = ()  # stack: (kernel, stride, padding) per layer
+    dropout: float = 0.0  # p of the nn.Dropout before the classifier; 0: none
+    activation: str = "relu"  # relu, sigmoid or tanh, everywhere the network has a ReLU module
 
     def label(self) -> str:
         if self.network in ("plain", "resnet"):
@@ -189,7 +197,10 @@ class NetSpec:
             name = " → ".join(f"{k}×{k}/{s}" for k, s, _ in self.layers)
         else:
             name = self.network
-        return name if self.batch_norm else f"{name}, no BN"
+        extras = [] if self.batch_norm else ["no BN"]
+        extras += [f"dropout {self.dropout:g}"] if self.dropout else []
+        extras += [self.activation] if self.activation != "relu" else []
+        return ", ".join([name, *extras])
 
 
 def build(spec: NetSpec, in_channels: int, num_classes: int, seed: int = 0) -> nn.Module:
@@ -217,7 +228,34 @@ def _build(spec: NetSpec, in_channels: int, num_classes: int) -> nn.Module:
         model = densenet121_small(in_channels, num_classes)
     else:
         raise NetworkError("unknown", name=spec.network, choices=", ".join(NETWORKS))
-    return model if spec.batch_norm else without_batchnorm(model)
+    if not 0 <= spec.dropout <= MAX_DROPOUT:
+        raise NetworkError("dropout", limit=MAX_DROPOUT)
+    if spec.activation not in ACTIVATIONS:
+        raise NetworkError("activation", name=spec.activation, choices=", ".join(ACTIVATIONS))
+    if not spec.batch_norm:
+        without_batchnorm(model)
+    if spec.activation != "relu":
+        with_activation(model, ACTIVATIONS[spec.activation])
+    return with_dropout(model, spec.dropout) if spec.dropout else model
+
+
+def with_activation(model: nn.Module, kind: type[nn.Module]) -> nn.Module:
+    """Replace every ReLU module by ``kind()``, in place."""
+    for name, child in model.named_children():
+        if isinstance(child, nn.ReLU):
+            setattr(model, name, kind())
+        else:
+            with_activation(child, kind)
+    return model
+
+
+def with_dropout(model: nn.Module, p: float) -> nn.Module:
+    """Put ``nn.Dropout(p)`` in front of the network's last linear layer (its classifier), in place."""
+    name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+    parent_name, _, child = name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, child, nn.Sequential(nn.Dropout(p), getattr(parent, child)))
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:

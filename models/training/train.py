@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.errors import LabError
-from models.training import datasets, nets
+from models.training import augment, datasets, nets
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("none", "step", "cosine")
@@ -33,6 +33,7 @@ POINTS_PER_EPOCH = 20  # curve resolution: a report every 1/20 epoch
 PROBE_SIZE = 256  # held-out images checked at every report
 PROBE_RATIO = 2  # at least PROBE_RATIO × PROBE_SIZE training images between reports: probing costs < ~15%
 FINAL_EVAL_SIZE = 2000  # held-out images checked at the end
+MAX_VAL_SPLIT = 0.5
 
 
 class RunSettingsError(LabError, ValueError):
@@ -40,7 +41,8 @@ class RunSettingsError(LabError, ValueError):
 
     area = "run"
     CODES = {"optimizer": ("name", "choices"), "schedule": ("name", "choices"), "lr": (), "batch": (),
-             "budget": (), "no_runs": (), "kernel": ("name",), "kernel_fit": ()}
+             "budget": (), "no_runs": (), "kernel": ("name",), "kernel_fit": (), "augment": ("name", "choices"),
+             "val_split": ("limit",), "patience": ()}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class TrainConfig:
     time_limit_s: float = 60.0
     seed: int = 0
     train_size: int | None = None  # use only the first N training images (the lessons' small tasks)
+    augment: tuple[str, ...] = ()  # per-batch data augmentation on the device (models.training.augment)
+    val_split: float = 0.0  # this share of the training images is held back to validate on
+    patience: int = 0  # early stopping: end after this many reports without a better validation accuracy
 
     def run(self, device: torch.device, report=lambda p: None, should_stop=lambda: False) -> "RunResult":
         """What the job runner calls: every task it runs has run(device, report, should_stop)."""
@@ -77,6 +82,13 @@ class TrainConfig:
             raise RunSettingsError("batch")
         if self.epochs < 1 or self.time_limit_s <= 0:
             raise RunSettingsError("budget")
+        if set(self.augment) - set(augment.KINDS):
+            raise RunSettingsError("augment", name=", ".join(sorted(set(self.augment) - set(augment.KINDS))),
+                                   choices=", ".join(augment.KINDS))
+        if not 0 <= self.val_split <= MAX_VAL_SPLIT:
+            raise RunSettingsError("val_split", limit=MAX_VAL_SPLIT)
+        if self.patience < 0 or (self.patience and not self.val_split):
+            raise RunSettingsError("patience")
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,7 @@ class Point:
     images_per_s: float
     elapsed_s: float
     eta_s: float  # to the end of the last epoch, or to the time limit if that comes first
+    val_acc: float | None = None  # on the validation split, when the run has one
 
 
 @dataclass
@@ -106,6 +119,7 @@ class RunResult:
     history: list[Point]
     final_test_acc: float  # on up to FINAL_EVAL_SIZE held-out images
     best_test_acc: float
+    final_train_acc: float  # on up to FINAL_EVAL_SIZE of the images it trained on, in eval mode: the other half of the gap
     elapsed_s: float
     images_per_s: float
     state_dict: dict[str, torch.Tensor]  # on the CPU, for saving and trying the model
@@ -114,6 +128,7 @@ class RunResult:
     in_channels: int
     image_size: int
     steps: int
+    train_images: int = 0  # how many images it trained on (the subset, less the validation split)
 
     def summary(self) -> dict:
         """One row of the results table."""
@@ -121,7 +136,10 @@ class RunResult:
         return {
             "network": self.label, "data": c.dataset, "optimizer": c.optimizer, "lr": c.lr,
             "schedule": c.schedule, "batch": c.batch_size, "epochs": c.epochs, "seed": c.seed,
-            "params": self.parameters, "final acc": round(self.final_test_acc, 4),
+            "params": self.parameters, "dropout": c.net.dropout, "weight decay": c.weight_decay,
+            "augment": "+".join(c.augment) or "none", "train images": self.train_images, "activation": c.net.activation,
+            "val split": c.val_split, "train acc": round(self.final_train_acc, 4),
+            "final acc": round(self.final_test_acc, 4),
             "best acc": round(self.best_test_acc, 4), "time (s)": round(self.elapsed_s, 1),
             "images/s": round(self.images_per_s), "stopped by": self.stopped_by, "device": self.device,
         }
@@ -182,9 +200,13 @@ def train(
 ) -> RunResult:
     config.validate()
     data = data or datasets.load(config.dataset)
-    n = len(data.train_x) if config.train_size is None else min(config.train_size, len(data.train_x))
+    subset = len(data.train_x) if config.train_size is None else min(config.train_size, len(data.train_x))
+    # The validation split is the subset's last images: never trained on, checked at every report.
+    n_val = round(subset * config.val_split)
+    n = subset - n_val
     # On the device once: a batch is then an index, with no host → device copy per step.
     train_x, train_y = _to_device(data.train_x[:n], device), data.train_y[:n].to(device)
+    val_x, val_y = data.train_x[n:subset], data.train_y[n:subset]
     probe_x, probe_y = data.test_x[:PROBE_SIZE].to(device), data.test_y[:PROBE_SIZE].to(device)
     model = build_model(config, data, device)
     optimizer = make_optimizer(config, model.parameters())
@@ -193,6 +215,8 @@ def train(
     scheduler = make_schedule(config, optimizer, total_steps)
     report_every = max(1, round(steps_per_epoch / POINTS_PER_EPOCH), math.ceil(PROBE_RATIO * PROBE_SIZE / config.batch_size))
     order = torch.Generator().manual_seed(config.seed)  # the seed fixes the order of examples
+    draws = torch.Generator().manual_seed(config.seed + 1)  # … and every augmentation drawn
+    best_val, best_state, since_best = -1.0, None, 0  # early stopping
 
     history: list[Point] = []
     loss_sum = torch.zeros((), device=device)  # accumulated on the device: no sync per step
@@ -211,7 +235,7 @@ def train(
                 stopped_by = "time limit"
                 break
             idx = perm[i * config.batch_size : (i + 1) * config.batch_size]
-            xb, yb = train_x[idx], train_y[idx]  # (B, C, H, W), (B,)
+            xb, yb = augment.augment(train_x[idx], config.augment, draws), train_y[idx]  # (B, C, H, W), (B,)
             with _autocast(device):
                 logits = model(xb)
                 loss = F.cross_entropy(logits, yb)
@@ -234,26 +258,40 @@ def train(
                     loss=loss_sum.item() / seen_since, train_acc=correct_sum.item() / seen_since,
                     test_acc=accuracy(model, probe_x, probe_y, device),
                     lr=optimizer.param_groups[0]["lr"], images_per_s=rate, elapsed_s=elapsed, eta_s=max(0.0, eta),
+                    val_acc=accuracy(model, val_x, val_y, device) if n_val else None,
                 )
                 history.append(point)
                 report(point)
                 loss_sum.zero_()
                 correct_sum.zero_()
                 seen_since = 0
+                if config.patience and point.val_acc is not None:
+                    if point.val_acc > best_val:  # keep the best weights seen on the validation split
+                        best_val, since_best = point.val_acc, 0
+                        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    else:
+                        since_best += 1
+                        if since_best >= config.patience:
+                            stopped_by = "early stop"
+                            break
         else:
             continue
         break  # the inner loop stopped early
 
     elapsed = time.perf_counter() - start
+    if stopped_by == "early stop" and best_state is not None:
+        model.load_state_dict(best_state)  # early stopping ends with the best validated weights
     final = accuracy(model, data.test_x[:FINAL_EVAL_SIZE], data.test_y[:FINAL_EVAL_SIZE], device)
+    final_train = accuracy(model, train_x[:FINAL_EVAL_SIZE], train_y[:FINAL_EVAL_SIZE], device)
     return RunResult(
         config=config, label=config.net.label(), classes=data.classes,
         parameters=nets.count_parameters(model), device=str(device), stopped_by=stopped_by,
-        history=history, final_test_acc=final,
+        history=history, final_test_acc=final, final_train_acc=final_train,
         best_test_acc=max([final] + [p.test_acc for p in history]),
         elapsed_s=elapsed, images_per_s=images_done / elapsed if elapsed > 0 else 0.0,
         state_dict={k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()},
         mean=data.mean, std=data.std, in_channels=data.in_channels, image_size=data.image_size, steps=step,
+        train_images=n,
     )
 
 
