@@ -106,3 +106,20 @@ def test_kernel_demo_learns_the_kernel_on_the_page(open_page):
     points = stored.summary["points"]
     assert points[-1]["loss"] < points[0]["loss"]
     assert any("Gradient descent found" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_overfitting_page_runs_its_experiment_and_says_what_the_curves_show(open_page, lang):
+    from lessons import strings
+    from models.maths import fitting
+
+    at = open_page("overfitting", lang=lang)
+    assert not at.exception
+    stored = _run_demo(at, "demo.overfit")
+    (label, row), = stored.summary["runs"].items()
+    assert row["train images"] == 300 and row["dropout"] == 0.0 and row["augment"] == "none"
+    verdict = fitting.diagnose(row["train acc"], row["final acc"]).verdict
+    said = strings(lang)[f"ov.verdict_{verdict}"].split("**")[1]  # the verdict's bold words
+    assert any(said in m.value for m in at.markdown), said
+    recorded = [m.value for m in at.markdown if strings(lang)["ov.verdict_degradation"].split("**")[1] in m.value]
+    assert recorded  # the recorded plain-56 run is told apart as degradation

@@ -24,6 +24,7 @@ PAGES = [
     ("convolution", "conv_arithmetic"),
     ("convolution", "receptive_fields"),
     ("connectivity", "residual_block"),
+    ("connectivity", "overfitting"),
     ("connectivity", "dense_connectivity"),
     ("practice", "classify"),
     ("practice", "training_lab"),
@@ -32,7 +33,7 @@ PAGES = [
 ]
 ICONS = {
     "home": "🧠", "conv_operation": "🔲", "conv_arithmetic": "📐", "receptive_fields": "🎯",
-    "residual_block": "↪️", "dense_connectivity": "🕸️", "classify": "📷", "training_lab": "🏋️", "quiz": "❓", "teacher": "🧑‍🏫",
+    "residual_block": "↪️", "overfitting": "🎭", "dense_connectivity": "🕸️", "classify": "📷", "training_lab": "🏋️", "quiz": "❓", "teacher": "🧑‍🏫",
 }
 
 

@@ -17,7 +17,7 @@ from models.training.nets import NetSpec, count_parameters
 from models.training import tasks
 from models.training.train import Point
 from torchvision.models.resnet import BasicBlock, Bottleneck
-from ui import figures, task_views
+from ui import figures, identity, task_views
 from ui.classify import analyse
 from ui.i18n import labels, t
 from ui.lesson import untrained_notice
@@ -70,7 +70,7 @@ def degradation() -> None:
     if not guess_first("res.degradation", t("predict.degradation"), options=list(runs)):
         return
     task_views.comparison("demo.degradation", runs, time_limit_s=600.0)
-    if RECORDED.exists() and "demo.degradation" not in st.session_state:
+    if RECORDED.exists() and not identity.store().runs(identity.current().id, tag="demo.degradation")[0]:
         recorded = json.loads(RECORDED.read_text())
         st.info(t("res.recorded", command="python -m bench.degradation", machine=recorded["machine"],
                   images=f"{recorded['train_size']:,}", epochs=recorded["epochs"]), icon="📼")

@@ -16,6 +16,8 @@ from models.probes.dense import bookkeeping
 from models.maths.receptive_field import fields
 from models.maths.blocks import basic_block_params, bottleneck_params, projection_params, stage_macs
 from models.runtime import networks
+from models.training import tasks
+from models.training.nets import build, count_parameters
 
 SEED_INPUT = [[1, 2, 3, 0], [0, 1, 2, 3], [3, 0, 1, 2], [2, 3, 0, 1]]  # lecture 12's 4×4 example
 SEED_KERNEL = [[2, 0, 1], [0, 1, 2], [1, 0, 2]]
@@ -47,7 +49,17 @@ def facts() -> dict[str, str]:
         "projection_64_128": f"{projection_params(64, 128):,}",
         "stage_macs": f"{stage_macs(56, 64):,}",
         "densenet121_block1": _first_dense_block(),
+        **_overfitting(),
     }
+
+
+def _overfitting() -> dict[str, str]:
+    """The overfitting lesson's run, as ``models.training.tasks`` defines it."""
+    run = tasks.overfit_run()
+    more = tasks.remedy("more_data", run)
+    return {"overfit_params": f"{count_parameters(build(run.net, 1, 10)):,}", "overfit_images": f"{run.train_size:,}",
+            "overfit_epochs": f"{run.epochs}", "more_data_images": f"{more.train_size:,}",
+            "val_share": f"{tasks.remedy('early_stopping', run).val_split:.0%}"}
 
 
 def _first_dense_block() -> str:

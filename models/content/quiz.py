@@ -19,6 +19,7 @@ from typing import Callable
 from lessons import ROOT, lesson_ids
 from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, same_padding, sliding_window
 from models.maths.blocks import basic_block_params, channels_after
+from models.maths import fitting
 from models.maths.receptive_field import fields
 
 Numbers = dict[str, int | float | str]
@@ -81,10 +82,22 @@ def _cosine_lr(rng: random.Random) -> tuple[Numbers, Numbers]:
     return {"lr0": lr0, "total": total, "t": t}, {"lr": lr}
 
 
+def _val_split(rng: random.Random) -> tuple[Numbers, Numbers]:
+    images, share = rng.choice([300, 500, 1000, 2400, 6000]), rng.choice([0.1, 0.2, 0.25])
+    train, val = fitting.split_sizes(images, share)
+    return {"images": images, "percent": round(100 * share)}, {"train": train, "val": val}
+
+
+def _kfold(rng: random.Random) -> tuple[Numbers, Numbers]:
+    images, k = rng.choice([500, 1000, 2000, 6000]), rng.choice([4, 5, 10])
+    train, val = fitting.split_sizes(images, 1 / k)
+    return {"images": images, "k": k}, {"train": train}
+
+
 GENERATORS: dict[str, Callable[[random.Random], tuple[Numbers, Numbers]]] = {
     "conv_value": _conv_value, "conv_output": _conv_output, "same_padding": _same_padding,
     "fc_params": _fc_params, "receptive_stack": _receptive_stack, "basic_block_params": _basic_block_params,
-    "dense_channels": _dense_channels, "cosine_lr": _cosine_lr,
+    "dense_channels": _dense_channels, "cosine_lr": _cosine_lr, "val_split": _val_split, "kfold": _kfold,
 }
 TOLERANCE = {"lr": 0.0005}  # answers that are not whole numbers: right to three decimal places
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 
-from models.training import nets, train
+from models.training import augment, nets, train
 from models.runtime.examples import EXAMPLES, example
 from models.maths.kernels import CLASSIC
 
@@ -121,3 +121,23 @@ def degradation_runs(scale: str = "cpu", depths: tuple[int, ...] = DEPTHS, datas
                                              weight_decay=1e-4, schedule="none", batch_size=32,
                                              time_limit_s=time_limit_s, **SCALES[scale])
     return runs
+
+
+# --- the overfitting lesson -------------------------------------------------------------------
+
+REMEDIES = ("more_data", "dropout", "weight_decay", "augmentation", "early_stopping")
+
+
+def overfit_run(dataset: str = "fashion-mnist") -> train.TrainConfig:
+    """The training lab's "Overfit on purpose": the default network on 300 images for 60 epochs,
+    no regularisation (on Fashion-MNIST: training accuracy 100%, held-out about 80%)."""
+    return train.TrainConfig(dataset=dataset, train_size=300, epochs=60, lr=2e-3, time_limit_s=30.0)
+
+
+def remedy(name: str, base: train.TrainConfig) -> train.TrainConfig:
+    """The overfitting run with one thing changed (the same data, order and initial weights)."""
+    return {"more_data": replace(base, train_size=10 * base.train_size, epochs=max(1, base.epochs // 10)),
+            "dropout": replace(base, net=replace(base.net, dropout=0.5)),
+            "weight_decay": replace(base, weight_decay=5e-3),
+            "augmentation": replace(base, augment=augment.KINDS),
+            "early_stopping": replace(base, val_split=0.2, patience=3)}[name]

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.errors import LabError
+from models.maths import fitting
 from models.training import augment, datasets, nets
 
 OPTIMIZERS = ("adam", "sgd")
@@ -202,8 +203,7 @@ def train(
     data = data or datasets.load(config.dataset)
     subset = len(data.train_x) if config.train_size is None else min(config.train_size, len(data.train_x))
     # The validation split is the subset's last images: never trained on, checked at every report.
-    n_val = round(subset * config.val_split)
-    n = subset - n_val
+    n, n_val = fitting.split_sizes(subset, config.val_split)
     # On the device once: a batch is then an index, with no host → device copy per step.
     train_x, train_y = _to_device(data.train_x[:n], device), data.train_y[:n].to(device)
     val_x, val_y = data.train_x[n:subset], data.train_y[n:subset]

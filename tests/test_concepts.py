@@ -1,0 +1,37 @@
+"""The seed notes' concepts each have their place, in both languages, with the notes' Korean terms."""
+
+import pytest
+
+from lessons import sections
+
+# concept: (lesson, English words, Korean words) — each must appear in that lesson's text
+CONCEPTS = {
+    "overfitting": ("overfitting", ["Overfitting", "low training error with a high test error"], ["과적합"]),
+    "degradation is not overfitting": ("overfitting", ["degradation problem", "higher training error"],
+                                       ["성능 저하", "학습 오차가 더 높습니다"]),
+    "causes": ("overfitting", ["too complex", "too little data", "no regularisation"],
+               ["복잡한 모델", "적은 데이터", "정규화가 없는"]),
+    "more data": ("overfitting", ["more data"], ["더 많은 데이터"]),
+    "dropout": ("overfitting", ["dropout", "p = 0.5"], ["드롭아웃", "p = 0.5"]),
+    "L2 regularisation": ("overfitting", ["weight decay", "L2"], ["가중치 감쇠", "L2 정규화"]),
+    "data augmentation": ("overfitting", ["data augmentation"], ["데이터 증강"]),
+    "early stopping": ("overfitting", ["early stopping"], ["조기 종료"]),
+    "train / validation / test": ("overfitting", ["training", "validation", "test"], ["학습", "검증", "테스트"]),
+    "cross-validation": ("overfitting", ["k-fold cross-validation"], ["교차 검증"]),
+    "vanishing gradients": ("overfitting", ["vanishing gradients"], ["기울기 소실"]),
+    "residual connections": ("overfitting", ["residual connections"], ["잔차 연결"]),
+}
+
+
+def _text(lesson: str, lang: str) -> str:
+    return "\n".join(f"{s.title}\n{s.body}" for s in sections(lesson, lang).values())
+
+
+@pytest.mark.parametrize("concept", list(CONCEPTS))
+def test_each_concept_is_taught_in_both_languages(concept):
+    lesson, english, korean = CONCEPTS[concept]
+    en, ko = _text(lesson, "en"), _text(lesson, "ko")
+    for words in english:
+        assert words.lower() in en.lower(), (concept, words)
+    for words in korean:
+        assert words in ko, (concept, words)

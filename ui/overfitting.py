@@ -1,0 +1,117 @@
+"""The overfitting lesson's parts: overfitting against degradation, made, cured, and the splits.
+
+The runs are the training lab's (``TrainConfig`` with its regularisation knobs) through the
+lessons' task views; every verdict on the page is ``models.maths.fitting.diagnose`` of the
+runs' own accuracies, never a sentence typed for a number.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import streamlit as st
+import torch
+
+from lessons import ROOT as LESSONS_DIR
+from models.maths import fitting
+from models.training import augment, datasets, tasks
+from models.training.train import Point, TrainConfig
+from ui import figures, identity, task_views
+from ui.i18n import labels, t
+from ui.state import kept
+
+RECORDED_OVERFIT = LESSONS_DIR / "overfitting" / "overfit.json"  # written by python -m bench.overfitting
+RECORDED_DEGRADATION = LESSONS_DIR / "residual_block" / "degradation.json"  # python -m bench.degradation
+
+
+def _dataset() -> str:
+    """Fashion-MNIST where it is installed (the lesson's numbers are for it), else the shapes."""
+    try:
+        datasets.load("fashion-mnist")
+        return "fashion-mnist"
+    except datasets.DatasetUnavailable:
+        return "synthetic"
+
+
+def overfit_config() -> TrainConfig:
+    return tasks.overfit_run(_dataset())
+
+
+def _say(d: fitting.Diagnosis) -> str:
+    return t(f"ov.verdict_{d.verdict}", train=f"{d.train_acc:.0%}", test=f"{d.test_acc:.0%}",
+             gap=f"{100 * d.gap:.0f}", shallower=f"{(d.shallower_train_acc or 0):.0%}")
+
+
+def side_by_side() -> None:
+    """A recorded overfitting run beside the residual lesson's recorded degradation run."""
+    left, right = st.columns(2)
+    if RECORDED_OVERFIT.exists():
+        rec = json.loads(RECORDED_OVERFIT.read_text())
+        left.markdown(f"**{t('ov.overfit_title', images=rec['train_images'])}**")
+        left.plotly_chart(figures.training_curves({t("ov.overfit_label"): [Point(**p) for p in rec["curves"]]}),
+                          key="ov.recorded_overfit")
+        left.markdown(_say(fitting.diagnose(rec["train_acc"], rec["test_acc"])))
+    if RECORDED_DEGRADATION.exists():
+        rec = json.loads(RECORDED_DEGRADATION.read_text())
+        plain = {label: [Point(**p) for p in rec["curves"][label]] for label in ("plain-20", "plain-56")}
+        right.markdown(f"**{t('ov.degradation_title')}**")
+        right.plotly_chart(figures.training_curves(plain), key="ov.recorded_degradation")
+        deep, shallow = rec["finals"]["plain-56"], rec["finals"]["plain-20"]
+        right.markdown(_say(fitting.diagnose(deep["final_train_acc"], deep["final_test_acc"],
+                                             shallower_train_acc=shallow["final_train_acc"])))
+    st.caption(t("ov.recorded_caption", overfit="python -m bench.overfitting", degradation="python -m bench.degradation"))
+
+
+def _latest_verdicts(key: str) -> None:
+    """The verdict on each run of this student's latest result under ``key``."""
+    stored, _ = identity.store().runs(identity.current().id, tag=key)
+    if stored:
+        for label, row in stored[-1].summary.get("runs", {}).items():
+            st.markdown(f"**{label}**: " + _say(fitting.diagnose(row["train acc"], row["final acc"])))
+
+
+def make_it_happen() -> None:
+    config = overfit_config()
+    st.caption(t("ov.data", data=t(f"train.data_{config.dataset.replace('-', '_')}")))
+    task_views.comparison("demo.overfit", {t("ov.overfit_label"): config}, time_limit_s=30.0)
+    _latest_verdicts("demo.overfit")
+
+
+def cure() -> None:
+    base = overfit_config()
+    chosen = st.radio(t("ov.remedy"), tasks.REMEDIES, format_func=labels("ov.remedy_", tasks.REMEDIES), horizontal=True,
+                      **kept("ov.remedy", "more_data"))
+    if chosen == "augmentation":
+        augmented_strip(base.dataset)
+    task_views.comparison("demo.cure", {t("ov.no_remedy"): base, t(f"ov.remedy_{chosen}"): tasks.remedy(chosen, base)},
+                          time_limit_s=60.0)
+    _latest_verdicts("demo.cure")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _augmented(dataset: str, seed: int) -> np.ndarray:
+    data = datasets.load(dataset)
+    x = data.train_x[:6].repeat(2, 1, 1, 1)  # six images, each twice: (12, C, H, W)
+    out = augment.augment(x, augment.KINDS, torch.Generator().manual_seed(seed))
+    tiles = torch.cat([x[:6], out[:6], out[6:]])[:, 0]  # originals, then two draws of each
+    lo, hi = tiles.amin(dim=(1, 2), keepdim=True), tiles.amax(dim=(1, 2), keepdim=True)
+    return ((tiles - lo) / (hi - lo).clamp_min(1e-6)).numpy()
+
+
+def augmented_strip(dataset: str) -> None:
+    """Six training images and two random augmentations of each, as a batch would get them."""
+    st.image(figures.image_grid(_augmented(dataset, 0), columns=6, tile_px=72), clamp=True, width="stretch")
+    st.caption(t("ov.augment_caption", shift=augment.SHIFT_PX, degrees=f"{augment.ROTATE_DEG:g}"))
+
+
+def splits() -> None:
+    """How many images each split gets, for the student's numbers."""
+    c1, c2, c3 = st.columns(3)
+    images = c1.number_input(t("ov.images"), 10, 60000, step=10, **kept("ov.images", 1000))
+    share = c2.slider(t("ov.val_share"), 0.05, 0.5, step=0.05, **kept("ov.val_share", 0.2))
+    k = c3.slider(t("ov.folds"), 2, 10, **kept("ov.folds", 5))
+    n_train, n_val = fitting.split_sizes(int(images), float(share))
+    st.markdown(t("ov.split_sentence", images=f"{int(images):,}", train=f"{n_train:,}", val=f"{n_val:,}"))
+    fold_train, fold_val = fitting.split_sizes(int(images), 1 / k)
+    st.markdown(t("ov.kfold_sentence", k=k, train=f"{fold_train:,}", val=f"{fold_val:,}"))
