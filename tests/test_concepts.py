@@ -20,6 +20,17 @@ CONCEPTS = {
     "cross-validation": ("overfitting", ["k-fold cross-validation"], ["교차 검증"]),
     "vanishing gradients": ("overfitting", ["vanishing gradients"], ["기울기 소실"]),
     "residual connections": ("overfitting", ["residual connections"], ["잔차 연결"]),
+    "AlexNet's ReLU": ("classic_networks", ["ReLU", "does not saturate"], ["ReLU", "포화되지 않아"]),
+    "AlexNet's dropout": ("classic_networks", ["dropout"], ["드롭아웃"]),
+    "AlexNet's augmentation": ("classic_networks", ["data augmentation"], ["데이터 증강"]),
+    "local response normalisation": ("classic_networks", ["local response normalisation", "LRN"],
+                                     ["국소 응답 정규화", "LRN"]),
+    "SGD with momentum": ("classic_networks", ["SGD with momentum"], ["모멘텀 SGD"]),
+    "FC layers waste parameters": ("classic_networks", ["fully-connected layers waste parameters"],
+                                   ["fully-connected 층이 파라미터를 낭비"]),
+    "VGG: only 3×3": ("classic_networks", ["only 3×3 convolutions"], ["3×3 합성곱만"]),
+    "VGG: channels double as the map halves": ("classic_networks", ["channels doubling"], ["채널은 단계마다 두 배"]),
+    "receptive field": ("classic_networks", ["receptive field"], ["수용 영역"]),
 }
 
 

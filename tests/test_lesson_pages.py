@@ -123,3 +123,19 @@ def test_the_overfitting_page_runs_its_experiment_and_says_what_the_curves_show(
     assert any(said in m.value for m in at.markdown), said
     recorded = [m.value for m in at.markdown if strings(lang)["ov.verdict_degradation"].split("**")[1] in m.value]
     assert recorded  # the recorded plain-56 run is told apart as degradation
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_classic_networks_page_shows_alexnet_and_vgg_from_torchvision(open_page, lang):
+    at = open_page("classic_networks", lang=lang)
+    assert not at.exception
+    assert any("61,100,840" in m.value for m in at.markdown)  # the share sentence, computed
+    assert len(at.dataframe[0].value) == 8 and len(at.dataframe[1].value) == 5  # AlexNet's layers, VGG's stages
+
+
+def test_the_alexnet_recipe_trains_beside_the_default(open_page):
+    at = open_page("classic_networks")
+    stored = _run_demo(at, "demo.alexnet")
+    rows = stored.summary["runs"]
+    assert [row["optimizer"] for row in rows.values()] == ["adam", "sgd"]
+    assert list(rows.values())[1]["dropout"] == 0.5

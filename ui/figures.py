@@ -293,3 +293,18 @@ def reuse_heatmap(heat, targets: Sequence[str], sources: Sequence[str]) -> go.Fi
     fig.update_xaxes(type="category", title_text=t("figure.source"))
     fig.update_layout(**{**LAYOUT, "height": 420})
     return fig
+
+
+def layer_parameters(names: Sequence[str], counts: Sequence[int], kinds: Sequence[str]) -> go.Figure:
+    """One bar per weighted layer, its height the layer's parameters; convolutions and
+    fully-connected layers in two colours, so where the parameters sit is seen at once."""
+    colours = {"Conv2d": "#4c78a8", "Linear": "#e45756"}
+    fig = go.Figure()
+    for kind, label in (("Conv2d", t("figure.conv_layers")), ("Linear", t("figure.fc_layers"))):
+        shown = [(n, c) for n, c, k in zip(names, counts, kinds) if k == kind]
+        fig.add_trace(go.Bar(x=[n for n, _ in shown], y=[c / 1e6 for _, c in shown], name=label,
+                             marker_color=colours[kind], text=[f"{c / 1e6:.1f} M" for _, c in shown],
+                             textposition="outside"))
+    fig.update_yaxes(title_text=t("figure.parameters_millions"))
+    fig.update_layout(**{**LAYOUT, "height": 340})
+    return fig

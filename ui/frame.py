@@ -23,6 +23,7 @@ PAGES = [
     ("convolution", "conv_operation"),
     ("convolution", "conv_arithmetic"),
     ("convolution", "receptive_fields"),
+    ("convolution", "classic_networks"),
     ("connectivity", "residual_block"),
     ("connectivity", "overfitting"),
     ("connectivity", "dense_connectivity"),
@@ -32,7 +33,7 @@ PAGES = [
     ("teacher", "teacher"),
 ]
 ICONS = {
-    "home": "🧠", "conv_operation": "🔲", "conv_arithmetic": "📐", "receptive_fields": "🎯",
+    "home": "🧠", "conv_operation": "🔲", "conv_arithmetic": "📐", "receptive_fields": "🎯", "classic_networks": "🏛️",
     "residual_block": "↪️", "overfitting": "🎭", "dense_connectivity": "🕸️", "classify": "📷", "training_lab": "🏋️", "quiz": "❓", "teacher": "🧑‍🏫",
 }
 

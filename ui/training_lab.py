@@ -13,7 +13,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from models.training import augment, datasets, jobs, nets, train
+from models.training import augment, datasets, jobs, nets, tasks, train
 from models.runtime import images
 from models.store.codec import StoredRowError, StoredRun
 from models.training.train import RunResult, TrainConfig
@@ -90,9 +90,10 @@ def settings() -> TrainConfig:
 
 # Presets: several knobs at once, each a lesson's experiment (the overfitting lesson uses them).
 PRESETS = {
-    "alexnet": {"train.optimizer": "sgd", "train.lr": 1e-2, "train.batch_size": 128, "train.dropout": 0.5,
-                "train.weight_decay": 5e-4, "train.aug_flip": True, "train.aug_shift": True, "train.aug_rotate": False,
-                "train.activation": "relu"},
+    "alexnet": {"train.optimizer": tasks.ALEXNET_RECIPE["optimizer"], "train.lr": tasks.ALEXNET_RECIPE["lr"],
+                "train.batch_size": tasks.ALEXNET_RECIPE["batch_size"], "train.dropout": tasks.ALEXNET_RECIPE["dropout"],
+                "train.weight_decay": tasks.ALEXNET_RECIPE["weight_decay"], "train.activation": "relu",
+                **{f"train.aug_{kind}": kind in tasks.ALEXNET_RECIPE["augment"] for kind in augment.KINDS}},
     "overfit": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.0, "train.weight_decay": 0.0,
                 "train.aug_flip": False, "train.aug_shift": False, "train.aug_rotate": False, "train.val_split": 0.0,
                 "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},

@@ -12,7 +12,9 @@ import torch
 from torchvision.models import densenet121
 
 from models.maths.conv_arithmetic import Conv, dense_parameters, sliding_window
+from models.probes import classic
 from models.probes.dense import bookkeeping
+from models.probes.layer_table import family_sizes
 from models.maths.receptive_field import fields
 from models.maths.blocks import basic_block_params, bottleneck_params, projection_params, stage_macs
 from models.runtime import networks
@@ -50,7 +52,18 @@ def facts() -> dict[str, str]:
         "stage_macs": f"{stage_macs(56, 64):,}",
         "densenet121_block1": _first_dense_block(),
         **_overfitting(),
+        **_classic(),
     }
+
+
+def _classic() -> dict[str, str]:
+    """AlexNet's and VGG-16's sizes, from torchvision's constructors (``models.probes.classic``)."""
+    share = classic.parameter_share(classic.alexnet_layers())
+    total = share["conv"] + share["fc"]
+    return {"alexnet_params": f"{total:,}", "alexnet_fc_share": f"{share['fc'] / total:.0%}",
+            "vgg16_params": f"{family_sizes(('VGG-16',))['VGG-16']['parameters']:,}",
+            "vgg16_channels": " → ".join(str(c) for c in dict.fromkeys(st.channels for st in classic.vgg_stages("D"))),
+            "alexnet_dropout": f"{tasks.ALEXNET_RECIPE['dropout']}"}
 
 
 def _overfitting() -> dict[str, str]:

@@ -94,10 +94,21 @@ def _kfold(rng: random.Random) -> tuple[Numbers, Numbers]:
     return {"images": images, "k": k}, {"train": train}
 
 
+def _alexnet_conv1(rng: random.Random) -> tuple[Numbers, Numbers]:
+    w, k, s, p = rng.choice([224, 227, 231]), 11, 4, rng.choice([0, 2])
+    return {"w": w, "k": k, "s": s, "p": p}, {"out": Conv(w=w, k=k, s=s, p=p).out}
+
+
+def _fc_layer(rng: random.Random) -> tuple[Numbers, Numbers]:
+    c, h, n = rng.choice([128, 256, 512]), rng.choice([4, 6, 7]), rng.choice([1024, 2048, 4096])
+    return {"c": c, "h": h, "n": n}, {"params": dense_parameters(h, h, c, n)}
+
+
 GENERATORS: dict[str, Callable[[random.Random], tuple[Numbers, Numbers]]] = {
     "conv_value": _conv_value, "conv_output": _conv_output, "same_padding": _same_padding,
     "fc_params": _fc_params, "receptive_stack": _receptive_stack, "basic_block_params": _basic_block_params,
     "dense_channels": _dense_channels, "cosine_lr": _cosine_lr, "val_split": _val_split, "kfold": _kfold,
+    "alexnet_conv1": _alexnet_conv1, "fc_layer": _fc_layer,
 }
 TOLERANCE = {"lr": 0.0005}  # answers that are not whole numbers: right to three decimal places
 

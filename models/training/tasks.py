@@ -141,3 +141,19 @@ def remedy(name: str, base: train.TrainConfig) -> train.TrainConfig:
             "weight_decay": replace(base, weight_decay=5e-3),
             "augmentation": replace(base, augment=augment.KINDS),
             "early_stopping": replace(base, val_split=0.2, patience=3)}[name]
+
+
+# --- AlexNet's recipe, as the lecture notes give it ------------------------------------------
+
+# Krizhevsky et al. (2012): SGD with momentum 0.9, learning rate 0.01, batches of 128, weight
+# decay 5·10⁻⁴, dropout 0.5 before the classifiers, and augmentation (crops and flips; here the
+# shifts and flips of models.training.augment). LRN has no knob: torchvision's AlexNet leaves it out.
+ALEXNET_RECIPE = {"optimizer": "sgd", "momentum": 0.9, "lr": 0.01, "batch_size": 128, "weight_decay": 5e-4,
+                  "dropout": 0.5, "augment": ("flip", "shift")}
+
+
+def alexnet_recipe(base: train.TrainConfig) -> train.TrainConfig:
+    """``base`` trained the way AlexNet was."""
+    r = ALEXNET_RECIPE
+    return replace(base, optimizer=r["optimizer"], momentum=r["momentum"], lr=r["lr"], batch_size=r["batch_size"],
+                   weight_decay=r["weight_decay"], augment=r["augment"], net=replace(base.net, dropout=r["dropout"]))
