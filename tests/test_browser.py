@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("CNNLAB_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 CHROMIUM = os.environ.get("CNNLAB_CHROMIUM", "/usr/bin/chromium")
 TEACHER_KEY = "the-teachers-key-for-tests"
-PAGES = ["home", "conv_operation", "conv_arithmetic", "receptive_fields", "classic_networks", "residual_block", "overfitting", "dense_connectivity",
+PAGES = ["home", "conv_operation", "conv_arithmetic", "pooling", "receptive_fields", "classic_networks", "residual_block", "overfitting", "dense_connectivity",
          "classify", "training_lab", "quiz", "teacher"]
 # Opened at a page's URL (/classify), Streamlit's client first probes /classify/_stcore/... to
 # learn its base path, gets a 404, then uses /_stcore/...: a console line that is not an error of ours.

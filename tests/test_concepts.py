@@ -31,6 +31,14 @@ CONCEPTS = {
     "VGG: only 3×3": ("classic_networks", ["only 3×3 convolutions"], ["3×3 합성곱만"]),
     "VGG: channels double as the map halves": ("classic_networks", ["channels doubling"], ["채널은 단계마다 두 배"]),
     "receptive field": ("classic_networks", ["receptive field"], ["수용 영역"]),
+    "pooling layer": ("pooling", ["pooling layer", "no weights"], ["풀링 층", "가중치가 없습니다"]),
+    "max and average pooling": ("pooling", ["max pooling", "average pooling"], ["최대 풀링", "평균 풀링"]),
+    "pooled size": ("pooling", ["\\lfloor (W - K)/S \\rfloor + 1"], ["\\lfloor (W - K)/S \\rfloor + 1"]),
+    "shift invariance": ("pooling", ["shift barely matters"], ["조금 움직여도"]),
+    "the pipeline": ("pooling", ["convolution → ReLU → pooling", "flatten → fully-connected → softmax"],
+                     ["합성곱 → ReLU → 풀링", "flatten → fully-connected → softmax"]),
+    "activations": ("pooling", ["sigmoid", "tanh", "saturate"], ["sigmoid", "tanh", "포화"]),
+    "vanishing gradients (activations)": ("pooling", ["vanishing gradients"], ["기울기 소실"]),
 }
 
 

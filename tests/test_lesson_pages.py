@@ -139,3 +139,25 @@ def test_the_alexnet_recipe_trains_beside_the_default(open_page):
     rows = stored.summary["runs"]
     assert [row["optimizer"] for row in rows.values()] == ["adam", "sgd"]
     assert list(rows.values())[1]["dropout"] == 0.5
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_pooling_page_steps_through_a_window_and_measures_a_shift(open_page, lang):
+    from lessons import strings
+
+    at = open_page("pooling", lang=lang)
+    assert not at.exception
+    size = strings(lang)["pool.size_sentence"].split("{")[0]
+    assert any(m.value.startswith(size) for m in at.markdown)  # the size sentence, computed
+    shift = "픽셀 옮기면" if lang == "ko" else "Moved by"
+    assert sum(shift in m.value for m in at.markdown) == 2  # one and two pixels, measured
+
+
+def test_the_pipeline_runs_the_students_own_trained_network_on_their_picture(open_page):
+    at = open_page("pooling")
+    assert any("own trained network" in i.value for i in at.info)  # none yet: it says how to get one
+    _run_demo(at, "train")
+    at.run()
+    assert not at.exception
+    assert any("Your network: plain_cnn" in c.value for c in at.caption)
+    assert len([c for c in at.get("plotly_chart")]) >= 5  # every step's maps, and the softmax

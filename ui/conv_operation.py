@@ -29,7 +29,7 @@ def _pattern(n: int) -> list[list[float]]:
     return [[float((r + c) % 4) for c in range(n)] for r in range(n)]
 
 
-def _editable_grid(key: str, n: int, label: str) -> list[list[float]]:
+def editable_grid(key: str, n: int, label: str) -> list[list[float]]:
     """An n×n grid of numbers the student can edit; kept across reruns and page switches."""
     values = st.session_state.get(key)
     if not values or len(values) != n:
@@ -72,9 +72,9 @@ def sliding_window_demo() -> None:
     ])
     left, right = st.columns(2)
     with left:
-        x = _editable_grid("conv.input", n, t("op.input_grid"))
+        x = editable_grid("conv.input", n, t("op.input_grid"))
     with right:
-        kernel = _editable_grid("conv.kernel", k, t("op.kernel_grid"))
+        kernel = editable_grid("conv.kernel", k, t("op.kernel_grid"))
     try:
         steps = sliding_window(x, kernel, p=p, s=s, d=d)
     except ConvSettingsError as err:

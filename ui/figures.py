@@ -308,3 +308,31 @@ def layer_parameters(names: Sequence[str], counts: Sequence[int], kinds: Sequenc
     fig.update_yaxes(title_text=t("figure.parameters_millions"))
     fig.update_layout(**{**LAYOUT, "height": 340})
     return fig
+
+
+def activation_curves(curves: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]]) -> go.Figure:
+    """Left: each activation f(x). Right: its gradient f′(x), the factor a gradient is multiplied by."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figure.activation"), t("figure.activation_grad")))
+    for i, (name, (x, y, grad)) in enumerate(curves.items()):
+        colour = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, line=dict(color=colour)), row=1, col=1)
+        fig.add_trace(go.Scatter(x=x, y=grad, name=name, line=dict(color=colour), showlegend=False), row=1, col=2)
+    fig.update_xaxes(title_text="x")
+    fig.update_layout(**LAYOUT)
+    return fig
+
+
+def pipeline_step(step_maps, title: str) -> go.Figure:
+    """One pipeline step's output: a few channels' maps side by side, or a vector as bars."""
+    if step_maps.ndim == 1:
+        fig = go.Figure(go.Bar(y=step_maps.tolist()))
+        fig.update_layout(**{**LAYOUT, "height": 180, "title": title})
+        return fig
+    shown = step_maps[: min(6, step_maps.shape[0])]
+    fig = make_subplots(rows=1, cols=len(shown), horizontal_spacing=0.02)
+    for i, channel in enumerate(shown):
+        fig.add_trace(go.Heatmap(z=channel.tolist(), colorscale="gray", showscale=False), row=1, col=i + 1)
+        fig.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=i + 1)
+        fig.update_xaxes(showticklabels=False, row=1, col=i + 1)
+    fig.update_layout(**{**LAYOUT, "height": 170, "title": title})
+    return fig

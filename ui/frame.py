@@ -22,6 +22,7 @@ PAGES = [
     ("start", "home"),
     ("convolution", "conv_operation"),
     ("convolution", "conv_arithmetic"),
+    ("convolution", "pooling"),
     ("convolution", "receptive_fields"),
     ("convolution", "classic_networks"),
     ("connectivity", "residual_block"),
@@ -33,7 +34,7 @@ PAGES = [
     ("teacher", "teacher"),
 ]
 ICONS = {
-    "home": "🧠", "conv_operation": "🔲", "conv_arithmetic": "📐", "receptive_fields": "🎯", "classic_networks": "🏛️",
+    "home": "🧠", "conv_operation": "🔲", "conv_arithmetic": "📐", "pooling": "🔽", "receptive_fields": "🎯", "classic_networks": "🏛️",
     "residual_block": "↪️", "overfitting": "🎭", "dense_connectivity": "🕸️", "classify": "📷", "training_lab": "🏋️", "quiz": "❓", "teacher": "🧑‍🏫",
 }
 
@@ -53,7 +54,7 @@ def build() -> st.Page:
     sidebar()
     if st.session_state.pop(URL_REFUSED, False):
         st.warning(t("frame.url_refused"), icon="🔗")
-    return st.navigation(navigation())
+    return st.navigation(navigation(), expanded=True)  # every lesson in sight: a course is read in order
 
 
 def run(page: st.Page) -> None:

@@ -28,13 +28,20 @@ def stacking() -> None:
     k = c2.select_slider(t("rf.kernel"), (3, 5, 7), **kept("rf.k", 3))
     s = c3.select_slider(t("rf.stride"), (1, 2), **kept("rf.s", 1))
     c = c4.number_input(t("rf.channels"), 1, 1024, step=1, **kept("rf.c", 64))
-    stack = rf.fields([Conv(name=str(i + 1), k=k, s=s) for i in range(n)])
+    pooled = st.toggle(t("rf.pooling"), help=t("rf.pooling_help"), **kept("rf.pool", False))
+    # a 2×2 pooling with stride 2 slides like a convolution: it is a layer of the stack too
+    layers = [Conv(name=str(i + 1), k=k, s=s) for i in range(n)]
+    if pooled:
+        layers = [layer for conv in layers for layer in (conv, Conv(name=f"{conv.name}p", k=2, s=2))]
+    stack = [f for f in rf.fields(layers) if not f.name.endswith("p")] if pooled else rf.fields(layers)
     labels = [t("rf.after_layer", n=i + 1) for i in range(n)]
     left, right = st.columns([3, 2])
     left.plotly_chart(figures.receptive_grid([f.size for f in stack], labels), key="rf.grid")
     right.dataframe(pd.DataFrame({t("rf.col_layer"): range(1, n + 1), t("rf.col_field"): [f.size for f in stack],
                                   t("rf.col_jump"): [f.jump for f in stack]}), hide_index=True)
-    if s == 1:  # one layer with the same field, for comparison
+    if pooled:
+        right.markdown(t("rf.pooled", jump=rf.fields(layers)[-1].jump, field=rf.fields(layers)[-1].size))
+    elif s == 1:  # one layer with the same field, for comparison
         big = stack[-1].size
         stacked, single = n * k * k * c * c, big * big * c * c
         right.markdown(t("rf.compare", n=n, k=k, big=big, stacked=f"{stacked:,}", single=f"{single:,}",

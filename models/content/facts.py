@@ -12,6 +12,7 @@ import torch
 from torchvision.models import densenet121
 
 from models.maths.conv_arithmetic import Conv, dense_parameters, sliding_window
+from models.maths.pooling import pooled_size
 from models.probes import classic
 from models.probes.dense import bookkeeping
 from models.probes.layer_table import family_sizes
@@ -53,7 +54,16 @@ def facts() -> dict[str, str]:
         "densenet121_block1": _first_dense_block(),
         **_overfitting(),
         **_classic(),
+        "pool_28": " → ".join(str(w) for w in _halvings(28, 3)),
     }
+
+
+def _halvings(w: int, times: int) -> list[int]:
+    """A width through ``times`` 2×2 poolings of stride 2: 28 → 14 → 7 → 3."""
+    sizes = [w]
+    for _ in range(times):
+        sizes.append(pooled_size(sizes[-1], 2, 2))
+    return sizes
 
 
 def _classic() -> dict[str, str]:

@@ -19,7 +19,7 @@ from typing import Callable
 from lessons import ROOT, lesson_ids
 from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, same_padding, sliding_window
 from models.maths.blocks import basic_block_params, channels_after
-from models.maths import fitting
+from models.maths import fitting, pooling
 from models.maths.receptive_field import fields
 
 Numbers = dict[str, int | float | str]
@@ -104,11 +104,24 @@ def _fc_layer(rng: random.Random) -> tuple[Numbers, Numbers]:
     return {"c": c, "h": h, "n": n}, {"params": dense_parameters(h, h, c, n)}
 
 
+def _pooled_size(rng: random.Random) -> tuple[Numbers, Numbers]:
+    w, k = rng.choice([7, 13, 14, 27, 28, 55, 56]), rng.choice([2, 3])
+    s = rng.choice([2, k])
+    return {"w": w, "k": k, "s": s}, {"out": pooling.pooled_size(w, k, s)}
+
+
+def _max_pool_value(rng: random.Random) -> tuple[Numbers, Numbers]:
+    window = [[rng.randint(-5, 9) for _ in range(2)] for _ in range(2)]
+    (step,) = pooling.pool_steps(window, 2, 2, "max")
+    return {"values": ", ".join(str(v) for row in window for v in row)}, {"out": int(step.out)}
+
+
 GENERATORS: dict[str, Callable[[random.Random], tuple[Numbers, Numbers]]] = {
     "conv_value": _conv_value, "conv_output": _conv_output, "same_padding": _same_padding,
     "fc_params": _fc_params, "receptive_stack": _receptive_stack, "basic_block_params": _basic_block_params,
     "dense_channels": _dense_channels, "cosine_lr": _cosine_lr, "val_split": _val_split, "kfold": _kfold,
-    "alexnet_conv1": _alexnet_conv1, "fc_layer": _fc_layer,
+    "alexnet_conv1": _alexnet_conv1, "fc_layer": _fc_layer, "pooled_size": _pooled_size,
+    "max_pool_value": _max_pool_value,
 }
 TOLERANCE = {"lr": 0.0005}  # answers that are not whole numbers: right to three decimal places
 

@@ -1,0 +1,43 @@
+"""The whole CNN pipeline of the lecture, walked on one picture: convolution → ReLU → pooling →
+… → flatten → fully-connected → softmax, each step's tensor kept to be shown.
+
+``walk`` runs a trained ``nn.Sequential`` network (the training lab's default ``plain_cnn``)
+module by module, as its own ``forward`` does, and returns every step with its output shape; the
+last step is the softmax over the classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    index: int
+    kind: str  # "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear", "Softmax" …
+    shape: tuple[int, ...]  # the output's shape, batch left out: (C, H, W) or (features,)
+    output: torch.Tensor  # (C, H, W) or (features,)
+
+
+def _flat(model: nn.Module) -> list[nn.Module]:
+    """The modules in the order forward runs them (a Sequential inside, such as dropout's, opened)."""
+    out = []
+    for m in model.children():
+        out += _flat(m) if isinstance(m, nn.Sequential) else [m]
+    return out
+
+
+@torch.no_grad()
+def walk(model: nn.Sequential, x: torch.Tensor) -> list[PipelineStep]:
+    """x (1, C, H, W) through every module of ``model`` in eval mode, then the softmax."""
+    model.eval()
+    steps = []
+    for i, module in enumerate(_flat(model)):
+        x = module(x)
+        steps.append(PipelineStep(i, type(module).__name__, tuple(x.shape[1:]), x[0].clone()))
+    probs = x.softmax(dim=1)
+    steps.append(PipelineStep(len(steps), "Softmax", tuple(probs.shape[1:]), probs[0]))
+    return steps

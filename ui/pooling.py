@@ -1,0 +1,119 @@
+"""The pooling lesson's parts: max and average pooling step by step, what a pixel's shift does,
+the whole pipeline on the student's picture, and ReLU against sigmoid and tanh.
+
+The maths is ``models.maths.pooling`` and ``models.maths.activations``; the pipeline walks the
+student's own trained network from the training lab (``models.probes.pipeline``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+import torch.nn.functional as F
+import torchvision.transforms.functional as TF
+
+from models.errors import LabError
+from models.maths import activations, pooling
+from models.maths.kernels import CLASSIC
+from models.probes import pipeline
+from models.runtime import images
+from models.runtime.examples import example
+from models.store.codec import StoredRowError
+from models.training import nets
+from models.training.train import TrainConfig
+from ui import figures, identity, picture, runs, task_views, training_lab
+from ui.conv_operation import editable_grid
+from ui.i18n import labels, say, t
+from ui.state import kept, number_row
+
+
+def step_by_step() -> None:
+    n, k, s = number_row([("pool.n", t("pool.input_size"), 4, 2, 8), ("pool.k", t("pool.window"), 2, 1, 4),
+                          ("pool.s", t("pool.stride"), 2, 1, 4)])
+    mode = st.radio(t("pool.mode"), pooling.MODES, horizontal=True, format_func=labels("pool.mode_", pooling.MODES),
+                    **kept("pool.mode", "max"))
+    x = editable_grid("pool.input", n, t("pool.input_grid"))
+    try:
+        steps = pooling.pool_steps(x, k, s, mode)
+    except LabError as err:
+        st.warning(say(err), icon="✋")
+        return
+    index = st.slider(t("pool.position"), 1, len(steps), **kept("pool.step", 1)) - 1 if len(steps) > 1 else 0
+    index = min(index, len(steps) - 1)
+    step = steps[index]
+    out_h, out_w = steps[-1].row + 1, steps[-1].col + 1
+    output = [[None] * out_w for _ in range(out_h)]
+    for done in steps[: index + 1]:
+        output[done.row][done.col] = round(done.out, 3)
+    st.plotly_chart(figures.convolution_step(x, 0, step.cells, output, (step.row, step.col)), key="pool.step_chart")
+    values = ", ".join(f"{v:g}" for v in step.values)
+    st.latex(rf"\max({values}) = {step.out:g}" if mode == "max" else rf"\frac{{{values.replace(', ', ' + ')}}}{{{len(step.values)}}} = {step.out:g}")
+    st.markdown(t("pool.size_sentence", n=n, k=k, s=s, out=pooling.pooled_size(n, k, s)))
+
+
+def shift() -> None:
+    """A picture moved by one and two pixels: how much its feature map changes, and its pooled map."""
+    kernel = torch.tensor(CLASSIC["sobel_x"], dtype=torch.float).view(1, 1, 3, 3)
+    image = TF.to_tensor(example("shapes", size=64).convert("L")).unsqueeze(0)  # (1, 1, 64, 64)
+    changes = pooling.shift_change(lambda im: torch.relu(F.conv2d(im, kernel, padding=1)), image)
+    for d, change in changes.items():
+        st.markdown(t("pool.shift_sentence", d=d, conv=f"{change['conv']:.0%}", pooled=f"{change['pooled']:.0%}"))
+
+
+def _trained() -> tuple | None:
+    """The student's latest trained default network from the training lab, with its data's statistics."""
+    store = identity.store()
+    sid = identity.current().id
+    kept_ids = store.weights_kept(sid)
+    stored, _ = store.runs(sid, tag=training_lab.KEY)
+    for run in reversed(stored):
+        if run.id in kept_ids and run.meta.get("config", {}).get("net", {}).get("network") == "plain_cnn":
+            try:
+                return store.run_with_weights(sid, run.id).result()
+            except StoredRowError:
+                continue
+    return None
+
+
+def whole_pipeline() -> None:
+    training_lab.record_finished()  # a run started here is a training-lab run: it lands in the lab's results too
+    result = _trained()
+    if result is None:
+        st.info(t("pool.no_network"), icon="🏋️")
+        runs.start_button(TrainConfig(epochs=2, time_limit_s=30.0), training_lab.KEY, label=t("pool.train_one"))
+        training_lab.live_panel()
+        return
+    st.caption(t("pool.network", label=result.label, acc=f"{result.final_test_acc:.0%}", data=result.config.dataset))
+    chosen = picture.choose()
+    if chosen is None:
+        return
+    try:
+        image = images.decode(chosen.data).image
+    except images.ImageError as err:
+        st.error(say(err))
+        return
+    invert = st.checkbox(t("train.invert"), value=True, key="pool.invert")
+    x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
+    model = nets.build(result.config.net, result.in_channels, len(result.classes))
+    model.load_state_dict(result.state_dict)
+    steps = pipeline.walk(model, x)
+    st.markdown(" → ".join(f"`{s.kind}` {'×'.join(map(str, s.shape))}" for s in steps))
+    for step in steps[:-1]:
+        if step.kind in ("Conv2d", "ReLU", "MaxPool2d", "Sigmoid", "Tanh", "Flatten", "Linear"):
+            title = f"{step.index + 1}. {step.kind} · {'×'.join(map(str, step.shape))}"
+            shown = step.output.numpy()
+            st.plotly_chart(figures.pipeline_step(shown[:64] if shown.ndim == 1 else shown, title),
+                            key=f"pool.pipe.{step.index}")
+    st.plotly_chart(figures.class_probabilities(result.classes, steps[-1].output.tolist()), key="pool.softmax")
+
+
+def activation_functions() -> None:
+    st.plotly_chart(figures.activation_curves(activations.curves()), key="pool.activations")
+    through = {name: activations.gradient_through(name, 10, x=0.5) for name in activations.FUNCTIONS}
+    st.markdown(t("pool.through_ten", relu=f"{through['relu']:g}", sigmoid=f"{through['sigmoid']:.1e}",
+                  tanh=f"{through['tanh']:g}"))
+
+
+def activation_demo() -> None:
+    runs = {name: TrainConfig(net=nets.NetSpec(activation=name), epochs=2) for name in activations.FUNCTIONS}
+    task_views.comparison("demo.activations", runs, time_limit_s=60.0)
