@@ -82,3 +82,31 @@ def test_the_results_table_speaks_korean_on_the_korean_page():
     assert {"실행", "최종 정확도", "멈춘 이유"} <= set(table.columns)
     assert table.iloc[0]["멈춘 이유"] in ("시간 제한", "끝까지 학습")
     assert not at.exception
+
+
+def test_a_preset_sets_its_knobs_and_the_run_carries_them_into_the_table():
+    at = _lab()
+    next(b for b in at.button if b.key == "train.preset.overfit").click().run()
+    assert not at.exception
+    assert at.session_state["train.train_size"] == 300 and at.session_state["train.epochs"] == 20
+    next(b for b in at.button if b.key == "train.preset.alexnet").click().run()
+    assert at.session_state["train.optimizer"] == "sgd" and at.session_state["train.dropout"] == 0.5
+    assert at.session_state["train.aug_flip"] and at.session_state["train.aug_shift"]
+    assert not at.session_state["train.aug_rotate"]
+    at.slider(key="_train.time_limit").set_value(3).run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    deadline = time.monotonic() + 90
+    while not at.dataframe and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    row = at.dataframe[0].value.iloc[-1]
+    assert row["dropout"] == 0.5 and row["augmentation"] == "flip+shift" and row["training images"] == 300
+    assert row["optimizer"] == "sgd"
+
+
+def test_early_stopping_without_a_validation_split_is_said_and_nothing_starts():
+    at = _lab()
+    at.number_input(key="_train.patience").set_value(3).run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception
+    assert any("Early stopping needs a validation split" in w.value for w in at.warning)
