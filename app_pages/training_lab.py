@@ -13,6 +13,7 @@ if section("training_lab", "intro", level="title"):
     st.header(t("train.results"), anchor="results")
     training_lab.results_table()
     training_lab.try_model()
+    training_lab.mistakes_section()
 
 for anchor in ("optimizers", "schedules", "batchnorm", "curves"):
     section("training_lab", anchor, level="subheader")

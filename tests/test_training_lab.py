@@ -110,3 +110,18 @@ def test_early_stopping_without_a_validation_split_is_said_and_nothing_starts():
     next(b for b in at.button if b.label == "Start training").click().run()
     assert not at.exception
     assert any("Early stopping needs a validation split" in w.value for w in at.warning)
+
+
+def test_after_a_run_the_lab_shows_what_the_network_gets_wrong():
+    at = _lab("ko")
+    at.slider(key="_train.time_limit").set_value(3).run()
+    next(b for b in at.button if b.key == "train.start").click().run()
+    deadline = time.monotonic() + 90
+    while not any(s.key == "train.mistakes_which" for s in at.selectbox) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+    assert any(s.key == "train.mistakes_which" for s in at.selectbox)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any('"heatmap"' in spec for spec in charts)  # the confusion matrix
+    assert any(c.value.startswith("검증 이미지") for c in at.caption)  # per-class accuracy, in Korean

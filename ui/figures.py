@@ -39,12 +39,13 @@ def training_curves(runs: dict[str, Sequence[Point]]) -> go.Figure:
     return fig
 
 
-def class_probabilities(classes: Sequence[str], probs: Sequence[float], top: int = 10) -> go.Figure:
-    """Horizontal bars of the most probable classes, the winner on top."""
+def class_probabilities(classes: Sequence[str], probs: Sequence[float], top: int = 10, axis: str | None = None) -> go.Figure:
+    """Horizontal bars of the most probable classes, the winner on top (``axis``: another quantity
+    in [0, 1] per class, such as each class's accuracy)."""
     ranked = sorted(zip(probs, classes), reverse=True)[:top][::-1]
     fig = go.Figure(go.Bar(x=[p for p, _ in ranked], y=[c for _, c in ranked], orientation="h",
                            text=[f"{p:.1%}" for p, _ in ranked], textposition="auto"))
-    fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=t("figure.probability"))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=axis or t("figure.probability"))
     fig.update_layout(**{**LAYOUT, "height": 40 + 28 * len(ranked)})
     return fig
 
@@ -335,4 +336,15 @@ def pipeline_step(step_maps, title: str) -> go.Figure:
         fig.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=i + 1)
         fig.update_xaxes(showticklabels=False, row=1, col=i + 1)
     fig.update_layout(**{**LAYOUT, "height": 170, "title": title})
+    return fig
+
+
+def confusion_heatmap(confusion, classes: Sequence[str]) -> go.Figure:
+    """Rows: the true class; columns: what the network said. The diagonal is what it got right."""
+    fig = go.Figure(go.Heatmap(z=confusion, x=list(classes), y=list(classes), colorscale="Blues",
+                               text=confusion, texttemplate="%{text}",
+                               hovertemplate=t("figure.confusion_hover") + "<extra></extra>", showscale=False))
+    fig.update_yaxes(type="category", autorange="reversed", title_text=t("figure.true_class"))
+    fig.update_xaxes(type="category", title_text=t("figure.predicted_class"))
+    fig.update_layout(**{**LAYOUT, "height": 120 + 34 * len(classes)})
     return fig

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from models.training import augment, datasets, jobs, nets, tasks, train
+from models.probes import mistakes
 from models.runtime import images
 from models.store.codec import StoredRowError, StoredRun
 from models.training.train import RunResult, TrainConfig
@@ -24,6 +25,8 @@ from ui.state import kept
 
 KEY = "train"  # the training lab's runs, in ui.runs
 TRIED = "train.tried"  # (run id, RunResult) of the network being tried, loaded once from the store
+EVALUATED = "train.evaluated"  # (run id, Evaluation): its held-out predictions, computed once
+GALLERY = 12  # images shown of a confusion cell
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1)
 WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3)  # L2: λ·‖w‖² added to the loss, as the optimizers apply it
 TRAIN_SIZES = (300, 1000, 3000, 10000, 0)  # 0: all
@@ -251,3 +254,68 @@ def try_model() -> None:
     seen = (x[0] * result.std + result.mean).clamp(0, 1)  # (C, H, W), back in [0, 1]
     c1.image((seen[0] if result.in_channels == 1 else seen.permute(1, 2, 0)).numpy(), caption=t("train.seen_as"), width=140)
     c2.plotly_chart(figures.class_probabilities(result.classes, probs), key="train.try_chart")
+
+
+
+def _evaluation(run_id: int, result: RunResult) -> mistakes.Evaluation:
+    """The run's predictions on its data set's held-out images, computed once per session and run."""
+    held = st.session_state.get(EVALUATED)
+    if held and held[0] == run_id:
+        return held[1]
+    data = datasets.load(result.config.dataset)
+    n = min(mistakes.EVAL_SIZE, len(data.test_x))
+    evaluation = mistakes.evaluate(train.restore(result), data.test_x[:n], data.test_y[:n], result.classes)
+    st.session_state[EVALUATED] = (run_id, evaluation)
+    return evaluation
+
+
+def _gallery(indices: list[int], result: RunResult, evaluation: mistakes.Evaluation) -> None:
+    """The held-out images of ``indices`` with the network's probabilities."""
+    if not indices:
+        st.caption(t("train.no_images"))
+        return
+    data = datasets.load(result.config.dataset)
+    shown = indices[:GALLERY]
+    tiles = (data.test_x[shown] * result.std + result.mean).clamp(0, 1)  # back in [0, 1]
+    tiles = tiles[:, 0] if result.in_channels == 1 else tiles.permute(0, 2, 3, 1)
+    columns = st.columns(6)
+    for i, (index, tile) in enumerate(zip(shown, tiles)):
+        probs = evaluation.probs[index]
+        top = probs.topk(min(3, len(result.classes)))
+        caption = "  \n".join(f"{result.classes[int(c)]} {float(p):.0%}" for p, c in zip(top.values, top.indices))
+        columns[i % 6].image(tile.numpy(), width=84, caption=caption, clamp=True)
+
+
+def mistakes_section() -> None:
+    """What a trained run gets wrong: its confusion matrix, per class, the confused pairs' images,
+    and its most confident mistakes."""
+    kept_ids = identity.store().weights_kept(identity.current().id)
+    usable = {run.id: label for label, run in _stored() if run.id in kept_ids}
+    if not usable:
+        return
+    st.subheader(t("train.mistakes_title"))
+    run_id = st.selectbox(t("train.try_which"), list(usable), index=len(usable) - 1, format_func=usable.__getitem__,
+                          key="train.mistakes_which")
+    result = _trained(run_id)
+    if result is None:
+        return
+    with st.spinner(t("app.computing")):
+        evaluation = _evaluation(run_id, result)
+    classes = list(result.classes)
+    st.plotly_chart(figures.confusion_heatmap(evaluation.confusion().tolist(), classes), key="train.confusion")
+    accuracy = evaluation.per_class_accuracy()
+    st.plotly_chart(figures.class_probabilities(classes, accuracy, top=len(classes), axis=t("figure.accuracy")),
+                    key="train.per_class")
+    st.caption(t("train.per_class_caption", n=len(evaluation.labels)))
+    pairs = evaluation.confused_pairs(3)
+    if pairs:
+        said = "; ".join(t("train.pair", count=n, true=classes[a], predicted=classes[b]) for a, b, n in pairs)
+        st.markdown(t("train.most_confused", pairs=said))
+        options = [(a, b) for a, b, _ in pairs] + [(a, b) for a in range(len(classes)) for b in range(len(classes))
+                                                  if a != b and (a, b) not in [(x, y) for x, y, _ in pairs]]
+        a, b = st.selectbox(t("train.cell"), options, format_func=lambda ab: t("train.cell_option", true=classes[ab[0]],
+                                                                               predicted=classes[ab[1]]),
+                            key="train.mistakes_cell")
+        _gallery(evaluation.cell(a, b), result, evaluation)
+    st.markdown(f"**{t('train.confidently_wrong')}**")
+    _gallery(evaluation.confidently_wrong(GALLERY), result, evaluation)
