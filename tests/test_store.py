@@ -256,3 +256,15 @@ def test_the_class_is_still_there_when_the_server_starts_again(url):
     again = database.Store(url)  # and starts again
     assert again.arrive(token).name == "Ada"
     again.engine.dispose()
+
+
+def test_a_database_that_fails_during_the_class_is_said_on_the_page_not_raised(open_page, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def gone(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(database.Store, "runs", gone)
+    at = open_page("training_lab", lang="ko")
+    assert not at.exception
+    assert any("수업 데이터베이스가 응답하지 않아" in w.value for w in at.warning)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 import torch
 from streamlit.errors import StreamlitAPIException
 
 from models.runtime import device
+from models.store import database
 from models.runtime.networks import NETWORKS
 from models.runtime.weights import FETCH_COMMAND, State
 from models.runtime import zoo
@@ -14,6 +17,8 @@ from models.runtime.zoo import STORE
 from ui import classroom, identity, runs
 from ui.i18n import language_toggle, say, t
 from ui.state import begin_run, forget_url_values, write_url
+
+log = logging.getLogger(__name__)
 
 # (navigation group, lesson id); each lesson id is a script app_pages/<id>.py and a folder lessons/<id>/.
 # (Not pages/: a folder of that name switches Streamlit's old multipage mode on, in which a page
@@ -59,7 +64,9 @@ def build() -> st.Page:
 
 def run(page: st.Page) -> None:
     """Run the page. If a widget refuses a value that came from the link (``?train.lr=99``, out
-    of its range), run it again without the link's values, and say so, instead of an exception."""
+    of its range), run it again without the link's values, and say so, instead of an exception.
+    If the class database fails during the class, the page says so in the student's language and
+    the teacher's console gets the details."""
     classroom.begin(page.url_path)
     try:
         page.run()
@@ -70,6 +77,9 @@ def run(page: st.Page) -> None:
             raise
         st.session_state[URL_REFUSED] = True
         st.rerun()
+    except database.StoreFailed:
+        log.exception("the class database failed while %s ran", page.url_path)
+        st.warning(t("student.store_failed"), icon="💾")
 
 
 def navigation() -> dict[str, list[st.Page]]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from sqlalchemy import create_engine, delete, event, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from models import settings
@@ -36,6 +36,7 @@ from models.store.codec import StoredRowError, StoredRun
 from models.store.schema import pictures, quiz_answers, runs, students
 
 log = logging.getLogger("cnnlab.store")
+StoreFailed = SQLAlchemyError  # the database failed during the class (a server gone, a disk full): pages say so
 T = TypeVar("T")
 
 TOKEN_BYTES = 32  # 256 random bits: not guessable from anyone else's
