@@ -15,6 +15,16 @@ def _lab(lang="en") -> AppTest:
     return at.switch_page("app_pages/training_lab.py").run()
 
 
+def _short_run(at: AppTest, seconds: int, timeout: float = 90) -> None:
+    """Start a run of ``seconds`` and wait until its row is in the results table."""
+    at.slider(key="_train.time_limit").set_value(seconds).run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    deadline = time.monotonic() + timeout
+    while not at.dataframe and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+
+
 def test_a_short_run_shows_progress_then_a_row_in_the_results_table():
     at = _lab()
     assert not at.exception
@@ -53,12 +63,7 @@ def test_settings_survive_a_page_switch_and_the_page_works_in_korean():
 
 def test_changing_a_setting_after_a_finished_run_does_not_break_the_page():
     at = _lab()
-    at.slider(key="_train.time_limit").set_value(2).run()
-    next(b for b in at.button if b.label == "Start training").click().run()
-    deadline = time.monotonic() + 60
-    while not at.dataframe and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
+    _short_run(at, 2)
     assert at.selectbox(key="train.try_which").value is not None
     at.selectbox(key="_train.network").set_value("resnet").run()
     at.slider(key="_train.epochs").set_value(2).run()
@@ -93,12 +98,7 @@ def test_a_preset_sets_its_knobs_and_the_run_carries_them_into_the_table():
     assert at.session_state["train.optimizer"] == "sgd" and at.session_state["train.dropout"] == 0.5
     assert at.session_state["train.aug_flip"] and at.session_state["train.aug_shift"]
     assert not at.session_state["train.aug_rotate"]
-    at.slider(key="_train.time_limit").set_value(3).run()
-    next(b for b in at.button if b.label == "Start training").click().run()
-    deadline = time.monotonic() + 90
-    while not at.dataframe and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
+    _short_run(at, 3)
     row = at.dataframe[0].value.iloc[-1]
     assert row["dropout"] == 0.5 and row["augmentation"] == "flip+shift" and row["training images"] == 300
     assert row["optimizer"] == "sgd"
