@@ -348,3 +348,23 @@ def confusion_heatmap(confusion, classes: Sequence[str]) -> go.Figure:
     fig.update_xaxes(type="category", title_text=t("figure.predicted_class"))
     fig.update_layout(**{**LAYOUT, "height": 120 + 34 * len(classes)})
     return fig
+
+
+def two_problems(panels: dict[str, dict[str, Sequence[Point]]]) -> go.Figure:
+    """One chart, one panel a problem: each panel's runs as training (dashed) and held-out (solid)
+    accuracy against epochs, on the same 0–100% axis, so the two kinds of failure compare at a glance."""
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.08)
+    colour = 0
+    for col, runs in enumerate(panels.values(), start=1):
+        for label, points in runs.items():
+            color = PALETTE[colour % len(PALETTE)]
+            colour += 1
+            epochs = [p.epoch for p in points]
+            fig.add_trace(go.Scatter(x=epochs, y=[p.train_acc for p in points], name=f"{label} · {t('figure.train')}",
+                                     legendgroup=label, line=dict(color=color, dash="dash")), row=1, col=col)
+            fig.add_trace(go.Scatter(x=epochs, y=[p.test_acc for p in points], name=f"{label} · {t('figure.held_out')}",
+                                     legendgroup=label, line=dict(color=color)), row=1, col=col)
+    fig.update_xaxes(title_text=t("figure.epoch"))
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    fig.update_layout(**LAYOUT)
+    return fig

@@ -44,22 +44,24 @@ def _say(d: fitting.Diagnosis) -> str:
 
 
 def side_by_side() -> None:
-    """A recorded overfitting run beside the residual lesson's recorded degradation run."""
-    left, right = st.columns(2)
+    """A recorded overfitting run and the residual lesson's recorded degradation run, on one chart."""
+    panels, verdicts = {}, []
     if RECORDED_OVERFIT.exists():
         rec = json.loads(RECORDED_OVERFIT.read_text())
-        left.markdown(f"**{t('ov.overfit_title', images=rec['train_images'])}**")
-        left.plotly_chart(figures.training_curves({t("ov.overfit_label"): [Point(**p) for p in rec["curves"]]}),
-                          key="ov.recorded_overfit")
-        left.markdown(_say(fitting.diagnose(rec["train_acc"], rec["test_acc"])))
+        panels[t("ov.overfit_title", images=rec["train_images"])] = {
+            t("ov.overfit_label"): [Point(**p) for p in rec["curves"]]}
+        verdicts.append(_say(fitting.diagnose(rec["train_acc"], rec["test_acc"])))
     if RECORDED_DEGRADATION.exists():
         rec = json.loads(RECORDED_DEGRADATION.read_text())
-        plain = {label: [Point(**p) for p in rec["curves"][label]] for label in ("plain-20", "plain-56")}
-        right.markdown(f"**{t('ov.degradation_title')}**")
-        right.plotly_chart(figures.training_curves(plain), key="ov.recorded_degradation")
+        panels[t("ov.degradation_title")] = {label: [Point(**p) for p in rec["curves"][label]]
+                                            for label in ("plain-20", "plain-56")}
         deep, shallow = rec["finals"]["plain-56"], rec["finals"]["plain-20"]
-        right.markdown(_say(fitting.diagnose(deep["final_train_acc"], deep["final_test_acc"],
-                                             shallower_train_acc=shallow["final_train_acc"])))
+        verdicts.append(_say(fitting.diagnose(deep["final_train_acc"], deep["final_test_acc"],
+                                              shallower_train_acc=shallow["final_train_acc"])))
+    if panels:
+        st.plotly_chart(figures.two_problems(panels), key="ov.two_problems")
+        for column, verdict in zip(st.columns(len(verdicts)), verdicts):
+            column.markdown(verdict)
     st.caption(t("ov.recorded_caption", overfit="python -m bench.overfitting", degradation="python -m bench.degradation"))
 
 
