@@ -11,9 +11,10 @@ if section("training_lab", "intro", level="title"):
     training_lab.start_button(config)
     training_lab.live_panel()
     st.header(t("train.results"), anchor="results")
-    training_lab.results_table()
-    training_lab.try_model()
-    training_lab.mistakes_section()
+    lab = training_lab.lab_runs()  # read once, shown three ways
+    training_lab.results_table(lab)
+    training_lab.try_model(lab)
+    training_lab.mistakes_section(lab)
 
 for anchor in ("optimizers", "schedules", "batchnorm", "curves"):
     section("training_lab", anchor, level="subheader")

@@ -18,10 +18,9 @@ from models.maths.kernels import CLASSIC
 from models.probes import pipeline
 from models.runtime import images
 from models.runtime.examples import example
-from models.store.codec import StoredRowError
-from models.training import nets
+from models.training import nets, train
 from models.training.train import TrainConfig
-from ui import figures, identity, picture, runs, task_views, training_lab
+from ui import figures, picture, runs, task_views, training_lab
 from ui.conv_operation import editable_grid
 from ui.i18n import labels, say, t
 from ui.state import kept, number_row
@@ -60,18 +59,14 @@ def shift() -> None:
         st.markdown(t("pool.shift_sentence", d=d, conv=f"{change['conv']:.0%}", pooled=f"{change['pooled']:.0%}"))
 
 
-def _trained() -> tuple | None:
-    """The student's latest trained default network from the training lab, with its data's statistics."""
-    store = identity.store()
-    sid = identity.current().id
-    kept_ids = store.weights_kept(sid)
-    stored, _ = store.runs(sid, tag=training_lab.KEY)
-    for run in reversed(stored):
-        if run.id in kept_ids and run.meta.get("config", {}).get("net", {}).get("network") == "plain_cnn":
-            try:
-                return store.run_with_weights(sid, run.id).result()
-            except StoredRowError:
-                continue
+def _trained():
+    """The student's latest trained default network from the training lab (loaded once a session)."""
+    lab = training_lab.lab_runs()
+    for _, run in reversed(lab.rows):
+        if run.id in lab.usable and run.meta.get("config", {}).get("net", {}).get("network") == "plain_cnn":
+            result = training_lab.trained(run.id, lab)
+            if result is not None:
+                return result
     return None
 
 
@@ -94,9 +89,7 @@ def whole_pipeline() -> None:
         return
     invert = st.checkbox(t("train.invert"), value=True, key="pool.invert")
     x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
-    model = nets.build(result.config.net, result.in_channels, len(result.classes))
-    model.load_state_dict(result.state_dict)
-    steps = pipeline.walk(model, x)
+    steps = pipeline.walk(train.restore(result), x)
     st.markdown(" → ".join(f"`{s.kind}` {'×'.join(map(str, s.shape))}" for s in steps))
     for step in steps[:-1]:
         if step.kind in ("Conv2d", "ReLU", "MaxPool2d", "Sigmoid", "Tanh", "Flatten", "Linear"):
@@ -115,5 +108,5 @@ def activation_functions() -> None:
 
 
 def activation_demo() -> None:
-    runs = {name: TrainConfig(net=nets.NetSpec(activation=name), epochs=2) for name in activations.FUNCTIONS}
-    task_views.comparison("demo.activations", runs, time_limit_s=60.0)
+    configs = {name: TrainConfig(net=nets.NetSpec(activation=name), epochs=2) for name in activations.FUNCTIONS}
+    task_views.comparison("demo.activations", configs, time_limit_s=60.0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
@@ -24,7 +24,7 @@ from ui import identity, runs
 from ui.state import kept
 
 KEY = "train"  # the training lab's runs, in ui.runs
-TRIED = "train.tried"  # (run id, RunResult) of the network being tried, loaded once from the store
+TRIED = "train.tried"  # run id → RunResult of the networks tried, loaded once from the store
 EVALUATED = "train.evaluated"  # (run id, Evaluation): its held-out predictions, computed once
 GALLERY = 12  # images shown of a confusion cell
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1)
@@ -186,17 +186,27 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{"stopped by": stopped}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
 
 
-def _stored() -> list[tuple[str, StoredRun]]:
-    """This student's training-lab runs, oldest first, each with its label "#n network"."""
-    stored, skipped = identity.store().runs(identity.current().id, tag=KEY)
+@dataclass(frozen=True)
+class LabRuns:
+    """This student's training-lab runs as the store has them, read once per page run."""
+
+    rows: list[tuple[str, StoredRun]]  # oldest first, each with its label "#n network"
+    usable: dict[int, str]  # run id → label, for the runs whose trained weights are kept
+
+
+def lab_runs() -> LabRuns:
+    store, sid = identity.store(), identity.current().id
+    stored, skipped = store.runs(sid, tag=KEY)
     for _ in skipped:
         st.caption(t("train.row_skipped"))
-    return [(f"#{n} {run.label}", run) for n, run in enumerate(stored, start=1)]
+    kept = store.weights_kept(sid)
+    rows = [(f"#{n} {run.label}", run) for n, run in enumerate(stored, start=1)]
+    return LabRuns(rows, {run.id: label for label, run in rows if run.id in kept})
 
 
-def results_table() -> None:
+def results_table(lab: LabRuns) -> None:
     runs.failure(KEY)
-    results = _stored()
+    results = lab.rows
     if not results:
         st.caption(t("train.no_results"))
         return
@@ -210,31 +220,31 @@ def results_table() -> None:
     st.download_button(t("train.download_csv"), table.to_csv(index=False).encode(), "results_df.csv", "text/csv")
 
 
-def _trained(run_id: int) -> RunResult | None:
-    """The trained network of one of this student's runs, from the store (kept for the session)."""
-    held = st.session_state.get(TRIED)
-    if held and held[0] == run_id:
-        return held[1]
-    stored = identity.store().run_with_weights(identity.current().id, run_id)
-    try:
-        result = stored.result() if stored else None
-    except StoredRowError:  # weights that do not load: never used, said
+def trained(run_id: int, lab: LabRuns) -> RunResult | None:
+    """The trained network of one of this student's runs, loaded from the store once per session:
+    the session holds those of its usable runs only (at most the store's latest few)."""
+    held = {i: r for i, r in st.session_state.get(TRIED, {}).items() if i in lab.usable}
+    if run_id not in held:
+        stored = identity.store().run_with_weights(identity.current().id, run_id)
+        try:
+            held[run_id] = stored.result() if stored else None
+        except StoredRowError:  # weights that do not load: never used, said
+            held[run_id] = None
+    st.session_state[TRIED] = held
+    if held[run_id] is None:
         st.warning(t("train.weights_unreadable"))
-        result = None
-    st.session_state[TRIED] = (run_id, result)
-    return result
+    return held[run_id]
 
 
-def try_model() -> None:
+def try_model(lab: LabRuns) -> None:
     """Save a trained network, and classify an uploaded image with it at once."""
-    kept = identity.store().weights_kept(identity.current().id)
-    usable = {run.id: label for label, run in _stored() if run.id in kept}
+    usable = lab.usable
     if not usable:
         return
     st.subheader(t("train.try_title"))
     run_id = st.selectbox(t("train.try_which"), list(usable), index=len(usable) - 1,  # options are plain ids
                           format_func=usable.__getitem__, key="train.try_which")
-    result = _trained(run_id)
+    result = trained(run_id, lab)
     if result is None:
         return
     st.download_button(t("train.save"), train.to_safetensors(result), f"cnnlab-run{run_id}.safetensors",
@@ -286,17 +296,16 @@ def _gallery(indices: list[int], result: RunResult, evaluation: mistakes.Evaluat
         columns[i % 6].image(tile.numpy(), width=84, caption=caption, clamp=True)
 
 
-def mistakes_section() -> None:
+def mistakes_section(lab: LabRuns) -> None:
     """What a trained run gets wrong: its confusion matrix, per class, the confused pairs' images,
     and its most confident mistakes."""
-    kept_ids = identity.store().weights_kept(identity.current().id)
-    usable = {run.id: label for label, run in _stored() if run.id in kept_ids}
+    usable = lab.usable
     if not usable:
         return
     st.subheader(t("train.mistakes_title"))
     run_id = st.selectbox(t("train.try_which"), list(usable), index=len(usable) - 1, format_func=usable.__getitem__,
                           key="train.mistakes_which")
-    result = _trained(run_id)
+    result = trained(run_id, lab)
     if result is None:
         return
     with st.spinner(t("app.computing")):
