@@ -142,3 +142,15 @@ def test_cifar10_python_version_reads_arrays_but_never_runs_code(tmp_path, monke
 def test_cifar10_absent_is_a_sentence(tmp_path):
     with pytest.raises(DatasetUnavailable, match="CIFAR-10 is not on this machine"):
         datasets.cifar10.__wrapped__(tmp_path)
+
+
+def test_on_disk_looks_without_downloading(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "DEBIAN_FASHION_DIR", tmp_path / "nowhere")
+    monkeypatch.setenv("CNNLAB_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(datasets, "_download_fashion_mnist", lambda root: pytest.fail("a download was tried"))
+    assert datasets.on_disk("synthetic") and not datasets.on_disk("fashion-mnist") and not datasets.on_disk("cifar-10")
+    folder = tmp_path / "data" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    for stem in datasets.FASHION_FILES.values():
+        (folder / f"{stem}.gz").write_bytes(b"")
+    assert datasets.on_disk("fashion-mnist")

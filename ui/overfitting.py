@@ -26,12 +26,9 @@ RECORDED_DEGRADATION = LESSONS_DIR / "residual_block" / "degradation.json"  # py
 
 
 def _dataset() -> str:
-    """Fashion-MNIST where it is installed (the lesson's numbers are for it), else the shapes."""
-    try:
-        datasets.load("fashion-mnist")
-        return "fashion-mnist"
-    except datasets.DatasetUnavailable:
-        return "synthetic"
+    """Fashion-MNIST where it is installed (the lesson's numbers are for it), else the shapes. Only
+    looked for on disk: a page's rerun never starts a download."""
+    return "fashion-mnist" if datasets.on_disk("fashion-mnist") else "synthetic"
 
 
 def overfit_config() -> TrainConfig:

@@ -256,6 +256,15 @@ def cifar10(root: Path | None = None) -> Dataset:
 LOADERS = {"synthetic": synthetic, "fashion-mnist": fashion_mnist, "cifar-10": cifar10}
 
 
+def on_disk(name: str) -> bool:
+    """Whether the data set can be loaded from this machine as it is: no download is tried."""
+    if name == "fashion-mnist":
+        return any(all(_find_idx(d, stem) for stem in FASHION_FILES.values()) for d in fashion_mnist_dirs())
+    if name == "cifar-10":
+        return any(all((folder / f).is_file() for f in train + [test]) for folder, train, test, _ in _cifar_layouts(data_root()))
+    return name in LOADERS
+
+
 def load(name: str) -> Dataset:
     if name not in LOADERS:
         raise DatasetUnavailable("unknown", name=name, choices=", ".join(LOADERS))
