@@ -15,6 +15,8 @@ if section("training_lab", "intro", level="title"):
     training_lab.results_table(lab)
     training_lab.try_model(lab)
     training_lab.mistakes_section(lab)
+    training_lab.learned_section(lab)
+    training_lab.race_section(config)
 
 for anchor in ("optimizers", "schedules", "batchnorm", "curves"):
     section("training_lab", anchor, level="subheader")

@@ -313,3 +313,84 @@ def test_the_teacher_sees_three_students_with_the_key_and_nothing_without(server
     teacher.screenshot(path=str(ARTIFACTS / "teacher-unlocked-en.png"), full_page=True)
     for context in contexts + [teacher_context]:
         context.close()
+
+
+# --- learning from a run (drawing, mistakes, snapshots) -------------------------------------
+
+def _draw(pg, canvas, strokes) -> None:
+    """Draw with the mouse on a Fabric.js canvas: each stroke a list of (x, y) in [0, 1]."""
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        (x, y), rest = stroke[0], stroke[1:]
+        pg.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        pg.mouse.down()
+        for x, y in rest:
+            pg.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
+        pg.mouse.up()
+
+
+def _canvas(pg):
+    """The drawing canvas: Fabric's upper canvas takes the pointer events."""
+    canvas = pg.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=60_000)
+    return canvas
+
+
+def test_a_drawing_is_explained_while_blank_then_classified_by_both_networks(server, page):
+    s = strings("en")
+    page.goto(f"{server}/classify")
+    settle(page)
+    page.get_by_text(s["picture.source_draw"], exact=True).click()
+    settle(page)
+    canvas = _canvas(page)
+    page.get_by_text(s["draw.blank"]).wait_for(timeout=30_000)  # nothing drawn: said, not classified
+    assert page.locator(".js-plotly-plot").count() == 0
+    _draw(page, canvas, [[(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8), (0.2, 0.2)], [(0.3, 0.5), (0.7, 0.5)]])
+    chart = page.locator(".js-plotly-plot").first
+    chart.get_by_text("ResNet18").wait_for(timeout=60_000)
+    chart.get_by_text("DenseNet121").wait_for()
+    assert page.get_by_text(s["draw.blank"]).count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert real_errors(page) == []
+
+
+def test_after_a_run_a_confusion_cell_opens_its_images_the_snapshots_scrub_and_a_drawing_is_tried(server, page):
+    s = strings("en")
+    page.goto(f"{server}/training_lab?train.epochs=20")
+    settle(page)
+    _start_and_stop_a_run(page)
+    settle(page)
+    main = page.get_by_test_id("stMain")
+    # the confusion matrix: click the first cell (true = predicted = the first class)
+    matrix = page.locator(".js-plotly-plot").filter(has_text=s["figure.predicted_class"]).first
+    matrix.scroll_into_view_if_needed()
+    area = matrix.locator(".nsewdrag").first.bounding_box()
+    k = 6  # the synthetic shapes
+    page.mouse.click(area["x"] + area["width"] / (2 * k), area["y"] + area["height"] / (2 * k))
+    main.get_by_text(re.compile(r"These \d+ circle images it got right")).wait_for(timeout=30_000)
+    settle(page)
+    # the snapshots: from the random start to the last moment, other pictures
+    before = _snapshot_sources(page)
+    thumb = main.get_by_test_id("stSlider").filter(has_text=s["train.snapshot_moment"]).get_by_role("slider")
+    thumb.focus()
+    page.keyboard.press("End")
+    page.wait_for_function(f"(before) => JSON.stringify({MEDIA_IMAGES}) !== JSON.stringify(before)", arg=before,
+                           timeout=30_000)
+    settle(page)
+    assert _snapshot_sources(page) != before
+    # try your model on a drawing: the 28×28 input it gets is shown, then its probabilities
+    main.get_by_text(s["picture.source_draw"], exact=True).click()
+    settle(page)
+    _draw(page, _canvas(page), [[(0.5, 0.15), (0.85, 0.5), (0.5, 0.85), (0.15, 0.5), (0.5, 0.15)]])
+    main.get_by_text(s["train.seen_as"].format(size=28)).wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert real_errors(page) == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "training_lab-after-a-run-en.png"), full_page=True)
+
+
+MEDIA_IMAGES = "[...document.querySelectorAll('img')].map(i => i.src).filter(src => src.includes('/media/'))"
+
+
+def _snapshot_sources(pg) -> list[str]:
+    return pg.evaluate(MEDIA_IMAGES)

@@ -1,3 +1,5 @@
+import os
+from pathlib import Path
 import gzip
 import struct
 
@@ -6,6 +8,8 @@ import torch
 
 from models.training import datasets
 from models.training.datasets import DatasetUnavailable, read_idx
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _write_idx(path, array: torch.Tensor, gz=True):
@@ -154,3 +158,55 @@ def test_on_disk_looks_without_downloading(tmp_path, monkeypatch):
     for stem in datasets.FASHION_FILES.values():
         (folder / f"{stem}.gz").write_bytes(b"")
     assert datasets.on_disk("fashion-mnist")
+
+
+def _python_cifar(root, n=3):
+    """A small CIFAR-10 in torchvision's Python layout, written by the test."""
+    import pickle
+
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for i, name in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
+        x, y = _cifar_arrays(n, i)
+        (folder / name).write_bytes(pickle.dumps({"data": x.reshape(n, -1).numpy(), "labels": y.tolist()}))
+    return folder
+
+
+def test_cifar10_is_verified_against_torchvisions_checksums(tmp_path):
+    import hashlib
+
+    folder = _python_cifar(tmp_path)
+    published = datasets.cifar10_checksums()
+    assert set(published) == {f"data_batch_{i}" for i in range(1, 6)} | {"test_batch"}
+    with pytest.raises(DatasetUnavailable) as err:  # the test's files are not the published ones
+        datasets.verify_cifar10(tmp_path)
+    assert err.value.code == "cifar_corrupt" and err.value.params["file"] == "data_batch_1"
+    own = {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in published}
+    assert datasets.verify_cifar10(tmp_path, own) == folder  # files that match their checksums pass
+    (folder / "test_batch").write_bytes(b"truncated")
+    with pytest.raises(DatasetUnavailable, match="test_batch"):
+        datasets.verify_cifar10(tmp_path, own)
+    (folder / "test_batch").unlink()
+    with pytest.raises(DatasetUnavailable, match="not on this machine"):
+        datasets.verify_cifar10(tmp_path, own)
+
+
+def _cli(*args, data):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CNNLAB_DATA": str(data), "CNNLAB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "models.datasets", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120)
+
+
+def test_the_datasets_command_says_what_is_there_and_fetching_offline_is_a_sentence(tmp_path):
+    missing = _cli("status", "cifar10", data=tmp_path)
+    assert missing.returncode == 1 and "CIFAR-10 is not on this machine" in missing.stdout
+    offline = _cli("fetch", "cifar10", data=tmp_path)
+    assert offline.returncode == 1 and "CNNLAB_OFFLINE=1 forbids downloads" in offline.stdout
+    _python_cifar(tmp_path)
+    broken = _cli("status", "cifar10", data=tmp_path)  # there, but not the published files
+    assert broken.returncode == 1 and "does not match its published checksum" in broken.stdout
+    assert _cli("status", "synthetic", data=tmp_path).returncode == 0
+    assert _cli("fetch", "synthetic", data=tmp_path).returncode == 2  # only CIFAR-10 is fetched this way

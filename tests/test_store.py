@@ -95,6 +95,18 @@ def test_a_run_comes_back_whole_with_its_weights(store, trained):
     assert torch.allclose(train.predict(train.restore(again), x), train.predict(train.restore(trained), x))
 
 
+def test_a_runs_snapshots_are_kept_with_it_and_only_for_its_student(store, trained):
+    alice, bob = store.arrive(database.new_token()), store.arrive(database.new_token())
+    run_id = store.save_run(alice.id, "train", "train", trained)
+    back = store.snapshots(alice.id, run_id)
+    assert [s.step for s in back] == [s.step for s in trained.snapshots] and len(back) >= 2
+    assert torch.allclose(back[-1].filters, trained.snapshots[-1].filters, atol=1e-3)
+    assert store.snapshots(bob.id, run_id) == []  # another student's run: nothing
+    with store.engine.begin() as conn:  # damaged: said in the console, not shown
+        conn.execute(update(runs_table).where(runs_table.c.id == run_id).values(snapshots=b"garbage"))
+    assert store.snapshots(alice.id, run_id) == []
+
+
 def test_only_the_latest_three_runs_keep_their_weights(store, trained):
     alice = store.arrive(database.new_token())
     ids = [store.save_run(alice.id, "train", "train", trained) for _ in range(5)]
@@ -206,6 +218,24 @@ def test_a_database_file_that_is_not_one_gives_a_working_store(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     store = database.open_store(f"sqlite:///{path}")
     assert not store.saving
+
+
+def test_a_version_1_database_gains_the_snapshots_column_and_keeps_its_runs(url, trained):
+    store = database.Store(url)
+    alice = store.arrive(database.new_token())
+    run_id = store.save_run(alice.id, "train", "train", trained)
+    with store.engine.begin() as conn:  # back to version 1: the runs table as it was before snapshots
+        conn.execute(text("ALTER TABLE runs DROP COLUMN snapshots"))
+        conn.execute(schema.schema_version.update().values(version=1))
+    store.engine.dispose()
+    again = database.Store(url)  # the app starting on the old database migrates it
+    with again.engine.connect() as conn:
+        assert schema.current_version(conn) == schema.VERSION
+    (stored,), _ = again.runs(alice.id, tag="train")
+    assert stored.id == run_id and stored.summary == trained.summary()
+    assert again.snapshots(alice.id, run_id) == []  # kept nothing before; a new run keeps its own
+    assert len(again.snapshots(alice.id, again.save_run(alice.id, "train", "train", trained))) >= 2
+    again.engine.dispose()
 
 
 def test_migrations_bring_an_empty_database_to_the_current_version(url):

@@ -47,3 +47,46 @@ def test_tasks_go_through_the_job_runner_and_stop_within_a_step_of_stop():
         time.sleep(0.01)
     assert job.state is JobState.DONE and time.monotonic() - stopped_at < 2
     assert job.result[-1].step <= reported + job.task.report_every  # the loop checked Stop at every step
+
+
+def test_the_optimizer_race_equals_three_separate_runs_with_the_same_seed():
+    from models.training import tasks, train
+
+    base = TrainConfig(epochs=1, train_size=384, batch_size=64, seed=5)
+    racers = tasks.optimizer_race(base, time_limit_s=60.0)
+    assert list(racers) == ["sgd", "momentum", "adam"]
+    assert {(c.optimizer, c.momentum, c.lr) for c in racers.values()} == {("sgd", 0.0, 0.01), ("sgd", 0.9, 0.01),
+                                                                           ("adam", 0.9, 1e-3)}
+    assert {(c.net, c.dataset, c.seed, c.batch_size) for c in racers.values()} == {(base.net, base.dataset, 5, 64)}
+    points = []
+    together = Comparison(tuple(racers.items()), 60.0).run(CPU, points.append)
+    assert [label for label, _ in points] == sorted((label for label, _ in points), key=list(racers).index)
+    for label, config in racers.items():
+        alone = train.train(config, CPU)
+        assert [p.loss for p in together[label].history] == [p.loss for p in alone.history], label
+        assert torch.equal(together[label].state_dict["0.weight"], alone.state_dict["0.weight"]), label
+    # plain SGD at 0.01 is the slowest starter: momentum's steps add up to ~10 times its own
+    assert together["momentum"].history[-1].loss < together["sgd"].history[-1].loss
+
+
+def test_each_schedule_races_too_and_the_time_is_shared_out_equally():
+    from models.training import tasks
+
+    racers = tasks.optimizer_race(TrainConfig(time_limit_s=60.0), ("none", "step", "cosine"), time_limit_s=45.0)
+    assert len(racers) == 9 and "adam · cosine" in racers
+    assert {c.time_limit_s for c in racers.values()} == {5.0}
+    assert {c.schedule for c in racers.values()} == {"none", "step", "cosine"}
+
+
+def test_the_finish_line_is_what_every_runner_reached_and_who_got_there_first():
+    from models.training import tasks
+    from models.training.train import Point
+
+    def curve(accs):
+        return [Point(step=i, total_steps=len(accs), epoch=i / 4, loss=1.0, train_acc=0.5, test_acc=a, lr=0.1,
+                      images_per_s=1.0, elapsed_s=i, eta_s=0) for i, a in enumerate(accs, start=1)]
+
+    target, epochs = tasks.first_to_reach({"a": curve([0.3, 0.62, 0.8]), "b": curve([0.5, 0.71, 0.72]),
+                                           "c": curve([0.05, 0.06, 0.07])})
+    assert target == 0.7  # b's best, 0.72, is the lowest of those that got off the ground (c did not)
+    assert epochs == {"a": 0.75, "b": 0.5, "c": None}

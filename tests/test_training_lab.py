@@ -18,7 +18,7 @@ def _lab(lang="en") -> AppTest:
 def _short_run(at: AppTest, seconds: int, timeout: float = 90) -> None:
     """Start a run of ``seconds`` and wait until its row is in the results table."""
     at.slider(key="_train.time_limit").set_value(seconds).run()
-    next(b for b in at.button if b.label == "Start training").click().run()
+    next(b for b in at.button if b.key == "train.start").click().run()
     deadline = time.monotonic() + timeout
     while not at.dataframe and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -125,3 +125,61 @@ def test_after_a_run_the_lab_shows_what_the_network_gets_wrong():
     charts = [c.proto.spec for c in at.get("plotly_chart")]
     assert any('"heatmap"' in spec for spec in charts)  # the confusion matrix
     assert any(c.value.startswith("검증 이미지") for c in at.caption)  # per-class accuracy, in Korean
+
+
+def _pictures(at: AppTest) -> list[str]:
+    """The snapshot pictures on the page (their media URLs change with their pixels)."""
+    return [url for i in at.get("image") if any("filters" in c or "feature maps" in c for c in i.captions)
+            for url in i.value]
+
+
+def test_after_a_run_its_snapshots_can_be_scrubbed_from_the_random_start_to_the_end():
+    at = _lab()
+    _short_run(at, 3)
+    assert not at.exception
+    slider = next(s for s in at.select_slider if s.key and s.key.startswith("train.learned_moment."))
+    assert slider.value == 0 and slider.options[0].startswith("step 0 ")  # the random start first
+    first = _pictures(at)
+    slider.set_value(len(slider.options) - 1).run()
+    assert not at.exception
+    assert _pictures(at) != first  # another moment, other pictures
+    captions = " ".join(c for i in at.get("image") for c in i.captions)
+    assert "The first layer's 16 filters, 3×3 each" in captions and "Stage 2: feature maps" in captions
+
+
+def test_the_snapshots_are_explained_in_korean_on_the_korean_page():
+    at = _lab("ko")
+    _short_run(at, 3)
+    assert not at.exception
+    captions = " ".join(c for i in at.get("image") for c in i.captions)
+    assert "첫 층의 필터 16개" in captions and "2단계: 검증 이미지의 특징 맵" in captions
+    assert any(s.options[0].startswith("0단계") for s in at.select_slider if s.key.startswith("train.learned_moment."))
+
+
+def test_the_optimizer_race_overlays_three_curves_and_says_who_got_there_first():
+    at = _lab()
+    at.slider(key="_train.time_limit").set_value(6).run()
+    next(b for b in at.button if b.key == "train.race.start").click().run()
+    deadline = time.monotonic() + 90
+    while not any("reached" in m.value for m in at.markdown) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+    verdict = next(m.value for m in at.markdown if "reached" in m.value)
+    assert any(name in verdict for name in ("SGD", "Adam"))
+    chart = next(c.proto.spec for c in at.get("plotly_chart") if "SGD + momentum 0.9" in c.proto.spec)
+    assert '"Adam"' in chart and '"SGD"' in chart
+
+
+def test_the_fast_and_good_preset_sets_the_recipe_the_benchmark_measures():
+    from models.training import tasks, train
+
+    at = _lab()
+    next(b for b in at.button if b.key == "train.preset.overfit").click().run()  # far from the recipe first
+    next(b for b in at.button if b.key == "train.preset.fast").click().run()
+    assert not at.exception
+    for knob, value in {"dataset": "fashion-mnist", "optimizer": "adam", "lr": 3e-3, "schedule": "cosine",
+                        "batch_size": 128, "epochs": 6, "label_smoothing": 0.1, "train_size": 0, "dropout": 0.0}.items():
+        assert at.session_state[f"train.{knob}"] == value, knob
+    assert {k: getattr(tasks.fast_recipe(), k) for k in tasks.FAST_RECIPE} == tasks.FAST_RECIPE
+    assert tasks.fast_recipe(train.TrainConfig(train_size=300, augment=("flip",))).train_size is None

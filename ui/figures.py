@@ -167,6 +167,22 @@ def image_grid(tiles, columns: int, tile_px: int = 48, gap: int = 2):
     return grid if channels == 3 else grid[..., 0]
 
 
+def filter_tiles(filters, tile_px: int = 40):
+    """First-layer filters (F, C, k, k) as one grid image: grey (or colour, for RGB filters) with
+    zero at mid-grey, every filter on the same scale so that strong and weak ones look it."""
+    w = np.asarray(filters, dtype=np.float32)
+    w = w / max(float(np.abs(w).max()), 1e-8) / 2 + 0.5  # [-max, max] → [0, 1]
+    tiles = w[:, 0] if w.shape[1] != 3 else w.transpose(0, 2, 3, 1)  # (F, k, k) or (F, k, k, 3)
+    return image_grid(tiles, columns=min(16, len(tiles)), tile_px=tile_px)
+
+
+def map_tiles(maps, tile_px: int = 84):
+    """Feature maps (M, H, W), each stretched to [0, 1] on its own: where it responds, it is white."""
+    m = np.asarray(maps, dtype=np.float32)
+    low, high = m.min(axis=(1, 2), keepdims=True), m.max(axis=(1, 2), keepdims=True)
+    return image_grid((m - low) / np.maximum(high - low, 1e-8), columns=len(m), tile_px=tile_px)
+
+
 def kernel_pair(learned: Sequence[Sequence[float]], target: Sequence[Sequence[float]]) -> go.Figure:
     """The learned 3×3 kernel beside the target, values written in, one colour scale for both."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figure.learned"), t("figure.target")), horizontal_spacing=0.08)
@@ -340,10 +356,20 @@ def pipeline_step(step_maps, title: str) -> go.Figure:
 
 
 def confusion_heatmap(confusion, classes: Sequence[str]) -> go.Figure:
-    """Rows: the true class; columns: what the network said. The diagonal is what it got right."""
-    fig = go.Figure(go.Heatmap(z=confusion, x=list(classes), y=list(classes), colorscale="Blues",
-                               text=confusion, texttemplate="%{text}",
-                               hovertemplate=t("figure.confusion_hover") + "<extra></extra>", showscale=False))
+    """Rows: the true class; columns: what the network said. The diagonal is what it got right.
+
+    A heat map cannot be clicked in Streamlit (plotly's heatmaps send no selection), so an
+    invisible square marker sits on every cell: clicking a cell selects its marker, whose x and y
+    are the cell's classes (``st.plotly_chart(..., on_select="rerun")``)."""
+    names = list(classes)
+    fig = go.Figure(go.Heatmap(z=confusion, x=names, y=names, colorscale="Blues",
+                               text=confusion, texttemplate="%{text}", hoverinfo="skip", showscale=False))
+    xs, ys = [p for _ in names for p in names], [true for true in names for _ in names]
+    counts = [n for row in confusion for n in row]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=counts, name="",
+                             marker=dict(symbol="square", size=28, opacity=0.01, color="black"),
+                             hovertemplate=t("figure.confusion_hover").replace("%{z}", "%{customdata}") + "<extra></extra>"))
+    fig.update_layout(showlegend=False, clickmode="event+select")
     fig.update_yaxes(type="category", autorange="reversed", title_text=t("figure.true_class"))
     fig.update_xaxes(type="category", title_text=t("figure.predicted_class"))
     fig.update_layout(**{**LAYOUT, "height": 120 + 34 * len(classes)})

@@ -1,4 +1,4 @@
-"""The student's picture: a built-in example, an upload or the camera, kept across pages.
+"""The student's picture: a built-in example, an upload, the camera or a drawing, kept across pages.
 
 Every page that runs the pretrained networks on "your image" calls ``choose()``; the picture
 chosen on one page is the one the next page shows. Uploaded bytes are kept in the session
@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import streamlit as st
 
 from models.runtime import examples
+from ui import drawing as drawing_ui
 from ui import identity
 from ui.i18n import labels, t
 from ui.state import kept
 
-SOURCES = ("example", "upload", "camera")
+SOURCES = ("example", "upload", "camera", "draw")
 CHOICES = examples.PHOTOS + examples.EXAMPLES
 
 
@@ -26,6 +27,7 @@ CHOICES = examples.PHOTOS + examples.EXAMPLES
 class Picture:
     name: str  # a file name as uploaded: shown literally, never as Markdown
     data: bytes
+    drawn: bool = False  # from the canvas: the small networks frame it like their data set (models.runtime.drawing)
 
 
 RESTORED = "_picture.restored"
@@ -62,6 +64,20 @@ def current() -> Picture | None:
     return st.session_state.get(f"picture.{source}")
 
 
+def _drawn(held: str) -> Picture | None:
+    """The canvas: a new drawing replaces the held one; an untouched canvas (after a page switch)
+    keeps using it; a cleared one is blank, and says so."""
+    image = drawing_ui.canvas("picture.draw")
+    if image is None and held in st.session_state:
+        st.caption(t("draw.kept"))
+        return st.session_state[held]
+    if drawing_ui.blank(image):
+        st.session_state.pop(held, None)
+        return None
+    st.session_state[held] = Picture("drawing.png", drawing_ui.png(image), drawn=True)
+    return st.session_state[held]
+
+
 def choose() -> Picture | None:
     _restore()
     source = st.radio(t("picture.source"), SOURCES, horizontal=True, format_func=labels("picture.source_", SOURCES),
@@ -72,6 +88,8 @@ def choose() -> Picture | None:
         return Picture(name, examples.photo_bytes(name))
 
     held = f"picture.{source}"  # the bytes, kept while the widget forgets them on a page switch
+    if source == "draw":
+        return _drawn(held)
     if source == "upload":
         widget = st.file_uploader(t("picture.upload"), key="picture.upload_widget")  # any type: decode() explains
     else:

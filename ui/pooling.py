@@ -87,8 +87,7 @@ def whole_pipeline() -> None:
     except images.ImageError as err:
         st.error(say(err))
         return
-    invert = st.checkbox(t("train.invert"), value=True, key="pool.invert")
-    x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
+    x = training_lab.small_input(result, image, chosen.drawn, "pool")
     steps = pipeline.walk(train.restore(result), x)
     st.markdown(" → ".join(f"`{s.kind}` {'×'.join(map(str, s.shape))}" for s in steps))
     for step in steps[:-1]:

@@ -14,7 +14,7 @@ from models.maths import blocks
 from models.probes import residual
 from models.probes.layer_table import family_sizes
 from models.training.nets import NetSpec, count_parameters
-from models.training import tasks
+from models.training import datasets, tasks
 from models.training.train import Point
 from torchvision.models.resnet import BasicBlock, Bottleneck
 from ui import figures, identity, task_views
@@ -63,10 +63,16 @@ def block() -> None:
 
 
 def degradation() -> None:
-    scale = "gpu" if device.current().device.type == "cuda" else "cpu"
-    runs = tasks.degradation_runs(scale)
-    size = tasks.SCALES[scale]
-    st.caption(t(f"res.scale_{scale}", images=f"{size['train_size'] or 60000:,}", epochs=size["epochs"]))
+    gpu = device.current().device.type == "cuda"
+    offered = ("fashion-mnist", "cifar-10") if datasets.on_disk("cifar-10") else ("fashion-mnist",)
+    dataset = (st.radio(t("train.dataset"), offered, horizontal=True, format_func=labels("train.data_", offered),
+                        key="res.degradation_data") if len(offered) > 1 else offered[0])
+    paper = gpu and dataset == "cifar-10" and st.toggle(t("res.paper_scale"), key="res.paper_scale")
+    scale = "paper" if paper else ("gpu" if gpu else "cpu")
+    runs = tasks.degradation_runs(scale, dataset=dataset)
+    size, full = tasks.SCALES[scale], 50_000 if dataset == "cifar-10" else 60_000
+    st.caption(t(f"res.scale_{scale}", images=f"{size['train_size'] or full:,}", epochs=size["epochs"],
+                 data=t(f"train.data_{dataset}")))
     if not guess_first("res.degradation", t("predict.degradation"), options=list(runs)):
         return
     task_views.comparison("demo.degradation", runs, time_limit_s=600.0)

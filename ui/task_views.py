@@ -11,6 +11,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from models.training import tasks
 from models.training.tasks import Comparison, KernelFit, KernelPoint
 from models.maths.kernels import CLASSIC
 from models.training.train import Point, TrainConfig
@@ -36,18 +37,23 @@ def _save(job, label: str, summary: dict, history: list) -> None:
     identity.store().save_run(identity.current().id, job.kind, job.tag, label=label, summary=summary, history=history)
 
 
-def comparison(key: str, runs: dict[str, TrainConfig], time_limit_s: float = 40.0) -> None:
-    """Train the given networks one after another on the same data and budget; compare them."""
-    ui_runs.start_button(Comparison(tuple(runs.items()), time_limit_s), key)
+def comparison(key: str, runs: dict[str, TrainConfig], time_limit_s: float = 40.0, label: str | None = None,
+               named=lambda label: label, verdict=None) -> None:
+    """Train the given networks one after another on the same data and budget; compare them.
+    ``named`` gives a run's label in the page's language; ``verdict(curves)``, if given, is said
+    under the finished comparison's chart."""
+    ui_runs.start_button(Comparison(tuple(runs.items()), time_limit_s), key, label=label)
 
     def draw(history, results: dict[str, dict] | None) -> None:
         curves: dict[str, list[Point]] = {}
-        for label, point in history:
-            curves.setdefault(label, []).append(point)
+        for run_label, point in history:
+            curves.setdefault(named(run_label), []).append(point)
         if curves:
             st.plotly_chart(figures.training_curves(curves), key=f"{key}.chart")
         if results:
-            st.dataframe(pd.DataFrame([{t("demo.col_run"): label, **row} for label, row in results.items()]),
+            if verdict:
+                st.markdown(verdict(curves))
+            st.dataframe(pd.DataFrame([{t("demo.col_run"): named(run_label), **row} for run_label, row in results.items()]),
                          hide_index=True)
 
     def save(job) -> None:
@@ -55,6 +61,31 @@ def comparison(key: str, runs: dict[str, TrainConfig], time_limit_s: float = 40.
         _save(job, " · ".join(rows), {"runs": rows}, list(job.history))
 
     _watch(key, save, draw, lambda run: draw(run.history, run.summary.get("runs")))
+
+
+def _racer(label: str) -> str:
+    """ "momentum · cosine" → "SGD + momentum 0.9 · cosine", in the page's language."""
+    name, _, schedule = label.partition(" · ")
+    return t(f"race.{name}") + (f" · {t(f'train.sched_{schedule}')}" if schedule else "")
+
+
+def _verdict(curves: dict[str, list[Point]]) -> str:
+    target, epochs = tasks.first_to_reach(curves)
+    arrived = sorted((epoch, label) for label, epoch in epochs.items() if epoch is not None)
+    if not arrived:
+        return t("race.nobody", target=f"{target:.0%}")
+    order = "; ".join(t("race.arrival", racer=label, epoch=f"{epoch:.2f}") for epoch, label in arrived)
+    late = [label for label, epoch in epochs.items() if epoch is None]
+    return t("race.verdict", target=f"{target:.0%}", winner=arrived[0][1], order=order) + (
+        " " + t("race.never", racers=", ".join(late)) if late else "")
+
+
+def optimizer_race(key: str, base: TrainConfig, time_limit_s: float) -> None:
+    """SGD, SGD with momentum and Adam (and each schedule, if asked) on the same network, data and
+    seed, one after another within one time limit; the curves overlaid, and who got there first."""
+    schedules = ("none", "step", "cosine") if st.toggle(t("race.schedules"), key=f"{key}.schedules") else ("none",)
+    comparison(key, tasks.optimizer_race(base, schedules, time_limit_s), time_limit_s, label=t("race.start"),
+               named=_racer, verdict=_verdict)
 
 
 def kernel_fit(key: str = "demo.kernel") -> None:

@@ -15,21 +15,23 @@ import streamlit as st
 
 from models.training import augment, datasets, jobs, nets, tasks, train
 from models.probes import mistakes
-from models.runtime import images
+from models.runtime import drawing, images
 from models.store.codec import StoredRowError, StoredRun
 from models.training.train import RunResult, TrainConfig
 from ui import figures
 from ui.i18n import labels, say, t
-from ui import identity, runs
+from ui import drawing as drawing_ui
+from ui import identity, learned, runs, task_views
 from ui.state import kept
 
 KEY = "train"  # the training lab's runs, in ui.runs
 TRIED = "train.tried"  # run id → RunResult of the networks tried, loaded once from the store
 EVALUATED = "train.evaluated"  # (run id, Evaluation): its held-out predictions, computed once
 GALLERY = 12  # images shown of a confusion cell
-LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1)
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1)
 WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3)  # L2: λ·‖w‖² added to the loss, as the optimizers apply it
 TRAIN_SIZES = (300, 1000, 3000, 10000, 0)  # 0: all
+LABEL_SMOOTHINGS = (0.0, 0.05, 0.1, 0.2)
 BLOCK_CONFIGS = ((3, 3, 3), (4, 4, 4), (6, 6, 6), (6, 12, 8))
 
 
@@ -38,13 +40,25 @@ def parameter_count(spec: nets.NetSpec, in_channels: int, num_classes: int) -> i
     return nets.count_parameters(nets.build(spec, in_channels, num_classes))
 
 
+def offered_datasets() -> tuple[str, ...]:
+    """The synthetic shapes and Fashion-MNIST always (the latter says how to get it if missing);
+    CIFAR-10 once it is on this machine (``python -m models.datasets fetch cifar10``)."""
+    return tuple(name for name in datasets.LOADERS if name != "cifar-10" or datasets.on_disk("cifar-10"))
+
+
 def settings() -> TrainConfig:
     """The settings widgets; their values survive page switches."""
     c1, c2 = st.columns(2)
     network = c1.selectbox(t("train.network"), nets.NETWORKS, format_func=labels("train.net_", nets.NETWORKS),
                            **kept("train.network", "plain_cnn"))
-    dataset = c2.selectbox(t("train.dataset"), tuple(datasets.LOADERS), format_func=labels("train.data_", datasets.LOADERS),
-                           **kept("train.dataset", "synthetic"))
+    offered, widget = offered_datasets(), kept("train.dataset", "synthetic")
+    if (asked := st.session_state["train.dataset"]) not in offered:  # from a link, or CIFAR-10 removed since
+        err = (datasets.DatasetUnavailable("cifar_missing", root=str(datasets.data_root())) if asked == "cifar-10"
+               else datasets.DatasetUnavailable("unknown", name=str(asked), choices=", ".join(offered)))
+        st.caption(say(err))
+        st.session_state["train.dataset"] = st.session_state["_train.dataset"] = "synthetic"
+    dataset = c2.selectbox(t("train.dataset"), offered, format_func=labels("train.data_", datasets.LOADERS),
+                           help=None if "cifar-10" in offered else t("train.cifar_how"), **widget)
     spec = nets.NetSpec(network=network)
     if network in ("plain", "resnet"):
         spec = replace(spec, depth=c1.select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **kept("train.depth", 20)))
@@ -81,6 +95,8 @@ def settings() -> TrainConfig:
                       if c1.toggle(t(f"train.aug_{kind}"), **kept(f"train.aug_{kind}", False)))
         activation = c2.radio(t("train.activation"), tuple(nets.ACTIVATIONS), horizontal=True,
                               **kept("train.activation", "relu"))
+        label_smoothing = c2.select_slider(t("train.label_smoothing"), LABEL_SMOOTHINGS, help=t("train.label_smoothing_help"),
+                                           **kept("train.label_smoothing", 0.0))
         val_split = c3.slider(t("train.val_split"), 0.0, 0.3, step=0.05, **kept("train.val_split", 0.0))
         patience = c3.number_input(t("train.patience"), 0, 20, step=1, help=t("train.patience_help"),
                                    **kept("train.patience", 0))
@@ -88,7 +104,7 @@ def settings() -> TrainConfig:
     return TrainConfig(net=spec, dataset=dataset, optimizer=optimizer, lr=lr, schedule=schedule,
                        batch_size=batch_size, epochs=epochs, time_limit_s=float(time_limit), seed=int(seed),
                        weight_decay=float(weight_decay), train_size=int(subset) or None, augment=kinds,
-                       val_split=float(val_split), patience=int(patience))
+                       val_split=float(val_split), patience=int(patience), label_smoothing=float(label_smoothing))
 
 
 # Presets: several knobs at once, each a lesson's experiment (the overfitting lesson uses them).
@@ -97,6 +113,13 @@ PRESETS = {
                 "train.batch_size": tasks.ALEXNET_RECIPE["batch_size"], "train.dropout": tasks.ALEXNET_RECIPE["dropout"],
                 "train.weight_decay": tasks.ALEXNET_RECIPE["weight_decay"], "train.activation": "relu",
                 **{f"train.aug_{kind}": kind in tasks.ALEXNET_RECIPE["augment"] for kind in augment.KINDS}},
+    "fast": {"train.network": "plain_cnn", "train.dataset": tasks.FAST_RECIPE["dataset"],
+             "train.optimizer": tasks.FAST_RECIPE["optimizer"], "train.lr": tasks.FAST_RECIPE["lr"],
+             "train.schedule": tasks.FAST_RECIPE["schedule"], "train.batch_size": tasks.FAST_RECIPE["batch_size"],
+             "train.epochs": tasks.FAST_RECIPE["epochs"], "train.label_smoothing": tasks.FAST_RECIPE["label_smoothing"],
+             "train.dropout": 0.0, "train.weight_decay": 0.0, "train.train_size": 0, "train.val_split": 0.0,
+             "train.patience": 0, "train.batch_norm": True, "train.activation": "relu",
+             **{f"train.aug_{kind}": False for kind in augment.KINDS}},
     "overfit": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.0, "train.weight_decay": 0.0,
                 "train.aug_flip": False, "train.aug_shift": False, "train.aug_rotate": False, "train.val_split": 0.0,
                 "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
@@ -151,6 +174,7 @@ def _progress(job: jobs.Job) -> None:
         c2.metric(t("train.train_acc"), f"{p.train_acc:.1%}")
         c3.metric(t("train.test_acc"), f"{p.test_acc:.1%}")
         st.plotly_chart(figures.training_curves({job.task.net.label(): list(job.history)}), key="train.live_chart")
+        learned.newest(job.history)
 
 
 def live_panel() -> None:
@@ -174,7 +198,7 @@ COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "opti
            "lr": "col_lr", "schedule": "col_schedule", "batch": "col_batch", "epochs": "col_epochs",
            "seed": "col_seed", "params": "col_params", "dropout": "col_dropout", "weight decay": "col_weight_decay",
            "augment": "col_augment", "train images": "col_train_images", "activation": "col_activation",
-           "val split": "col_val_split", "train acc": "col_train_acc", "final acc": "col_final_acc",
+           "val split": "col_val_split", "label smoothing": "col_label_smoothing", "train acc": "col_train_acc", "final acc": "col_final_acc",
            "best acc": "col_best_acc",
            "time (s)": "col_time", "images/s": "col_images_per_s", "stopped by": "col_stopped_by",
            "device": "col_device"}
@@ -202,6 +226,21 @@ def lab_runs() -> LabRuns:
     kept = store.weights_kept(sid)
     rows = [(f"#{n} {run.label}", run) for n, run in enumerate(stored, start=1)]
     return LabRuns(rows, {run.id: label for label, run in rows if run.id in kept})
+
+
+RACE = "train.race"  # the optimizer race's runs, in ui.runs
+
+
+def race_section(config: TrainConfig) -> None:
+    """The optimizer race on the settings above (their network, data, seed and batch size)."""
+    st.subheader(t("race.title"), anchor="race")
+    st.caption(t("race.intro"))
+    task_views.optimizer_race(RACE, config, config.time_limit_s)  # the lab's time limit, shared by the racers
+
+
+def learned_section(lab: LabRuns) -> None:
+    """The snapshots of any of this student's runs (kept with every run, weights or not)."""
+    learned.section({run.id: label for label, run in lab.rows})
 
 
 def results_table(lab: LabRuns) -> None:
@@ -249,22 +288,45 @@ def try_model(lab: LabRuns) -> None:
         return
     st.download_button(t("train.save"), train.to_safetensors(result), f"cnnlab-run{run_id}.safetensors",
                        "application/octet-stream")
-    upload = st.file_uploader(t("train.try_upload"), type=["png", "jpg", "jpeg", "webp", "gif", "bmp"], key="train.try_upload")
-    invert = st.checkbox(t("train.invert"), value=True, key="train.invert")
-    if upload is None:
-        return
-    try:
-        image = images.decode(upload.getvalue()).image
-    except images.ImageError as err:
-        st.error(say(err))
-        return
-    x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
-    probs = train.predict(train.restore(result), x)[0].tolist()
+    source = st.radio(t("picture.source"), ("upload", "draw"), horizontal=True,
+                      format_func=labels("picture.source_", ("upload", "draw")), key="train.try_source")
+    if source == "draw":
+        st.caption(t("draw.for_small", data=t(f"train.data_{result.config.dataset}")))
+        image = drawing_ui.canvas("train.try_draw")
+        if drawing_ui.blank(image):
+            return
+        drawn = True
+    else:
+        upload = st.file_uploader(t("train.try_upload"), type=["png", "jpg", "jpeg", "webp", "gif", "bmp"],
+                                  key="train.try_upload")
+        if upload is None:
+            return
+        try:
+            image = images.decode(upload.getvalue()).image
+        except images.ImageError as err:
+            st.error(say(err))
+            return
+        drawn = False
     c1, c2 = st.columns([1, 3])
-    seen = (x[0] * result.std + result.mean).clamp(0, 1)  # (C, H, W), back in [0, 1]
-    c1.image((seen[0] if result.in_channels == 1 else seen.permute(1, 2, 0)).numpy(), caption=t("train.seen_as"), width=140)
+    with c1:
+        x = small_input(result, image, drawn, "train")
+    probs = train.predict(train.restore(result), x)[0].tolist()
     c2.plotly_chart(figures.class_probabilities(result.classes, probs), key="train.try_chart")
 
+
+def small_input(result: RunResult, image, drawn: bool, key: str):
+    """A picture as a training-lab network gets it, (1, C, H, W), with a picture of that input:
+    a drawing framed the way its data set's images were made; a photo fitted, inverted if asked."""
+    if drawn:
+        x = drawing.to_small_input(image, result.config.dataset, result.in_channels, result.image_size,
+                                   result.mean, result.std)
+    else:
+        invert = st.checkbox(t("train.invert"), value=True, key=f"{key}.invert")
+        x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
+    seen = (x[0] * result.std + result.mean).clamp(0, 1)  # (C, H, W), back in [0, 1]
+    st.image((seen[0] if result.in_channels == 1 else seen.permute(1, 2, 0)).numpy(), width=140,
+             caption=t("train.seen_as", size=result.image_size))
+    return x
 
 
 def _evaluation(run_id: int, result: RunResult) -> mistakes.Evaluation:
@@ -296,6 +358,29 @@ def _gallery(indices: list[int], result: RunResult, evaluation: mistakes.Evaluat
         columns[i % 6].image(tile.numpy(), width=84, caption=caption, clamp=True)
 
 
+CELL = "train.mistakes_cell"  # the (true, predicted) cell whose images are shown
+CLICKED = "_train.cell_clicked"  # the last click on the matrix taken into account
+
+
+def _cells(pairs, k: int) -> list[tuple[int, int]]:
+    """Every cell, the most confused pairs first, then the other mistakes, then the diagonal."""
+    first = [(a, b) for a, b, _ in pairs]
+    rest = [(a, b) for a in range(k) for b in range(k) if a != b and (a, b) not in first]
+    return first + rest + [(a, a) for a in range(k)]
+
+
+def _open_clicked_cell(event, classes: list[str]) -> None:
+    """A click on a cell of the matrix chooses that cell below (once: the chart keeps its selection
+    across reruns, and the select box must stay free to change afterwards)."""
+    points = (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
+    if not points:
+        return
+    x, y = points[0].get("x"), points[0].get("y")
+    if x in classes and y in classes and st.session_state.get(CLICKED) != (y, x):
+        st.session_state[CLICKED] = (y, x)
+        st.session_state[CELL] = (classes.index(y), classes.index(x))  # rows are the true class
+
+
 def mistakes_section(lab: LabRuns) -> None:
     """What a trained run gets wrong: its confusion matrix, per class, the confused pairs' images,
     and its most confident mistakes."""
@@ -311,7 +396,10 @@ def mistakes_section(lab: LabRuns) -> None:
     with st.spinner(t("app.computing")):
         evaluation = _evaluation(run_id, result)
     classes = list(result.classes)
-    st.plotly_chart(figures.confusion_heatmap(evaluation.confusion().tolist(), classes), key="train.confusion")
+    st.caption(t("train.confusion_click"))
+    clicked = st.plotly_chart(figures.confusion_heatmap(evaluation.confusion().tolist(), classes),
+                              key=f"train.confusion.{run_id}", on_select="rerun", selection_mode="points")
+    _open_clicked_cell(clicked, classes)
     accuracy = evaluation.per_class_accuracy()
     st.plotly_chart(figures.class_probabilities(classes, accuracy, top=len(classes), axis=t("figure.accuracy")),
                     key="train.per_class")
@@ -320,11 +408,17 @@ def mistakes_section(lab: LabRuns) -> None:
     if pairs:
         said = "; ".join(t("train.pair", count=n, true=classes[a], predicted=classes[b]) for a, b, n in pairs)
         st.markdown(t("train.most_confused", pairs=said))
-        options = [(a, b) for a, b, _ in pairs] + [(a, b) for a in range(len(classes)) for b in range(len(classes))
-                                                  if a != b and (a, b) not in [(x, y) for x, y, _ in pairs]]
+    if pairs or CELL in st.session_state:
+        options = _cells(pairs, len(classes))
+        if st.session_state.get(CELL) not in options:
+            st.session_state.pop(CELL, None)
         a, b = st.selectbox(t("train.cell"), options, format_func=lambda ab: t("train.cell_option", true=classes[ab[0]],
                                                                                predicted=classes[ab[1]]),
-                            key="train.mistakes_cell")
-        _gallery(evaluation.cell(a, b), result, evaluation)
+                            key=CELL)
+        cell = evaluation.cell(a, b)
+        if cell:
+            st.markdown(t("train.cell_sentence" if a != b else "train.cell_right",
+                          count=len(cell), true=classes[a], predicted=classes[b]))
+        _gallery(cell, result, evaluation)
     st.markdown(f"**{t('train.confidently_wrong')}**")
     _gallery(evaluation.confidently_wrong(GALLERY), result, evaluation)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import safetensors.torch
 
+from models.training import snapshots
 from models.training.nets import NetSpec
 from models.training.train import Point, RunResult, TrainConfig
 
@@ -60,7 +61,22 @@ class StoredRun:
 
 
 def _point(p: dict) -> Point:
-    return Point(**p)
+    return Point(**{k: v for k, v in p.items() if k != "snapshot"})  # snapshots are kept in their own column
+
+
+def decode_snapshots(blob: bytes | None) -> list:
+    """A run's snapshots; a blob that does not parse raises ``StoredRowError``."""
+    if not blob:
+        return []
+    try:
+        return snapshots.decode(blob)
+    except Exception as err:  # noqa: BLE001 — whatever is wrong with it, it is not shown
+        raise StoredRowError(f"snapshots unreadable ({type(err).__name__})") from err
+
+
+def _fields(point: Point) -> dict:
+    """A point's figures; the snapshot it may carry is left out (kept in the runs' own column)."""
+    return {f.name: getattr(point, f.name) for f in dataclasses.fields(point) if f.name != "snapshot"}
 
 
 def encode_history(history: list) -> str:
@@ -68,8 +84,8 @@ def encode_history(history: list) -> str:
     def one(entry) -> dict | list:
         if isinstance(entry, tuple):
             label, point = entry
-            return [label, dataclasses.asdict(point)]
-        return dataclasses.asdict(entry)
+            return [label, _fields(point)]
+        return _fields(entry)
 
     return json.dumps([one(entry) for entry in history])
 
@@ -88,7 +104,8 @@ def encode_result(result: RunResult) -> dict:
             "steps": result.steps}
     return {"label": result.label, "summary": json.dumps(result.summary()), "history": encode_history(result.history),
             "meta": json.dumps(meta), "final_acc": result.final_test_acc, "best_acc": result.best_test_acc,
-            "seconds": result.elapsed_s, "weights": safetensors.torch.save(result.state_dict)}
+            "seconds": result.elapsed_s, "weights": safetensors.torch.save(result.state_dict),
+            "snapshots": snapshots.encode(result.snapshots) if result.snapshots else None}
 
 
 def decode_row(row) -> StoredRun:

@@ -204,7 +204,7 @@ class Store:
 
     def runs(self, sid: str, tag: str | None = None, with_weights: bool = False) -> tuple[list[StoredRun], list[str]]:
         """This student's runs, oldest first, and a note for each stored row that could not be read."""
-        columns = [c for c in runs.c if with_weights or c.name != "weights"]
+        columns = [c for c in runs.c if c.name != "snapshots" and (with_weights or c.name != "weights")]
 
         def work(conn):
             query = select(*columns).where(runs.c.student_id == sid)
@@ -225,8 +225,19 @@ class Store:
 
     def run_with_weights(self, sid: str, run_id: int) -> StoredRun | None:
         row = self._read(lambda conn: conn.execute(
-            select(runs).where(runs.c.id == run_id, runs.c.student_id == sid)).first())
+            select(*[c for c in runs.c if c.name != "snapshots"]).where(runs.c.id == run_id, runs.c.student_id == sid)).first())
         return codec.decode_row(row) if row else None
+
+    def snapshots(self, sid: str, run_id: int) -> list:
+        """The snapshots of one of this student's runs (``models.training.snapshots``); [] if none
+        were kept, or if they do not read back (said in the console)."""
+        blob = self._read(lambda conn: conn.execute(
+            select(runs.c.snapshots).where(runs.c.id == run_id, runs.c.student_id == sid)).scalar())
+        try:
+            return codec.decode_snapshots(blob)
+        except StoredRowError as err:
+            log.warning("run %s: %s", run_id, err)
+            return []
 
     def weights_kept(self, sid: str) -> set[int]:
         return set(self._read(lambda conn: conn.execute(
@@ -275,7 +286,7 @@ class Store:
     def class_runs(self) -> list[tuple[Student, StoredRun]]:
         """Every finished run of the class (without weights), best held-out accuracy first."""
         def work(conn):
-            cols = [c for c in runs.c if c.name != "weights"]
+            cols = [c for c in runs.c if c.name not in ("weights", "snapshots")]
             return conn.execute(select(*cols, students.c.number, students.c.display_name)
                                 .join(students, students.c.id == runs.c.student_id)
                                 .order_by(runs.c.final_acc.desc().nulls_last(), runs.c.id)).all()

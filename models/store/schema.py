@@ -8,7 +8,7 @@ them all. Times are seconds since the epoch (UTC), as floats, the same on SQLite
 from __future__ import annotations
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
-                        inspect, select)
+                        inspect, select, text)
 from sqlalchemy.engine import Connection
 
 metadata = MetaData()
@@ -39,6 +39,7 @@ runs = Table(
     Column("seconds", Float),
     Column("created_at", Float, nullable=False),
     Column("weights", LargeBinary),  # safetensors; None once older than the latest few of the student
+    Column("snapshots", LargeBinary),  # safetensors: what the network had learned at a few moments (version 2)
 )
 
 quiz_answers = Table(
@@ -66,7 +67,15 @@ def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[students, runs, quiz_answers, pictures])
 
 
-MIGRATIONS = [_v1]  # version 0 → 1; a later change of the schema appends a function here
+def _v2(conn: Connection) -> None:
+    """The runs keep their snapshots (models.training.snapshots). A database created at version 2
+    has the column already: _v1 creates the tables as they are now."""
+    if "snapshots" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
+        kind = LargeBinary().compile(dialect=conn.dialect)  # BLOB on SQLite, BYTEA on PostgreSQL
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN snapshots {kind}"))
+
+
+MIGRATIONS = [_v1, _v2]  # MIGRATIONS[n]: version n → n + 1; a later change of the schema appends a function here
 VERSION = len(MIGRATIONS)
 
 

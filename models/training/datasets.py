@@ -8,7 +8,9 @@
   downloaded by torchvision only as a last resort and never when ``CNNLAB_OFFLINE=1``.
 * ``cifar-10``: only when present in the data root, as the binary version
   (``cifar-10-batches-bin``) or torchvision's Python version (``cifar-10-batches-py``, read
-  with an unpickler that accepts NumPy arrays and nothing else). Never downloaded.
+  with an unpickler that accepts NumPy arrays and nothing else). Never downloaded by a page:
+  ``python -m models.datasets fetch cifar10`` downloads it through torchvision, which checks the
+  archive's MD5, and ``verify_cifar10`` checks every batch file against torchvision's own list.
 
 Every split is ``(N, C, H, W)`` float32, standardised with the training set's mean and std.
 """
@@ -49,7 +51,8 @@ class DatasetUnavailable(LabError):
     area = "data"
     CODES = {"unreadable": ("path", "reason"), "not_idx": ("path",), "truncated": ("path", "size", "promised"),
              "counts_differ": ("folder",), "fashion_missing": ("looked", "folder"), "not_cifar": ("path", "size"),
-             "cifar_unreadable": ("path", "reason"), "cifar_missing": ("root",), "unknown": ("name", "choices")}
+             "cifar_unreadable": ("path", "reason"), "cifar_missing": ("root",), "unknown": ("name", "choices"),
+             "cifar_corrupt": ("file", "folder"), "offline": ("name",), "fetch_failed": ("name", "reason", "folder")}
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,44 @@ def cifar10(root: Path | None = None) -> Dataset:
             train_y = torch.cat([y for _, y in parts])
             return _standardise("cifar-10", CIFAR_CLASSES, train_x, train_y, test_x.float() / 255, test_y, str(folder))
     raise DatasetUnavailable("cifar_missing", root=str(root))
+
+
+def cifar10_checksums() -> dict[str, str]:
+    """Each batch file of the Python version with its MD5, as torchvision publishes them."""
+    from torchvision.datasets import CIFAR10
+
+    return dict(CIFAR10.train_list + CIFAR10.test_list)
+
+
+def verify_cifar10(root: Path | None = None, checksums: dict[str, str] | None = None) -> Path:
+    """The Python version's folder, every batch file present and matching its MD5; else
+    ``DatasetUnavailable`` naming the first file that does not."""
+    from torchvision.datasets.utils import check_integrity
+
+    folder = (Path(root) if root else data_root()) / "cifar-10-batches-py"
+    for name, md5 in (checksums or cifar10_checksums()).items():
+        if not (folder / name).is_file():
+            raise DatasetUnavailable("cifar_missing", root=str(folder.parent))
+        if not check_integrity(str(folder / name), md5):
+            raise DatasetUnavailable("cifar_corrupt", file=name, folder=str(folder))
+    return folder
+
+
+def fetch_cifar10(root: Path | None = None) -> Path:
+    """Download CIFAR-10 (the Python version, 163 MB) into the data root through torchvision, which
+    checks the archive's MD5 before it unpacks it, then verify every file. Offline: a sentence."""
+    root = Path(root) if root else data_root()
+    if settings.current().offline:
+        raise DatasetUnavailable("offline", name="CIFAR-10")
+    from torchvision.datasets import CIFAR10
+
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        CIFAR10(root=str(root), train=True, download=True)
+    except Exception as err:  # noqa: BLE001 — no network, a proxy, a full disk, a bad archive: said
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise DatasetUnavailable("fetch_failed", name="CIFAR-10", reason=reason, folder=str(root)) from err
+    return verify_cifar10(root)
 
 
 LOADERS = {"synthetic": synthetic, "fashion-mnist": fashion_mnist, "cifar-10": cifar10}
