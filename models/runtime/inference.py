@@ -83,6 +83,10 @@ class Engine:
                                   dynamic_axes={"x": {0: "batch"}}, opset_version=17)
             options = ort.SessionOptions()
             options.intra_op_num_threads = device_mod.cpu_threads()
+            # Idle pool threads sleep instead of spinning for the next parallel section: the
+            # same answers, at the same speed here, for far fewer CPU-seconds, the cores the
+            # other students' pages need (python -m bench.classify_speed measures both).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # noqa: BLE001 — no onnxruntime, or an exporter that cannot: eager still works

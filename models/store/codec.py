@@ -101,7 +101,7 @@ def encode_result(result: RunResult) -> dict:
     """The columns of a training-lab run."""
     meta = {"config": dataclasses.asdict(result.config), "classes": list(result.classes), "mean": result.mean,
             "std": result.std, "in_channels": result.in_channels, "image_size": result.image_size,
-            "steps": result.steps}
+            "steps": result.steps, "trained_in": result.trained_in}
     return {"label": result.label, "summary": json.dumps(result.summary()), "history": encode_history(result.history),
             "meta": json.dumps(meta), "final_acc": result.final_test_acc, "best_acc": result.best_test_acc,
             "seconds": result.elapsed_s, "weights": safetensors.torch.save(result.state_dict),
