@@ -1,8 +1,11 @@
 """A class of thirty: N students at once, each a real session, against one server.
 
     python -m bench.load_test [--students 30] [--trainers 5] [--arrival-s 1] [--client ws|browser] [--tour] [--cold]
+                              [--replicas 1|2|1,2] [--runner local|ray]
 
-Starts `streamlit run app.py` on a free local port (weights offline: untrained, same speed) and
+Starts `streamlit run app.py` on a free local port (weights offline: untrained, same speed) — or,
+with ``--replicas N`` or ``--runner ray``, a School (``deploy/school.py``: N app servers behind
+HAProxy, training on a local Ray head when asked) — and
 lets N students arrive a fraction of a second apart. Every student opens the classify page,
 uploads a picture of their own (a different one each, so no answer comes from the cache) and
 waits until both networks' top-5 chart is there; the first ``--trainers`` of them then go to the
@@ -217,36 +220,80 @@ def summary(times: list[float]) -> dict:
     return {"p50": percentile(times, 50), "p95": percentile(times, 95), "max": round(max(times), 2) if times else None}
 
 
+def processes_cpu(*matches: str) -> float:
+    """CPU-seconds used so far by every other process whose command line contains one of
+    ``matches`` (Ray's head and workers: "ray::", "/ray/"; HAProxy: "haproxy")."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if any(m in command for m in matches):
+                total += cpu_seconds(int(proc.name))
+        except OSError:  # it ended while we looked
+            continue
+    return total
+
+
+@contextlib.contextmanager
+def servers(args: argparse.Namespace):
+    """One ``streamlit run`` (the classroom), or a School (N app servers behind HAProxy, runs on
+    Ray or in each server); yields (the class's URL, the app servers' processes, their stderr)."""
+    env = {"CNNLAB_OFFLINE": "1", "CNNLAB_MAX_RUN_SECONDS": str(args.run_seconds)}
+    if args.replicas == 1 and args.runner == "local":
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                   "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
+                                  env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+        logs: list[str] = []
+        try:
+            wait_healthy(url, time.monotonic() + 90)
+            yield url, [server], logs
+        finally:
+            server.terminate()
+            logs.append(server.communicate(timeout=30)[1])
+        return
+    from deploy.school import School  # the school's setup: HAProxy, and Ray if asked
+
+    logs = []
+    with School(replicas=args.replicas, runner=args.runner, env=env) as school:
+        try:
+            yield school.url, school.apps, logs
+        finally:
+            logs.append(school.logs())
+
+
 def measure(args: argparse.Namespace) -> dict:
-    """Start a server, warm it up with one student, send the class, and report (see the top)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "CNNLAB_OFFLINE": "1", "CNNLAB_MAX_RUN_SECONDS": str(args.run_seconds)}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_healthy(url, time.monotonic() + 90)
+    """Start the server(s), warm up with one student, send the class, and report (see the top)."""
+    args = argparse.Namespace(**{**vars(args), "replicas": int(str(args.replicas).split(",")[0])})
+    with servers(args) as (url, apps, logs):
         # one student first, alone: the models load and the inference graphs are exported, as
-        # when the teacher tries the page before the class; the memory after is the baseline
-        warm_up = {"prediction_s": [], "errors": []} if args.cold else \
-            asyncio.run(lesson(url, argparse.Namespace(**{**vars(args), "students": 1, "trainers": 0})))
+        # when the teacher tries the page before the class; the memory after is the baseline.
+        # Behind the proxy each server is warmed by one student of its own.
+        warm = argparse.Namespace(**{**vars(args), "students": len(apps), "trainers": 0})
+        warm_up = {"prediction_s": [], "errors": []} if args.cold else asyncio.run(lesson(url, warm))
         time.sleep(args.settle_s)
-        idle_mb = rss_mb(server.pid)
-        start, server_cpu, machine_cpu = time.monotonic(), cpu_seconds(server.pid), cpu_seconds()
+        idle_mb = sum(rss_mb(p.pid) for p in apps)
+        start, machine_cpu = time.monotonic(), cpu_seconds()
+        server_cpu, ray_cpu, proxy_cpu = sum(cpu_seconds(p.pid) for p in apps), processes_cpu("ray::", "/ray/"), \
+            processes_cpu("haproxy")
         report = asyncio.run(lesson(url, args))
         duration = time.monotonic() - start
-        server_cpu, machine_cpu = cpu_seconds(server.pid) - server_cpu, cpu_seconds() - machine_cpu
+        server_cpu = sum(cpu_seconds(p.pid) for p in apps if p.poll() is None) - server_cpu
+        ray_cpu, proxy_cpu = processes_cpu("ray::", "/ray/") - ray_cpu, processes_cpu("haproxy") - proxy_cpu
+        machine_cpu = cpu_seconds() - machine_cpu
         time.sleep(args.settle_s)  # closed tabs: the runtime drops their sessions
-        after_mb = rss_mb(server.pid)
-    finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=30)
+        after_mb = sum(rss_mb(p.pid) for p in apps)
+    stderr = "\n".join(logs)
     times, pages = report["prediction_s"], [t for ts in report["page_s"].values() for t in ts]
     tracebacks = stderr.count("Traceback")
     return {
         "benchmark": "load_test", "machine": f"{platform.machine()} · {os.cpu_count()} cores",
         "client": args.client, "students": args.students, "arrival_s": args.arrival_s, "cold": args.cold,
+        "replicas": args.replicas, "runner": args.runner,
         **({"tour": True, "pages_visited": len(pages), "page_s": summary(pages),
             "page_s_by_page": {page: summary(ts) for page, ts in sorted(report["page_s"].items())}}
            if args.tour else {"trainers": args.trainers, "served": len(times), "prediction_s": summary(times)}),
@@ -256,9 +303,12 @@ def measure(args: argparse.Namespace) -> dict:
         "warm_up": {"prediction_s": [round(x, 2) for x in warm_up["prediction_s"]], "errors": warm_up["errors"]},
         "server_rss_mb": {"before": idle_mb, "after_all_closed": after_mb, "growth": round(after_mb - idle_mb, 1)},
         "duration_s": round(duration, 1),
-        # where the machine's CPU went during the class: the server, or the browsers beside it
+        # where the machine's CPU went during the class: the app servers, Ray's processes (the
+        # training, on its workers), the proxy, and the rest (the clients, or the browsers)
         "cpu_s": {"available": round(duration * os.cpu_count(), 1), "used": round(machine_cpu, 1),
-                  "server": round(server_cpu, 1), "browsers_and_rest": round(machine_cpu - server_cpu, 1)},
+                  "app_servers": round(server_cpu, 1), "ray": round(ray_cpu, 1), "haproxy": round(proxy_cpu, 1),
+                  "clients_and_rest": round(machine_cpu - server_cpu - ray_cpu - proxy_cpu, 1)},
+        "cpu_s_per_upload": round(server_cpu / max(1, len(times)), 3) if not args.trainers else None,
     }
 
 
@@ -276,6 +326,10 @@ def parser() -> argparse.ArgumentParser:
                         help="instead, every student opens every page once, in an order of their own (ws only)")
     parser.add_argument("--cold", action="store_true", help="no warm-up student before the class")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--replicas", type=str, default="1",
+                        help="app servers behind HAProxy; a list (1,2) measures each in turn, side by side")
+    parser.add_argument("--runner", choices=("local", "ray"), default="local",
+                        help="where runs train: each app server's threads, or a Ray head on this machine")
     parser.add_argument("--settle-s", type=float, default=5.0,
                         help="pause before each memory reading, for sessions to be dropped")
     return parser
@@ -286,7 +340,12 @@ def main() -> None:
     args = options.parse_args()
     if args.tour and args.client == "browser":
         options.error("--tour is for the websocket client only")
-    print(json.dumps(measure(args), indent=1))
+    counts = [int(n) for n in args.replicas.split(",")]
+    if len(counts) == 1:
+        print(json.dumps(measure(argparse.Namespace(**{**vars(args), "replicas": counts[0]})), indent=1))
+        return
+    print(json.dumps({"benchmark": "load_test_side_by_side", "by_replicas": {
+        n: measure(argparse.Namespace(**{**vars(args), "replicas": n})) for n in counts}}, indent=1))
 
 
 if __name__ == "__main__":

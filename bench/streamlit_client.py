@@ -70,12 +70,13 @@ class Tab:
         self._replies: dict[str, asyncio.Future] = {}
         self._timers: dict[str, asyncio.Task] = {}  # fragment id -> its auto-rerun clock
         self._news = asyncio.Condition()  # notified after every message from the server
+        self.cookies: dict[str, str] = {}  # as a browser keeps them for this site
 
     async def __aenter__(self) -> Tab:
         self._xsrf = await asyncio.to_thread(self._xsrf_cookie)
         ws_url = "ws" + self.url[len("http"):] + "/_stcore/stream"
         self._ws = await connect(ws_url, subprotocols=["streamlit"], max_size=None,
-                                 additional_headers={"Cookie": f"{XSRF_COOKIE}={self._xsrf}"})
+                                 additional_headers={"Cookie": self._cookie_header()})
         self._reader = asyncio.create_task(self._read())
         await self.rerun()
         return self
@@ -200,9 +201,16 @@ class Tab:
             await self.rerun(fragment_id=fragment_id)
 
     def _xsrf_cookie(self) -> str:
+        """Streamlit's XSRF cookie, and every other cookie of the first response: behind a sticky
+        proxy, its server cookie (HAProxy's CNNLAB_SERVER) keeps this tab on one app server."""
         with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=30) as reply:
-            cookie = http.cookies.SimpleCookie(reply.headers.get("Set-Cookie", ""))
-        return cookie[XSRF_COOKIE].value if XSRF_COOKIE in cookie else ""
+            for header in reply.headers.get_all("Set-Cookie") or []:
+                for name, morsel in http.cookies.SimpleCookie(header).items():
+                    self.cookies[name] = morsel.value
+        return self.cookies.get(XSRF_COOKIE, "")
+
+    def _cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
 
     def _put(self, upload_url: str, name: str, data: bytes, mime: str) -> None:
         boundary = uuid.uuid4().hex
@@ -211,6 +219,6 @@ class Tab:
         target = upload_url if urlsplit(upload_url).scheme else self.url + upload_url
         request = urllib.request.Request(target, data=body, method="PUT", headers={
             "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": self._xsrf,
-            "Cookie": f"{XSRF_COOKIE}={self._xsrf}"})
+            "Cookie": self._cookie_header()})
         with urllib.request.urlopen(request, timeout=120):
             pass

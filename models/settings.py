@@ -51,6 +51,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadValue("a number from 0 to 1 (a share of one GPU)") from None
+    if not 0 <= value <= 1:
+        raise BadValue("a number from 0 to 1 (a share of one GPU)")
+    return value
+
+
 def _switch(text: str) -> bool:
     words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
     if text.lower() not in words:
@@ -122,6 +132,15 @@ SETTINGS: tuple[Setting, ...] = (
             "runs waiting beyond those; one more is refused with \"busy, try again in a minute\"", "4"),
     Setting("max_run_seconds", "CNNLAB_MAX_RUN_SECONDS", 60.0, _seconds,
             "the longest time budget a student can give a run", "60"),
+    Setting("runner", "CNNLAB_RUNNER", "local", _one_of("local", "ray"),
+            "`ray` runs every training run and lesson task on the Ray cluster of `RAY_ADDRESS` "
+            "(one queue for every app server)", "`local`: threads in this server"),
+    Setting("ray_fallback", "CNNLAB_RAY_FALLBACK", "local", _one_of("local", "refuse"),
+            "with `CNNLAB_RUNNER=ray`, when the cluster cannot be reached: train on this server, or refuse runs",
+            "`local`"),
+    Setting("ray_cpus", "CNNLAB_RAY_CPUS_PER_RUN", 1, _whole(1), "CPU cores Ray gives each run", "1"),
+    Setting("ray_gpus", "CNNLAB_RAY_GPUS_PER_RUN", 0.0, _share,
+            "the share of one GPU Ray gives each run (0.25: four small runs share a GPU); 0: CPUs only", "0"),
     Setting("inference", "CNNLAB_INFERENCE", "onnxruntime", _one_of("onnxruntime", "torch"),
             "`torch` runs the classifiers in PyTorch on the CPU too, instead of ONNX Runtime", "`onnxruntime` on the CPU"),
     Setting("db", "CNNLAB_DB", None, _database_url,
@@ -142,6 +161,10 @@ class Settings:
     max_runs: int
     max_queue: int
     max_run_seconds: float
+    runner: str
+    ray_fallback: str
+    ray_cpus: int
+    ray_gpus: float
     inference: str
     db: str | None  # None: SQLite in the user's data folder (models.store)
     teacher_key: str | None  # None: generated once, kept beside the database

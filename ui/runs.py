@@ -94,6 +94,9 @@ def submit(task: jobs.Task, key: str) -> jobs.Job | None:
 def start_button(task: jobs.Task, key: str, label: str | None = None) -> None:
     """The Start button of ``key``, disabled while this student has a live job anywhere."""
     job = runner().job_of(identity.current().id)
+    if said := jobs.notice():  # the school's Ray cluster is unreachable: where runs go instead
+        st.warning(say(jobs.RunnerError("ray_unreachable")) if said == "ray_unreachable" else t("demo.ray_fallback"),
+                   icon="🛰️")
     if st.button(label or t("demo.start"), key=f"{key}.start", type="primary", disabled=bool(job and job.live)):
         if submit(task, key):
             st.rerun()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import collections
 import enum
+import functools
 import itertools
 import logging
 import threading
@@ -68,7 +69,7 @@ class JobState(enum.Enum):
 class RunnerError(LabError):
     area = "runner"
     CODES = {"busy": (), "already_running": (), "out_of_memory": (), "failed": ("kind",),
-             "cancelled_before_start": (), "worker_lost": ()}
+             "cancelled_before_start": (), "worker_lost": (), "ray_unreachable": ()}
 
 
 class RunnerBusy(RunnerError):
@@ -99,6 +100,7 @@ class Job:
     submitted_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None  # when a worker picked it up
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    worker: str = ""  # where it runs, when not in this process: "pid 4242" of a Ray worker
 
     @property
     def kind(self) -> str:
@@ -127,6 +129,8 @@ def _run_task(task: Task, device: torch.device, report, should_stop):
 
 
 class JobRunner:
+    notice: str | None = None  # see notice()
+
     def __init__(
         self,
         max_running: int = 1,
@@ -303,20 +307,68 @@ def _shutdown_all() -> None:
         runner_.shutdown()
 
 
+class RefusingRunner(JobRunner):
+    """``CNNLAB_RAY_FALLBACK=refuse`` with no cluster: every run is refused with a sentence."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_running=0, **kwargs)
+
+    def submit(self, owner: str, task: Task, tag: str = "") -> Job:
+        task.validate()
+        raise RunnerError("ray_unreachable")
+
+
 _runner: JobRunner | None = None
 _runner_lock = threading.Lock()
 
 
+def _local(config: settings.Settings) -> JobRunner:
+    return JobRunner(max_running=config.max_runs, max_queued=config.max_queue, max_time_s=config.max_run_seconds)
+
+
+def _make(config: settings.Settings):
+    """The runner of ``CNNLAB_RUNNER``: threads here, or the Ray cluster; a cluster that cannot be
+    reached is said once in the console and gives the local runner (or a refusing one)."""
+    if config.runner != "ray":
+        return _local(config)
+    try:
+        from models.training import ray_runner  # Ray is a school's dependency, not the classroom's
+
+        ray_runner.connect()
+        fallback = None if config.ray_fallback == "refuse" else functools.partial(_local, config)
+        return ray_runner.RayRunner(max_running=config.max_runs, max_queued=config.max_queue,
+                                    max_time_s=config.max_run_seconds, num_cpus=config.ray_cpus,
+                                    num_gpus=config.ray_gpus, fallback=fallback)
+    except Exception as err:  # noqa: BLE001 — no Ray installed, no head, a wrong address: the class goes on
+        how = "runs are refused" if config.ray_fallback == "refuse" else "training runs on this server instead"
+        log.warning("CNNLAB_RUNNER=ray, but the Ray cluster cannot be reached (%s): %s", err, how)
+        if config.ray_fallback == "refuse":
+            return RefusingRunner(max_time_s=config.max_run_seconds)
+        runner_ = _local(config)
+        runner_.notice = "ray_fallback"
+        return runner_
+
+
 def runner(is_alive: Callable[[str], bool] | None = None) -> JobRunner:
-    """The process-wide runner, created on first use from ``CNNLAB_MAX_RUNS``,
+    """The process-wide runner, created on first use from ``CNNLAB_RUNNER``, ``CNNLAB_MAX_RUNS``,
     ``CNNLAB_MAX_QUEUE`` and ``CNNLAB_MAX_RUN_SECONDS`` (``models.settings``). ``is_alive``,
     when given, is how the runner tells whether an owner's session still exists, from now on."""
     global _runner
     with _runner_lock:
         if _runner is None:
-            config = settings.current()
-            _runner = JobRunner(max_running=config.max_runs, max_queued=config.max_queue,
-                                max_time_s=config.max_run_seconds)
+            _runner = _make(settings.current())
         if is_alive is not None:
             _runner.is_alive = is_alive
         return _runner
+
+
+def notice() -> str | None:
+    """What the training pages should say about where runs train: None when all is as set up;
+    "ray_fallback" (this server trains, the cluster being unreachable) or "ray_unreachable"
+    (runs are refused)."""
+    current = _runner
+    if current is None:
+        return None
+    if isinstance(current, RefusingRunner):
+        return "ray_unreachable"
+    return getattr(current, "notice", None)

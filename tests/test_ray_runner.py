@@ -1,0 +1,214 @@
+"""The job runner on a real Ray cluster (models.training.ray_runner), started by these tests on
+127.0.0.1 (``ray start --head``), with token authentication off on loopback.
+
+Everything the local runner promises is checked again here: points streamed back, Stop within a
+batch, the time limit, one live run per student, a bounded queue counted across app servers (two
+``RayRunner`` clients, as two app servers would be), the same curve for a seed, a failing run or
+a killed worker ending only itself, a closed tab cancelling its run, and an unreachable cluster
+giving the local runner (or a refusal) within seconds, with no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")  # requirements-ray.txt, included by requirements-dev.txt
+
+from models.training import jobs, ray_runner  # noqa: E402
+from models.training.jobs import AlreadyRunning, JobState, RunnerBusy  # noqa: E402
+from models.training.train import TrainConfig  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = TrainConfig(epochs=1, train_size=640, batch_size=64, seed=3)
+STEADY = TrainConfig(epochs=2, train_size=3000, batch_size=64, seed=3)  # a few seconds of points
+LONG = TrainConfig(epochs=50, train_size=640, batch_size=64)  # runs until stopped
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ray_env(tmp: Path) -> dict:
+    return {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
+            "RAY_TMPDIR": str(tmp), "PYTHONPATH": str(ROOT)}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A Ray head on 127.0.0.1 with 3 CPUs for runs; its address."""
+    tmp = Path("/tmp") / f"cnnlab-ray-{os.getpid()}"  # Ray's socket paths must stay short
+    tmp.mkdir(exist_ok=True)
+    port = _free_port()
+    env = ray_env(tmp)
+    ray_bin = str(Path(sys.executable).with_name("ray"))
+    subprocess.run([ray_bin, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
+                    "--num-cpus", "3", "--include-dashboard", "false", "--temp-dir", str(tmp),
+                    "--disable-usage-stats"], check=True, env=env, cwd=ROOT, capture_output=True, timeout=120)
+    address = f"127.0.0.1:{port}"
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    ray_runner.connect(address, timeout_s=60)
+    yield address
+    ray.shutdown()
+    subprocess.run([ray_bin, "stop", "--force"], env=env, capture_output=True, timeout=120)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh(cluster):
+    """A new scheduler for each test (it is a detached actor: it would outlive the test)."""
+    try:
+        ray.kill(ray.get_actor(ray_runner.SCHEDULER, namespace=ray_runner.NAMESPACE))
+        time.sleep(0.5)
+    except ValueError:
+        pass
+    made = []
+
+    def make(**kw) -> ray_runner.RayRunner:
+        made.append(ray_runner.RayRunner(**{"max_running": 1, "max_queued": 4, "max_time_s": 60.0, **kw}))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.shutdown()
+
+
+def _wait(condition, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_run_on_ray_streams_its_points_and_returns_what_the_local_runner_would(fresh):
+    runner = fresh()
+    job = runner.submit("ada", STEADY, tag="train")
+    arrivals = []
+    _wait(lambda: (arrivals.append((time.monotonic(), len(job.history))) or not job.live))
+    assert job.state is JobState.DONE, job.error
+    assert job.worker.startswith("pid ") and int(job.worker.split()[1]) != os.getpid()  # a Ray worker ran it
+    result = job.result
+    assert result.stopped_by == "finished" and [p.step for p in result.history] == [p.step for p in job.history]
+    assert len(result.snapshots) >= 2  # the result, weights and snapshots, came through the object store
+    grew = sorted({t for (t, n), (_, before) in zip(arrivals[1:], arrivals) if n > before})
+    assert len(grew) >= 2 and max(b - a for a, b in zip(grew, grew[1:])) < 1.5  # about once a second, or faster
+    runner.collect(job)
+    assert runner.job_of("ada") is None and runner.held() == 0
+
+
+def test_the_same_seed_gives_the_same_curve_on_ray(fresh):
+    runner = fresh()
+    curves = []
+    for _ in range(2):
+        job = runner.submit("ada", QUICK)
+        _wait(lambda: not job.live)
+        curves.append([p.loss for p in job.result.history])
+        runner.collect(job)
+    assert curves[0] == curves[1]
+
+
+def test_stop_ends_a_ray_run_within_a_batch_and_the_time_limit_holds(fresh):
+    runner = fresh(max_time_s=3.0)
+    job = runner.submit("ada", LONG)
+    _wait(lambda: job.state is JobState.RUNNING and job.history)
+    stopped = time.monotonic()
+    runner.cancel(job)
+    _wait(lambda: not job.live, timeout_s=10)
+    assert job.result.stopped_by == "cancelled" and time.monotonic() - stopped < 2.0
+    runner.collect(job)
+    job = runner.submit("ada", LONG)  # the runner's cap: 3 s, whatever the task asked for
+    _wait(lambda: not job.live)
+    assert job.result.stopped_by == "time limit" and job.result.elapsed_s < 4.0
+
+
+def test_one_live_run_per_student_and_one_queue_across_two_app_servers(fresh):
+    first, second = fresh(max_running=1, max_queued=1), fresh(max_running=1, max_queued=1)
+    running = first.submit("ada", LONG)
+    _wait(lambda: running.state is JobState.RUNNING)
+    with pytest.raises(AlreadyRunning):
+        second.submit("ada", QUICK)  # Ada, sent to the other server, still has her run
+    adopted = second.job_of("ada")  # … and finds it there, with its progress
+    assert adopted is not None and adopted.live
+    _wait(lambda: adopted.history)
+    queued = second.submit("grace", QUICK)
+    _wait(lambda: queued.queue_position() == 1)
+    with pytest.raises(RunnerBusy):
+        first.submit("alan", QUICK)  # the queue is full, counted over both servers
+    second.cancel(adopted)  # Stop pressed on the other server
+    _wait(lambda: not running.live and not queued.live)
+    assert running.result.stopped_by == "cancelled" and queued.state is JobState.DONE
+
+
+def test_a_failing_run_ends_only_itself_with_its_sentence(fresh):
+    runner = fresh(max_running=2)
+    broken = runner.submit("ada", TrainConfig(dataset="cifar-10", epochs=1))  # no CIFAR-10 on the workers
+    fine = runner.submit("grace", QUICK)
+    _wait(lambda: not broken.live and not fine.live)
+    assert broken.state is JobState.FAILED and broken.error.code == "cifar_missing"
+    assert fine.state is JobState.DONE and fine.result.stopped_by == "finished"
+
+
+def test_a_killed_worker_ends_its_run_with_a_sentence_and_the_next_run_works(fresh):
+    runner = fresh()
+    job = runner.submit("ada", LONG)
+    _wait(lambda: job.worker and job.history)
+    os.kill(int(job.worker.split()[1]), signal.SIGKILL)  # the worker process dies mid-run
+    _wait(lambda: not job.live, timeout_s=60)
+    assert job.state is JobState.FAILED and job.error.code == "worker_lost"
+    assert "stopped in the middle" in job.error.message("en")
+    runner.collect(job)
+    again = runner.submit("ada", QUICK)  # the student starts again
+    _wait(lambda: not again.live)
+    assert again.state is JobState.DONE
+
+
+def test_a_closed_tab_cancels_its_run_on_ray(fresh):
+    open_tabs = {"ada"}
+    runner = fresh(is_alive=lambda owner: owner in open_tabs, alive_check_s=0.5)
+    job = runner.submit("ada", LONG)
+    _wait(lambda: job.history)
+    open_tabs.clear()
+    _wait(lambda: not job.live, timeout_s=10)
+    assert job.result.stopped_by == "cancelled"
+
+
+UNREACHABLE = """
+import logging, time, sys
+logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
+from models.training import jobs
+from models.training.train import TrainConfig
+start = time.monotonic()
+runner = jobs.runner()
+print("took", round(time.monotonic() - start, 1), "kind", type(runner).__name__, "notice", jobs.notice())
+try:
+    runner.submit("ada", TrainConfig(epochs=1, train_size=64))
+    print("submitted")
+except jobs.RunnerError as err:
+    print("refused", err.code)
+"""
+
+
+@pytest.mark.parametrize("fallback", ["local", "refuse"])
+def test_an_unreachable_cluster_gives_the_local_runner_or_a_refusal_within_seconds(tmp_path, fallback):
+    env = {**ray_env(tmp_path), "CNNLAB_RUNNER": "ray", "CNNLAB_RAY_FALLBACK": fallback,
+           "RAY_ADDRESS": f"127.0.0.1:{_free_port()}"}  # nobody listens there
+    out = subprocess.run([sys.executable, "-c", UNREACHABLE], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "Traceback" not in out.stdout + out.stderr, out.stdout + out.stderr
+    took = float(out.stdout.split("took ")[1].split()[0])
+    assert took < 15, out.stdout
+    assert "the Ray cluster cannot be reached" in out.stdout
+    if fallback == "local":
+        assert "kind JobRunner notice ray_fallback" in out.stdout and "submitted" in out.stdout
+    else:
+        assert "kind RefusingRunner notice ray_unreachable" in out.stdout and "refused ray_unreachable" in out.stdout
