@@ -35,6 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("haproxy.cfg")
+# Ray's command line, through this Python: a venv that sees Ray's package through a .pth file
+# (as .ci/run makes one) has no `ray` script in its bin/.
+RAY_CLI = [sys.executable, "-m", "ray.scripts.scripts"]
 
 
 def free_port() -> int:
@@ -114,10 +117,9 @@ class School:
         port = free_port()
         self._ray_tmp = Path("/tmp") / f"cnnlab-ray-{port}"  # Ray's socket paths must stay short
         self._ray_tmp.mkdir(exist_ok=True)
-        ray = str(Path(sys.executable).with_name("ray"))
         env = {**os.environ, "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled"),
                "RAY_USAGE_STATS_ENABLED": "0"}
-        subprocess.run([ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
+        subprocess.run([*RAY_CLI, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
                         "--include-dashboard", "false", "--temp-dir", str(self._ray_tmp), "--disable-usage-stats"],
                        check=True, env=env, cwd=ROOT, capture_output=True, timeout=180)
         self.ray_address = f"127.0.0.1:{port}"
@@ -164,8 +166,7 @@ class School:
             with contextlib.suppress(Exception):
                 proc.wait(timeout=30)
         if self.ray_address:
-            ray = str(Path(sys.executable).with_name("ray"))
-            subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+            subprocess.run([*RAY_CLI, "stop", "--force"], capture_output=True, timeout=120)
             shutil.rmtree(self._ray_tmp, ignore_errors=True)
         if self._made_home and exc == (None, None, None):
             shutil.rmtree(self.home, ignore_errors=True)

@@ -23,6 +23,7 @@ import pytest
 
 ray = pytest.importorskip("ray")  # requirements-ray.txt, included by requirements-dev.txt
 
+from deploy.school import RAY_CLI  # noqa: E402
 from models.training import jobs, ray_runner  # noqa: E402
 from models.training.jobs import AlreadyRunning, JobState, RunnerBusy  # noqa: E402
 from models.training.train import TrainConfig  # noqa: E402
@@ -51,8 +52,7 @@ def cluster(tmp_path_factory):
     tmp.mkdir(exist_ok=True)
     port = _free_port()
     env = ray_env(tmp)
-    ray_bin = str(Path(sys.executable).with_name("ray"))
-    subprocess.run([ray_bin, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
+    subprocess.run([*RAY_CLI, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
                     "--num-cpus", "3", "--include-dashboard", "false", "--temp-dir", str(tmp),
                     "--disable-usage-stats"], check=True, env=env, cwd=ROOT, capture_output=True, timeout=120)
     address = f"127.0.0.1:{port}"
@@ -60,7 +60,7 @@ def cluster(tmp_path_factory):
     ray_runner.connect(address, timeout_s=60)
     yield address
     ray.shutdown()
-    subprocess.run([ray_bin, "stop", "--force"], env=env, capture_output=True, timeout=120)
+    subprocess.run([*RAY_CLI, "stop", "--force"], env=env, capture_output=True, timeout=120)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

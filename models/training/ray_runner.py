@@ -66,9 +66,8 @@ class _Failure:
 # --- the task, on a worker of the cluster ------------------------------------------------------
 
 def _run_on_worker(scheduler, job_id: int, task: jobs.Task, threads: int):
-    """Run ``task`` here, on this worker's GPU if Ray gave it one, else its CPUs."""
-    import os
-
+    """Run ``task`` here, on this worker's GPU if Ray gave it one (Ray sets CUDA_VISIBLE_DEVICES
+    to it), else on its CPUs."""
     device = torch.device("cuda") if ray.get_gpu_ids() else torch.device("cpu")
     torch.set_num_threads(max(1, threads))
     pending: list = []
