@@ -85,7 +85,7 @@ class Engine:
             options.intra_op_num_threads = device_mod.cpu_threads()
             # Idle pool threads sleep instead of spinning for the next parallel section: the
             # same answers, at the same speed here, for far fewer CPU-seconds, the cores the
-            # other students' pages need (python -m bench.classify_speed measures both).
+            # other students' pages need (python -m bench.classify_speed: end_to_end_ms and _cpu_s).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
