@@ -75,6 +75,7 @@ class School:
     db: str | None = None
     env: dict = field(default_factory=dict)  # more environment for the app servers
     offline: bool = True  # tests and benchmarks: no downloads; a real school leaves it to its settings
+    bind_host: str = "127.0.0.1"  # the proxy's address; 0.0.0.0 lets the class's browsers in
     apps: list[subprocess.Popen] = field(default_factory=list)
     app_ports: list[int] = field(default_factory=list)
     proxy: subprocess.Popen | None = None
@@ -140,7 +141,7 @@ class School:
     def _start_proxy(self) -> None:
         servers = [(f"app{i + 1}", f"127.0.0.1:{port}") for i, port in enumerate(self.app_ports)]
         config = self.home / "haproxy.cfg"
-        config.write_text(haproxy_config(f"127.0.0.1:{self.port}", servers))
+        config.write_text(haproxy_config(f"{self.bind_host}:{self.port}", servers))
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
         log = open(self.home / "haproxy.log", "w")
         self.proxy = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
@@ -175,11 +176,14 @@ class School:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=2)
-    parser.add_argument("--port", type=int, default=8500, help="the address the class opens: 127.0.0.1:PORT")
+    parser.add_argument("--port", type=int, default=8500, help="the port the class opens")
+    parser.add_argument("--bind", default="127.0.0.1",
+                        help="the proxy's address: 0.0.0.0 lets the students' browsers in from the network")
     parser.add_argument("--runner", choices=("local", "ray"), default="ray")
     parser.add_argument("--db", default=None, help="the shared class store (default: SQLite in a new folder)")
     args = parser.parse_args()
-    with School(replicas=args.replicas, runner=args.runner, port=args.port, db=args.db, offline=False) as school:
+    with School(replicas=args.replicas, runner=args.runner, port=args.port, db=args.db, offline=False,
+                bind_host=args.bind) as school:
         print(f"CNN Lab: {school.url}  ({args.replicas} app servers on ports {school.app_ports}, "
               f"runs on {'Ray at ' + school.ray_address if school.ray_address else 'each server'}; "
               f"logs in {school.home}). Ctrl-C stops it all.", flush=True)

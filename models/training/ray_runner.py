@@ -23,6 +23,9 @@ tell: they submit, watch, cancel and collect ``jobs.Job`` objects as before.
 * **Gone students and gone servers.** An app server cancels the runs of students whose tabs have
   closed, as the local runner does; a running job that no app server has asked about for
   ``LEASE_S`` (its server died and the student did not come back) is stopped by the scheduler.
+* **A cluster that does not answer.** At start, ``connect`` says so within seconds and
+  ``jobs.runner`` falls back to the local runner (or refuses runs: ``CNNLAB_RAY_FALLBACK``);
+  during the class, the live runs end with a sentence and new ones go to the same fallback.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ import os
 import socket
 import threading
 import time
-from pathlib import Path
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable
 
 import ray

@@ -189,8 +189,8 @@ def cpu_has_bf16() -> bool:
 
 
 def _autocast(device: torch.device):
-    """bf16 for the convolutions and matrix products where the hardware has it (BatchNorm, the
-    softmax and the loss stay fp32: autocast's own lists); fp32 elsewhere."""
+    """bf16 for the convolutions and matrix products where the hardware has it (autocast's own
+    lists of operators decide which stay in fp32); fp32 everywhere else."""
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.autocast("cuda", dtype=torch.bfloat16)
     if device.type == "cpu" and CPU_BF16 and cpu_has_bf16():
