@@ -90,3 +90,18 @@ def test_the_finish_line_is_what_every_runner_reached_and_who_got_there_first():
                                            "c": curve([0.05, 0.06, 0.07])})
     assert target == 0.7  # b's best, 0.72, is the lowest of those that got off the ground (c did not)
     assert epochs == {"a": 0.75, "b": 0.5, "c": None}
+
+
+def test_the_paper_scale_degradation_run_trains_as_he_et_al_did_on_cifar10():
+    from models.training import tasks
+
+    runs = tasks.degradation_runs("paper", dataset="cifar-10")
+    assert list(runs) == ["plain-20", "plain-56", "resnet-20", "resnet-56"]
+    for config in runs.values():
+        assert (config.dataset, config.train_size, config.optimizer, config.lr, config.momentum) == \
+            ("cifar-10", None, "sgd", 0.1, 0.9)
+        assert (config.weight_decay, config.batch_size, config.schedule) == (1e-4, 128, "step")
+        assert set(config.augment) == {"flip", "shift"}
+        config.validate()
+    cpu = tasks.degradation_runs("cpu")  # the live CPU run keeps its own, smaller recipe
+    assert {c.train_size for c in cpu.values()} == {1500} and {c.dataset for c in cpu.values()} == {"fashion-mnist"}
