@@ -14,22 +14,17 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from deploy.school import free_port  # re-exported: bench.load_test takes it from here
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(url: str, deadline: float) -> None:

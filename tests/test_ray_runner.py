@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import pytest
 
 ray = pytest.importorskip("ray")  # requirements-ray.txt, included by requirements-dev.txt
 
-from deploy.school import RAY_CLI  # noqa: E402
+from deploy.school import RAY_CLI, free_port  # noqa: E402
 from models.training import jobs, ray_runner  # noqa: E402
 from models.training.jobs import AlreadyRunning, JobState, RunnerBusy  # noqa: E402
 from models.training.train import TrainConfig  # noqa: E402
@@ -32,12 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICK = TrainConfig(epochs=1, train_size=640, batch_size=64, seed=3)
 STEADY = TrainConfig(epochs=2, train_size=3000, batch_size=64, seed=3)  # a few seconds of points
 LONG = TrainConfig(epochs=50, train_size=640, batch_size=64)  # runs until stopped
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ray_env(tmp: Path) -> dict:
@@ -50,7 +43,7 @@ def cluster(tmp_path_factory):
     """A Ray head on 127.0.0.1 with 3 CPUs for runs; its address."""
     tmp = Path("/tmp") / f"cnnlab-ray-{os.getpid()}"  # Ray's socket paths must stay short
     tmp.mkdir(exist_ok=True)
-    port = _free_port()
+    port = free_port()
     env = ray_env(tmp)
     subprocess.run([*RAY_CLI, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
                     "--num-cpus", "3", "--include-dashboard", "false", "--temp-dir", str(tmp),
@@ -201,7 +194,7 @@ except jobs.RunnerError as err:
 @pytest.mark.parametrize("fallback", ["local", "refuse"])
 def test_an_unreachable_cluster_gives_the_local_runner_or_a_refusal_within_seconds(tmp_path, fallback):
     env = {**ray_env(tmp_path), "CNNLAB_RUNNER": "ray", "CNNLAB_RAY_FALLBACK": fallback,
-           "RAY_ADDRESS": f"127.0.0.1:{_free_port()}"}  # nobody listens there
+           "RAY_ADDRESS": f"127.0.0.1:{free_port()}"}  # nobody listens there
     out = subprocess.run([sys.executable, "-c", UNREACHABLE], env=env, cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and "Traceback" not in out.stdout + out.stderr, out.stdout + out.stderr

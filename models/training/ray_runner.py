@@ -57,6 +57,7 @@ HEARTBEAT_S = 0.25  # how often a running task sends its points and reads its st
 LEASE_S = 30.0  # a running job nobody has asked about for this long is stopped
 START_TIMEOUT_S = 120.0  # the scheduler's first start: a process, the shipped code, torch imported
 MODELS = Path(__file__).resolve().parents[1]  # the models package, shipped to every worker
+UNANSWERED = (ray.exceptions.RayError, ConnectionError, TimeoutError)  # the cluster did not answer a call
 
 
 @dataclass
@@ -345,7 +346,7 @@ class RayRunner:
             return self.fallback().submit(owner, task, tag)
         try:
             job_id, refused = ray.get(self.scheduler.submit.remote(owner, task, tag), timeout=10)
-        except (ray.exceptions.RayError, ConnectionError, TimeoutError) as err:
+        except UNANSWERED as err:
             self._lose_all(err)
             return self.submit(owner, task, tag)
         if refused == "already_running":
@@ -363,7 +364,7 @@ class RayRunner:
             return self.fallback().job_of(owner) if self.fallback() else None
         try:  # started on another app server, whose student the proxy has sent here?
             adopted = ray.get(self.scheduler.job_of.remote(owner), timeout=10)
-        except (ray.exceptions.RayError, ConnectionError, TimeoutError) as err:
+        except UNANSWERED as err:
             self._lose_all(err)
             return None
         return self._hold(owner, adopted["id"], adopted["task"], adopted["tag"]) if adopted else None
@@ -385,7 +386,7 @@ class RayRunner:
         try:
             ray.get(self.scheduler.cancel.remote(job.id), timeout=10)
             self._refresh()
-        except (ray.exceptions.RayError, ConnectionError, TimeoutError) as err:
+        except UNANSWERED as err:
             self._lose_all(err)
 
     def queue_position(self, job: Job) -> int:
