@@ -3,9 +3,9 @@
 No DataLoader: the data sets are small enough to keep whole in memory (on the GPU, whole on the
 device), and a batch is an index into them. A seed fixes the initial weights and the order of
 examples, so the same seed gives the same curve on the same device. Images and weights are
-channels-last on every device, and convolutions run in bf16 (autocast) on a GPU and on a CPU
-with bf16 instructions; on a GPU the loop synchronises with the host only
-when it reports metrics. ``python -m bench.fashion_accuracy --ablation`` measures each of these.
+channels-last on every device, and training's convolutions run in bf16 (autocast) on a GPU and
+on a CPU with bf16 instructions (accuracy is always measured in fp32); on a GPU the loop
+synchronises with the host only when it reports metrics. ``python -m bench.fashion_accuracy --ablation`` measures each of these.
 
 The loop knows nothing of threads, queues or pages: it calls ``report`` with a ``Point`` now
 and then and stops as soon as ``should_stop()`` is true (checked every batch), or at its time
@@ -200,13 +200,15 @@ def _autocast(device: torch.device):
 
 @torch.no_grad()
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device, batch_size: int = 500) -> float:
+    """The share of ``x`` that ``model`` (in eval mode) gets right, computed in fp32 even where training
+    runs in bf16: a network is judged as it is used afterwards (``restore`` gives it in fp32), so the
+    results table, early stopping's choice and the confusion matrix agree image for image."""
     was_training = model.training
     model.eval()
     correct = torch.zeros((), dtype=torch.long, device=device)
-    with _autocast(device):
-        for i in range(0, len(x), batch_size):
-            xb = _to_device(x[i : i + batch_size], device)
-            correct += (model(xb).argmax(1) == y[i : i + batch_size].to(device)).sum()
+    for i in range(0, len(x), batch_size):
+        xb = _to_device(x[i : i + batch_size], device)
+        correct += (model(xb).argmax(1) == y[i : i + batch_size].to(device)).sum()
     model.train(was_training)
     return correct.item() / max(1, len(x))
 
