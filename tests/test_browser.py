@@ -371,10 +371,11 @@ def test_after_a_run_a_confusion_cell_opens_its_images_the_snapshots_scrub_and_a
     settle(page)
     # the snapshots: from the random start to the last moment, other pictures
     before = _snapshot_sources(page)
+    assert len(before) >= 2  # the filters and at least one stage's maps
     thumb = main.get_by_test_id("stSlider").filter(has_text=s["train.snapshot_moment"]).get_by_role("slider")
     thumb.focus()
     page.keyboard.press("End")
-    page.wait_for_function(f"(before) => JSON.stringify({MEDIA_IMAGES}) !== JSON.stringify(before)", arg=before,
+    page.wait_for_function(f"(before) => JSON.stringify({SNAPSHOT_IMAGES}) !== JSON.stringify(before)", arg=before,
                            timeout=30_000)
     settle(page)
     assert _snapshot_sources(page) != before
@@ -389,8 +390,9 @@ def test_after_a_run_a_confusion_cell_opens_its_images_the_snapshots_scrub_and_a
     page.screenshot(path=str(ARTIFACTS / "training_lab-after-a-run-en.png"), full_page=True)
 
 
-MEDIA_IMAGES = "[...document.querySelectorAll('img')].map(i => i.src).filter(src => src.includes('/media/'))"
+# The snapshots are inline PNGs (ui.figures.inline_image): their data URIs change with the moment shown.
+SNAPSHOT_IMAGES = "[...document.querySelectorAll('img')].map(i => i.src).filter(src => src.startsWith('data:image/png'))"
 
 
 def _snapshot_sources(pg) -> list[str]:
-    return pg.evaluate(MEDIA_IMAGES)
+    return pg.evaluate(SNAPSHOT_IMAGES)

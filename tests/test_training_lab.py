@@ -1,5 +1,7 @@
 """The training lab page under AppTest: a short run starts, shows progress, lands in the table."""
 
+import html
+import re
 import time
 from pathlib import Path
 
@@ -127,10 +129,20 @@ def test_after_a_run_the_lab_shows_what_the_network_gets_wrong():
     assert any(c.value.startswith("검증 이미지") for c in at.caption)  # per-class accuracy, in Korean
 
 
+def _snapshot_figures(at: AppTest) -> list[tuple[str, str]]:
+    """The snapshot pictures on the page (ui.figures.inline_image): (PNG data URI, caption) each."""
+    return [(m["src"], html.unescape(m["caption"])) for h in at.get("html")
+            for m in re.finditer(r'<img src="(?P<src>data:image/png;base64,[^"]+)".*?<figcaption[^>]*>(?P<caption>.*?)</figcaption>',
+                                 h.value, re.S)]
+
+
 def _pictures(at: AppTest) -> list[str]:
-    """The snapshot pictures on the page (their media URLs change with their pixels)."""
-    return [url for i in at.get("image") if any("filters" in c or "feature maps" in c for c in i.captions)
-            for url in i.value]
+    """The snapshot pictures' data URIs: they change with their pixels."""
+    return [src for src, _ in _snapshot_figures(at)]
+
+
+def _captions(at: AppTest) -> str:
+    return " ".join(caption for _, caption in _snapshot_figures(at))
 
 
 def test_after_a_run_its_snapshots_can_be_scrubbed_from_the_random_start_to_the_end():
@@ -140,10 +152,11 @@ def test_after_a_run_its_snapshots_can_be_scrubbed_from_the_random_start_to_the_
     slider = next(s for s in at.select_slider if s.key and s.key.startswith("train.learned_moment."))
     assert slider.value == 0 and slider.options[0].startswith("step 0 ")  # the random start first
     first = _pictures(at)
+    assert len(first) == 3  # the filters and the two stages' maps
     slider.set_value(len(slider.options) - 1).run()
     assert not at.exception
     assert _pictures(at) != first  # another moment, other pictures
-    captions = " ".join(c for i in at.get("image") for c in i.captions)
+    captions = _captions(at)
     assert "The first layer's 16 filters, 3×3 each" in captions and "Stage 2: feature maps" in captions
 
 
@@ -151,7 +164,7 @@ def test_the_snapshots_are_explained_in_korean_on_the_korean_page():
     at = _lab("ko")
     _short_run(at, 3)
     assert not at.exception
-    captions = " ".join(c for i in at.get("image") for c in i.captions)
+    captions = _captions(at)
     assert "첫 층의 필터 16개" in captions and "2단계: 검증 이미지의 특징 맵" in captions
     assert any(s.options[0].startswith("0단계") for s in at.select_slider if s.key.startswith("train.learned_moment."))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 from typing import Sequence
 
@@ -150,6 +151,18 @@ def parameter_bars(labels: Sequence[str], counts: Sequence[int]) -> go.Figure:
     fig.update_yaxes(type="log", title_text=t("figure.parameters"))
     fig.update_layout(**{**LAYOUT, "height": 320})
     return fig
+
+
+def inline_image(image, caption: str) -> str:
+    """An image in [0, 1] (H, W) or (H, W, 3) with its caption, as HTML for st.html: the PNG travels
+    inside the page's message instead of as a /media/ file. Streamlit deletes a media file as soon
+    as a rerun no longer shows it, so an image that a once-a-second view replaces could be gone
+    before a busy browser asked for it (a 404 and a broken picture); an inline one cannot."""
+    pixels = np.clip(np.asarray(image, dtype=np.float32) * 255 + 0.5, 0, 255)
+    pixels = np.repeat(pixels[..., None], 3, axis=-1) if pixels.ndim == 2 else pixels  # grey → RGB
+    return (f'<figure style="margin:0 0 1rem 0"><img src="{_png_uri(pixels)}" alt="{html.escape(caption)}" '
+            f'style="max-width:100%;image-rendering:pixelated">'
+            f'<figcaption style="font-size:0.875rem;opacity:0.6">{html.escape(caption)}</figcaption></figure>')
 
 
 def image_grid(tiles, columns: int, tile_px: int = 48, gap: int = 2):

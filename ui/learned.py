@@ -17,12 +17,12 @@ HELD = "train.snapshots"  # (run id, snapshots) of the run shown, read from the 
 
 
 def show(snapshot: Snapshot) -> None:
-    """One moment: the filters, then each stage's maps."""
-    st.image(figures.filter_tiles(snapshot.filters), clamp=True,
-             caption=t("train.filters_caption", count=len(snapshot.filters), k=snapshot.filters.shape[-1]))
+    """One moment: the filters, then each stage's maps (inline images: see figures.inline_image)."""
+    st.html(figures.inline_image(figures.filter_tiles(snapshot.filters),
+                                 t("train.filters_caption", count=len(snapshot.filters), k=snapshot.filters.shape[-1])))
     for i, (_name, maps) in enumerate(snapshot.maps, start=1):
-        st.image(figures.map_tiles(maps), clamp=True,
-                 caption=t("train.maps_caption", stage=i, h=maps.shape[-2], w=maps.shape[-1]))
+        st.html(figures.inline_image(figures.map_tiles(maps),
+                                     t("train.maps_caption", stage=i, h=maps.shape[-2], w=maps.shape[-1])))
 
 
 def newest(history: list) -> None:
