@@ -195,3 +195,6 @@ def test_the_fast_and_good_preset_sets_the_recipe_the_benchmark_measures():
         assert at.session_state[f"train.{knob}"] == value, knob
     assert {k: getattr(tasks.fast_recipe(), k) for k in tasks.FAST_RECIPE} == tasks.FAST_RECIPE
     assert tasks.fast_recipe(train.TrainConfig(train_size=300, augment=("flip",))).train_size is None
+    # the button's help names the recipe's own numbers, not numbers typed into the sentence
+    help_text = next(b for b in at.button if b.key == "train.preset.fast").help
+    assert f"over {tasks.FAST_RECIPE['epochs']} epochs" in help_text and "from 0.003 " in help_text

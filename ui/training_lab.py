@@ -128,6 +128,9 @@ PRESETS = {
              "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
 }
 PRESET_USED = "_train.preset_used"
+# The numbers a preset's help sentence names, read from its recipe rather than typed into the sentence.
+PRESET_HELP = {"fast": {"lr": f'{tasks.FAST_RECIPE["lr"]:g}', "epochs": tasks.FAST_RECIPE["epochs"],
+                        "smoothing": f'{tasks.FAST_RECIPE["label_smoothing"]:g}'}}
 
 
 def _apply(preset: str) -> None:
@@ -140,7 +143,7 @@ def presets() -> None:
     columns = st.columns(len(PRESETS))
     for column, name in zip(columns, PRESETS):
         column.button(t(f"train.preset_{name}"), key=f"train.preset.{name}", on_click=_apply, args=(name,),
-                      help=t(f"train.preset_{name}_help"), width="stretch")
+                      help=t(f"train.preset_{name}_help", **PRESET_HELP.get(name, {})), width="stretch")
 
 
 def start_button(config: TrainConfig) -> None:
