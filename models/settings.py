@@ -122,7 +122,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("device", "CNNLAB_DEVICE", None, _device,
             "`cpu`, `cuda`, `cuda:1`, `mps`; one this machine does not have falls back to the CPU with a note",
             "CUDA, then Apple MPS, then CPU"),
-    Setting("threads", "CNNLAB_THREADS", _cores, _whole(1), "CPU threads for PyTorch and ONNX Runtime",
+    Setting("threads", "CNNLAB_THREADS", _cores, _whole(1), "CPU threads for PyTorch",
             "the cores this process may use"),
     Setting("offline", "CNNLAB_OFFLINE", False, _switch, "`1` forbids every download (weights, data sets)", "`0`"),
     Setting("data", "CNNLAB_DATA", lambda: Path.home() / ".cache" / "cnnlab" / "data", Path,
@@ -143,6 +143,9 @@ SETTINGS: tuple[Setting, ...] = (
             "the share of one GPU Ray gives each run (0.25: four small runs share a GPU); 0: CPUs only", "0"),
     Setting("inference", "CNNLAB_INFERENCE", "onnxruntime", _one_of("onnxruntime", "torch"),
             "`torch` runs the classifiers in PyTorch on the CPU too, instead of ONNX Runtime", "`onnxruntime` on the CPU"),
+    Setting("inference_threads", "CNNLAB_INFERENCE_THREADS", 1, _whole(1),
+            "ONNX Runtime threads for one classification; more make one picture faster on an idle machine, "
+            "but cost more CPU-seconds per picture when a class uploads at once", "1"),
     Setting("db", "CNNLAB_DB", None, _database_url,
             "the class store: `sqlite:///path` or `postgresql+psycopg://user:password@host/db`",
             "`sqlite:///~/.local/share/cnnlab/class.sqlite`"),
@@ -166,6 +169,7 @@ class Settings:
     ray_cpus: int
     ray_gpus: float
     inference: str
+    inference_threads: int
     db: str | None  # None: SQLite in the user's data folder (models.store)
     teacher_key: str | None  # None: generated once, kept beside the database
     problems: tuple[str, ...] = ()  # one sentence per variable whose value was refused

@@ -61,6 +61,20 @@ def test_engine_gives_the_models_own_logits_and_stage_outputs(name, backend, x, 
     assert not any(m.training for m in clf.model.modules())
 
 
+def test_onnx_runtime_uses_the_threads_the_setting_gives_with_the_same_answers(x, monkeypatch):
+    # One thread per pass by default (CNNLAB_INFERENCE_THREADS): fewer CPU-seconds per picture
+    # when a class uploads at once; more threads change the speed, never the numbers.
+    monkeypatch.setenv("CNNLAB_INFERENCE", "onnxruntime")
+    clf = zoo.classifier("resnet18")
+    one = inference.Engine(clf)
+    assert one._session.get_session_options().intra_op_num_threads == 1
+    monkeypatch.setenv("CNNLAB_INFERENCE_THREADS", "2")
+    two = inference.Engine(clf)
+    assert two._session.get_session_options().intra_op_num_threads == 2
+    logits = networks.get("resnet18").logits
+    assert torch.allclose(one(x)[logits], two(x)[logits], atol=1e-5, rtol=1e-5)
+
+
 @pytest.mark.parametrize("backend", ["onnxruntime", "torch"])
 def test_building_an_engine_never_disturbs_a_network_running_in_another_thread(backend, monkeypatch):
     # Every student's script is a thread of one process. torch.fx (create_feature_extractor)

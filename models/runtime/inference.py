@@ -31,7 +31,6 @@ import torch
 from torch import nn
 
 from models import settings
-from models.runtime import device as device_mod
 from models.runtime import zoo
 from models.runtime.networks import Network
 from models.runtime.zoo import Classifier
@@ -82,7 +81,10 @@ class Engine:
                                   input_names=["x"], output_names=list(self.names),
                                   dynamic_axes={"x": {0: "batch"}}, opset_version=17)
             options = ort.SessionOptions()
-            options.intra_op_num_threads = device_mod.cpu_threads()
+            # One thread per pass by default: a class sends many pictures at once, and a pass
+            # split over two threads costs a third more CPU-seconds (waking the pool, waiting
+            # for the slower half) for the same answers; the other core serves another student.
+            options.intra_op_num_threads = settings.current().inference_threads
             # Idle pool threads sleep instead of spinning for the next parallel section: the
             # same answers, at the same speed here, for far fewer CPU-seconds, the cores the
             # other students' pages need (python -m bench.classify_speed: end_to_end_ms and _cpu_s).
