@@ -164,6 +164,17 @@ def test_grad_cam_differs_between_classes(x):
     assert not torch.allclose(cam.grad_cam(clf.network, clf.model, a, 1), cam.grad_cam(clf.network, clf.model, a, 500))
 
 
+def test_a_predictions_grad_cam_is_the_maps_own_and_computed_once_per_class():
+    classify.CACHE.clear()
+    clf = zoo.classifier("resnet18")
+    pred = classify.analyse(examples.photo_bytes("cat")).predictions["resnet18"]
+    heat = pred.grad_cam(clf, 281)
+    assert torch.equal(heat, cam.grad_cam(clf.network, clf.model, pred.cam_activation, 281))
+    again = classify.analyse(examples.photo_bytes("cat")).predictions["resnet18"]  # a rerun: from the cache
+    assert again.grad_cam(clf, 281) is heat  # not computed again
+    assert not torch.equal(again.grad_cam(clf, 5), heat)
+
+
 def test_repeat_classification_is_served_from_the_cache():
     classify.CACHE.clear()
     data = jpeg(examples.example("stripes"))

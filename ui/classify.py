@@ -1,7 +1,7 @@
 """The parts of the classify page: the picture as the networks get it, their top-5, Grad-CAM, feature maps.
 
 All computation is ``models.runtime.classify.analyse`` (cached per picture for everyone) and
-``models.runtime.cam.grad_cam``; this module only lays the results out.
+its predictions' Grad-CAM maps (``Prediction.grad_cam``); this module only lays the results out.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 import numpy as np
 import streamlit as st
 
-from models.runtime import cam, classify, images, networks, zoo
+from models.runtime import classify, images, networks, zoo
 from ui import figures
 from ui.i18n import say, t
 from ui.lesson import untrained_notice
@@ -83,7 +83,7 @@ def where_it_looks(result: classify.Analysis) -> None:
     for column, (name, pred) in zip(st.columns(len(result.predictions)), result.predictions.items()):
         clf = zoo.classifier(name)
         index = pred.top(1)[0][0] if chosen == OWN_CLASS else chosen
-        heat = cam.grad_cam(clf.network, clf.model, pred.cam_activation, index)
+        heat = pred.grad_cam(clf, index)
         column.plotly_chart(figures.cam_overlay(crop, heat.numpy(), opacity), key=f"classify.cam.{name}")
         column.caption(t("classify.cam_caption", model=pred.title, layer=clf.network.cam_layer,
                          h=heat.shape[0], w=heat.shape[1], label=pred.categories[index],

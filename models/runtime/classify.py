@@ -20,7 +20,7 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-from models.runtime import images, inference, networks, zoo
+from models.runtime import cam, images, inference, networks, zoo
 
 SHOWN_CHANNELS = 8  # feature maps kept per stage: the most active channels
 
@@ -91,6 +91,16 @@ class Prediction:
     forward_ms: float  # one forward pass, batch 1, on ``device``
     backend: str
     device: str
+    # Grad-CAM maps by class, computed once: the page draws them on every rerun (an opacity slider
+    # moved, another student with the same picture), and the analysis they belong to is cached.
+    _cams: dict[int, torch.Tensor] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def grad_cam(self, clf: zoo.Classifier, class_index: int) -> torch.Tensor:
+        """The Grad-CAM map (h, w) of this picture for a class (``models.runtime.cam``), from the
+        activation kept by the forward pass; ``clf`` is the classifier that made this prediction."""
+        if class_index not in self._cams:
+            self._cams[class_index] = cam.grad_cam(clf.network, clf.model, self.cam_activation, class_index)
+        return self._cams[class_index]
 
     def top(self, k: int = 5) -> list[tuple[int, float]]:
         """(class index, probability) of the k most probable classes."""
