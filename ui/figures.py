@@ -126,9 +126,10 @@ URIS_KEPT = 32
 
 
 def _png_uri(image) -> str:
-    """An RGB array (H, W, 3) of uint8 as a PNG data URI, for go.Image(source=...). The latest few
-    are kept: the classify page lays both networks' Grad-CAM over the same crop, on every rerun.
-    PNG at zlib level 1: the same pixels as level 6, at 60% of the CPU time, 20% more bytes."""
+    """An RGB array (H, W, 3) of values in 0–255 as a PNG data URI, for go.Image(source=...) and
+    inline images. The latest few are kept: the classify page lays both networks' Grad-CAM over
+    the same crop, on every rerun. PNG at zlib level 1: the same pixels as level 6, at 60% of the
+    CPU time, 20% more bytes."""
     pixels = np.ascontiguousarray(image, dtype=np.uint8)
     key = hashlib.blake2b(pixels.data, digest_size=16, person=str(pixels.shape).encode()[:16]).digest()
     with _uris_lock:

@@ -5,7 +5,8 @@ device), and a batch is an index into them. A seed fixes the initial weights and
 examples, so the same seed gives the same curve on the same device. Images and weights are
 channels-last on every device, and training's convolutions run in bf16 (autocast) on a GPU and
 on a CPU with bf16 instructions (accuracy is always measured in fp32); on a GPU the loop
-synchronises with the host only when it reports metrics. ``python -m bench.fashion_accuracy --ablation`` measures each of these.
+synchronises with the host only when it reports metrics. ``python -m bench.fashion_accuracy
+--ablation`` measures each of these.
 
 The loop knows nothing of threads, queues or pages: it calls ``report`` with a ``Point`` now
 and then and stops as soon as ``should_stop()`` is true (checked every batch), or at its time
