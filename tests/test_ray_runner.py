@@ -5,11 +5,14 @@ Everything the local runner promises is checked again here: points streamed back
 batch, the time limit, one live run per student, a bounded queue counted across app servers (two
 ``RayRunner`` clients, as two app servers would be), the same curve for a seed, a failing run or
 a killed worker ending only itself, a closed tab cancelling its run, and an unreachable cluster
-giving the local runner (or a refusal) within seconds, with no traceback.
+giving the local runner (or a refusal) within seconds, with no traceback. A scheduler that stops
+answering for a while (its process paused with SIGSTOP) is a slow cluster, waited for; one that
+stays silent past ``lost_after_s`` is a lost one, and the runs go to the fallback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -24,7 +27,7 @@ ray = pytest.importorskip("ray")  # requirements-ray.txt, included by requiremen
 
 from deploy.school import RAY_CLI, free_port  # noqa: E402
 from models.training import jobs, ray_runner  # noqa: E402
-from models.training.jobs import AlreadyRunning, JobState, RunnerBusy  # noqa: E402
+from models.training.jobs import AlreadyRunning, JobState, RunnerBusy, RunnerError  # noqa: E402
 from models.training.train import TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,6 +176,66 @@ def test_a_closed_tab_cancels_its_run_on_ray(fresh):
     open_tabs.clear()
     _wait(lambda: not job.live, timeout_s=10)
     assert job.result.stopped_by == "cancelled"
+
+
+def _scheduler_pid() -> int:
+    """The scheduler actor's process: Ray titles an actor's worker ``ray::Scheduler``."""
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "cmdline").read_bytes().startswith(b"ray::Scheduler"):
+                return int(proc.name)
+        except OSError:  # a process that ended while we looked
+            continue
+    raise AssertionError("no ray::Scheduler process")
+
+
+@contextlib.contextmanager
+def _paused(pid: int):
+    """The process stops running (as if starved of CPU), then goes on where it was."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def _local_fallback() -> jobs.JobRunner:
+    return jobs.JobRunner(max_running=1, max_queued=4, max_time_s=60.0)
+
+
+def test_a_slow_scheduler_is_waited_for_not_taken_for_a_lost_cluster(fresh):
+    runner = fresh(call_timeout_s=0.5, lost_after_s=60.0, fallback=_local_fallback)
+    job = runner.submit("ada", STEADY)
+    _wait(lambda: job.history)
+    with _paused(_scheduler_pid()):
+        time.sleep(3)  # six of the poller's calls go unanswered
+        with pytest.raises(RunnerError) as slow:
+            runner.submit("grace", QUICK)
+        assert slow.value.code == "ray_slow" and "press Start again" in slow.value.message("en")
+        assert job.live and not runner.lost.is_set() and runner.notice is None
+    _wait(lambda: not job.live)
+    assert job.state is JobState.DONE and job.result.stopped_by == "finished"
+    # Calls that were waiting went through once the scheduler answered: every point once, in order
+    assert [p.step for p in job.history] == [p.step for p in job.result.history]
+    runner.collect(job)
+    # Grace's Start reached the scheduler late; her page finds the run, as from another server
+    _wait(lambda: runner.job_of("grace") is not None)
+    assert runner.job_of("grace").runner is runner and not runner.lost.is_set()
+
+
+def test_a_scheduler_silent_past_lost_after_s_loses_the_cluster_and_runs_fall_back(fresh):
+    runner = fresh(call_timeout_s=0.5, lost_after_s=2.0, fallback=_local_fallback)
+    job = runner.submit("ada", LONG)
+    _wait(lambda: job.history)
+    with _paused(_scheduler_pid()):
+        _wait(lambda: not job.live, timeout_s=15)
+        assert job.state is JobState.FAILED and job.error.code == "worker_lost"
+        assert runner.lost.is_set() and runner.notice == "ray_fallback"
+        runner.collect(job)
+        again = runner.submit("ada", QUICK)  # trains in this process now
+        assert again.runner is runner.fallback()
+        _wait(lambda: not again.live)
+        assert again.state is JobState.DONE and again.result.trained_in.endswith(f"pid {os.getpid()}")
 
 
 UNREACHABLE = """

@@ -69,7 +69,7 @@ class JobState(enum.Enum):
 class RunnerError(LabError):
     area = "runner"
     CODES = {"busy": (), "already_running": (), "out_of_memory": (), "failed": ("kind",),
-             "cancelled_before_start": (), "worker_lost": (), "ray_unreachable": ()}
+             "cancelled_before_start": (), "worker_lost": (), "ray_unreachable": (), "ray_slow": ()}
 
 
 class RunnerBusy(RunnerError):

@@ -24,8 +24,11 @@ tell: they submit, watch, cancel and collect ``jobs.Job`` objects as before.
   closed, as the local runner does; a running job that no app server has asked about for
   ``LEASE_S`` (its server died and the student did not come back) is stopped by the scheduler.
 * **A cluster that does not answer.** At start, ``connect`` says so within seconds and
-  ``jobs.runner`` falls back to the local runner (or refuses runs: ``CNNLAB_RAY_FALLBACK``);
-  during the class, the live runs end with a sentence and new ones go to the same fallback.
+  ``jobs.runner`` falls back to the local runner (or refuses runs: ``CNNLAB_RAY_FALLBACK``).
+  During the class, a call that gets no answer within ``CALL_TIMEOUT_S`` means a slow cluster,
+  not a lost one (a busy machine, a scheduler starved of CPU): the runs wait, a Start that got
+  no answer says "try again in a moment". Only a cluster that has answered nothing for
+  ``LOST_AFTER_S`` is lost: the live runs end with a sentence and new ones go to the fallback.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ SCHEDULER = "cnnlab-scheduler"
 POLL_S = 0.5  # how often an app server asks the scheduler about its jobs
 HEARTBEAT_S = 0.25  # how often a running task sends its points and reads its stop flag
 LEASE_S = 30.0  # a running job nobody has asked about for this long is stopped
+CALL_TIMEOUT_S = 10.0  # how long an app server waits for one answer from the scheduler
+LOST_AFTER_S = 45.0  # no answer at all for this long: the cluster is lost (one late answer is not)
 START_TIMEOUT_S = 120.0  # the scheduler's first start: a process, the shipped code, torch imported
 MODELS = Path(__file__).resolve().parents[1]  # the models package, shipped to every worker
 UNANSWERED = (ray.exceptions.RayError, ConnectionError, TimeoutError)  # the cluster did not answer a call
@@ -138,6 +143,11 @@ class Scheduler:
     """One per cluster (a detached, named actor). Threaded: app servers and tasks call it at once."""
 
     def __init__(self, max_running: int, max_queued: int, num_cpus: float, num_gpus: float):
+        # Every task a page submits arrives pickled and is unpickled here: import its modules now
+        # (torchvision with them, a second or more), inside the app server's start-up wait, and not
+        # in the first student's Start, whose answer every other call would then queue behind.
+        from models.training import tasks, train  # noqa: F401
+
         self.max_running, self.max_queued = max_running, max_queued
         self.num_cpus, self.num_gpus = num_cpus, num_gpus
         self.entries: dict[int, _Entry] = {}
@@ -259,6 +269,11 @@ class RayUnreachable(RuntimeError):
     pass
 
 
+class Unanswered(RuntimeError):
+    """The scheduler did not answer one call in time (or the call failed on the way); the cluster
+    may only be slow. ``RayRunner`` declares it lost after ``LOST_AFTER_S`` of these in a row."""
+
+
 def connect(address: str | None = None, timeout_s: float = 10.0) -> None:
     """Join the cluster at ``address`` (default: Ray's ``RAY_ADDRESS``, else a local head on this
     machine); ``RayUnreachable`` within about ``timeout_s`` if there is none."""
@@ -301,8 +316,11 @@ class RayRunner:
     def __init__(self, max_running: int = 1, max_queued: int = 4, max_time_s: float = 60.0,
                  is_alive: Callable[[str], bool] = lambda owner: True, num_cpus: float = 1.0,
                  num_gpus: float = 0.0, alive_check_s: float = 2.0, poll_s: float = POLL_S,
-                 fallback: Callable[[], jobs.JobRunner] | None = None):
+                 fallback: Callable[[], jobs.JobRunner] | None = None, call_timeout_s: float = CALL_TIMEOUT_S,
+                 lost_after_s: float = LOST_AFTER_S):
         self.max_running, self.max_queued, self.max_time_s = max_running, max_queued, max_time_s
+        self.call_timeout_s, self.lost_after_s = call_timeout_s, lost_after_s
+        self._unanswered_since: float | None = None  # when the first of the calls unanswered since the last answer was made
         # If the cluster stops answering during the class: its live runs end with a sentence, and
         # new ones go to ``fallback()`` (a local runner, made once), or are refused if it is None.
         self._fallback_factory, self._fallback = fallback, None
@@ -313,6 +331,7 @@ class RayRunner:
             max_concurrency=64, num_cpus=0).remote(max_running, max_queued, num_cpus, num_gpus)
         ray.get(self.scheduler.counts.remote(), timeout=START_TIMEOUT_S)  # its process up, torch imported
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()  # one poll at a time: two would both append the same points
         self._latest: dict[str, Job] = {}  # owner → their latest job (its id is the scheduler's), until collected
         self._positions: dict[int, int] = {}
         self._closed = threading.Event()
@@ -345,10 +364,13 @@ class RayRunner:
                 raise RunnerError("ray_unreachable")
             return self.fallback().submit(owner, task, tag)
         try:
-            job_id, refused = ray.get(self.scheduler.submit.remote(owner, task, tag), timeout=10)
-        except UNANSWERED as err:
-            self._lose_all(err)
-            return self.submit(owner, task, tag)
+            job_id, refused = self._ask(self.scheduler.submit.remote(owner, task, tag))
+        except Unanswered:
+            if self.lost.is_set():  # that was the last straw: the fallback takes it
+                return self.submit(owner, task, tag)
+            # The submission may still reach the scheduler: then ``job_of`` finds the run on the
+            # student's next page run, as it finds a run started on another app server.
+            raise RunnerError("ray_slow") from None
         if refused == "already_running":
             raise AlreadyRunning()
         if refused == "busy":
@@ -363,9 +385,8 @@ class RayRunner:
         if self.lost.is_set():
             return self.fallback().job_of(owner) if self.fallback() else None
         try:  # started on another app server, whose student the proxy has sent here?
-            adopted = ray.get(self.scheduler.job_of.remote(owner), timeout=10)
-        except UNANSWERED as err:
-            self._lose_all(err)
+            adopted = self._ask(self.scheduler.job_of.remote(owner))
+        except Unanswered:
             return None
         return self._hold(owner, adopted["id"], adopted["task"], adopted["tag"]) if adopted else None
 
@@ -384,10 +405,10 @@ class RayRunner:
             return job.runner.cancel(job)
         job.cancel_event.set()
         try:
-            ray.get(self.scheduler.cancel.remote(job.id), timeout=10)
+            self._ask(self.scheduler.cancel.remote(job.id))  # late, it still reaches the scheduler
             self._refresh()
-        except UNANSWERED as err:
-            self._lose_all(err)
+        except Unanswered:
+            pass
 
     def queue_position(self, job: Job) -> int:
         if job.runner is not self:
@@ -414,11 +435,31 @@ class RayRunner:
 
     # --- keeping the jobs up to date ----------------------------------------------------
 
+    def _ask(self, ref):
+        """The scheduler's answer to one call, or ``Unanswered``. Silence (timeouts, failed calls)
+        that has lasted ``lost_after_s`` since the first unanswered call loses the cluster."""
+        asked = time.monotonic()
+        try:
+            answer = ray.get(ref, timeout=self.call_timeout_s)
+        except UNANSWERED as err:
+            with self._lock:
+                self._unanswered_since = min(self._unanswered_since or asked, asked)
+                silent_s = time.monotonic() - self._unanswered_since
+            if silent_s >= self.lost_after_s:
+                self._lose_all(err)
+            raise Unanswered(str(err).splitlines()[0][:200] if str(err) else type(err).__name__) from err
+        with self._lock:
+            self._unanswered_since = None
+        return answer
+
     def _hold(self, owner: str, job_id: int, task, tag: str) -> Job:
         job = Job(id=job_id, owner=owner, task=task, runner=self, tag=tag)
         with self._lock:
             self._latest[owner] = job
-        self._refresh()
+        try:
+            self._refresh()
+        except Unanswered:
+            pass  # the poller brings its state
         return job
 
     def _poll_forever(self) -> None:
@@ -437,16 +478,19 @@ class RayRunner:
                         gone = [o for o, j in self._latest.items() if not j.live and not self.is_alive(o)]
                     for owner in gone:
                         self.collect(self._latest[owner])
-            except Exception as err:  # noqa: BLE001 — the head went away: the live jobs say so
-                self._lose_all(err)
+            except Unanswered:
+                pass  # slow, or gone: ``_ask`` tells them apart by how long it lasts
+            except Exception:  # noqa: BLE001 — a bug here must not end the class's polling: the console says it
+                log.exception("polling the Ray scheduler failed")
 
     def _refresh(self) -> None:
-        with self._lock:
-            live = {job.id: job for job in self._latest.values() if job.live}
-        if not live:
-            return
-        status = ray.get(self.scheduler.poll.remote({i: len(job.history) for i, job in live.items()}),
-                         timeout=10)
+        with self._refreshing:
+            with self._lock:
+                live = {job.id: job for job in self._latest.values() if job.live}
+            if live:
+                self._apply(live, self._ask(self.scheduler.poll.remote({i: len(j.history) for i, j in live.items()})))
+
+    def _apply(self, live: dict[int, Job], status: dict[int, dict]) -> None:
         for job_id, s in status.items():
             job = live[job_id]
             job.history.extend(s.get("points", []))
@@ -465,7 +509,9 @@ class RayRunner:
             job.state, job.error = JobState.DONE, RunnerError("cancelled_before_start")
             return
         try:
-            result = ray.get(s["ref"][0])
+            result = ray.get(s["ref"][0], timeout=self.call_timeout_s)
+        except ray.exceptions.GetTimeoutError:
+            return  # ended, its result still on its way (a big network, another machine): the next poll
         except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.ObjectLostError,
                 ray.exceptions.RayTaskError, ray.exceptions.TaskCancelledError, ray.exceptions.ActorDiedError):
             job.state, job.error = JobState.FAILED, RunnerError("worker_lost")
