@@ -12,8 +12,10 @@ from models.runtime import device
 from models.store import database
 from models.runtime.networks import NETWORKS
 from models.runtime.weights import FETCH_COMMAND, State
-from models.runtime import zoo
+from models.runtime import priority, zoo
 from models.runtime.zoo import STORE
+from models.training import datasets
+from models.training.train import TrainConfig
 from ui import classroom, identity, runs
 from ui.i18n import language_toggle, say, t
 from ui.state import begin_run, forget_url_values, write_url
@@ -44,16 +46,17 @@ ICONS = {
 }
 
 
-_frozen = False
+_process_ready = False
 URL_REFUSED = "_frame.url_refused"
 
 
 def build() -> st.Page:
     """The frame: page config, sidebar, navigation. Returns the page to run."""
-    global _frozen
-    if not _frozen:  # once per process, with torch, streamlit and plotly imported
+    global _process_ready
+    if not _process_ready:  # once per process, with torch, streamlit and plotly imported
         zoo.freeze_heap()
-        _frozen = True
+        _process_ready = True
+        datasets.prepare(TrainConfig().dataset)  # the training lab's default, before the first student asks
     begin_run()
     st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
     sidebar()
@@ -69,9 +72,10 @@ def run(page: st.Page) -> None:
     the teacher's console gets the details."""
     classroom.begin(page.url_path)
     try:
-        page.run()
-        classroom.controls()
-        write_url()
+        with priority.page_running():  # a training run on this server's CPU waits meanwhile
+            page.run()
+            classroom.controls()
+            write_url()
     except StreamlitAPIException:
         if not forget_url_values():
             raise

@@ -42,6 +42,7 @@ import torch
 from models import settings
 from models.errors import LabError
 from models.runtime import device as device_mod
+from models.runtime import priority
 
 log = logging.getLogger(__name__)
 
@@ -264,9 +265,13 @@ class JobRunner:
                 self._forget_gone()
 
     def _should_stop(self, job: Job) -> Callable[[], bool]:
+        """Called before every batch: whether to stop. On the CPU, it first lets the pages that
+        are running go first (``models.runtime.priority``)."""
         last_check = [time.monotonic()]
+        courtesy = priority.Courtesy() if self.device.type == "cpu" else (lambda: 0.0)
 
         def should_stop() -> bool:
+            courtesy()
             if job.cancel_event.is_set():
                 return True
             now = time.monotonic()
