@@ -4,8 +4,9 @@
 
 Starts, all on 127.0.0.1:
 
-* with ``--runner ray``: a Ray head (``ray start --head --node-ip-address 127.0.0.1``), whose
-  workers run every training run; without it, each app server trains in its own threads;
+* with ``--runner ray``: a Ray head (``ray start --head --node-ip-address 127.0.0.1``, with
+  ``ONE_MACHINE_RAY``), whose workers run every training run; without it, each app server trains
+  in its own threads;
 * ``--replicas`` app servers, ``streamlit run app.py`` on the ports after ``--port``, sharing one
   class store (``--db``; by default one SQLite file, which processes on one machine can share)
   and one cookie secret (so that a student sent to another server keeps a valid XSRF cookie);
@@ -38,6 +39,14 @@ TEMPLATE = Path(__file__).with_name("haproxy.cfg")
 # Ray's command line, through this Python: a venv that sees Ray's package through a .pth file
 # (as .ci/run makes one) has no `ray` script in its bin/.
 RAY_CLI = [sys.executable, "-m", "ray.scripts.scripts"]
+# Ray on one machine, on loopback only. On Linux, Ray replaces a node address of 127.0.0.1 with
+# the machine's network address (`ray start --node-ip-address 127.0.0.1` included) and its
+# servers listen on every interface, so that other machines can join. With this setting off,
+# the head, its workers and every process that joins it stay on 127.0.0.1, and no second machine
+# can join: right for a school on one machine and for the tests, wrong for a cluster (README).
+# Ray reads it when it is imported: it goes into the environment of every process that starts
+# or joins the cluster.
+ONE_MACHINE_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
 
 def free_port() -> int:
@@ -103,7 +112,7 @@ class School:
         env = {**os.environ, **({"CNNLAB_OFFLINE": "1"} if self.offline else {}),
                "CNNLAB_DB": self.db or f"sqlite:///{self.home / 'class.sqlite'}",
                "STREAMLIT_SERVER_COOKIE_SECRET": self._secret(), "CNNLAB_RUNNER": self.runner,
-               "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled"), **self.env}
+               "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled"), **ONE_MACHINE_RAY, **self.env}
         if self.ray_address:
             env["RAY_ADDRESS"] = self.ray_address
         return env
@@ -119,7 +128,7 @@ class School:
         self._ray_tmp = Path("/tmp") / f"cnnlab-ray-{port}"  # Ray's socket paths must stay short
         self._ray_tmp.mkdir(exist_ok=True)
         env = {**os.environ, "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled"),
-               "RAY_USAGE_STATS_ENABLED": "0"}
+               "RAY_USAGE_STATS_ENABLED": "0", **ONE_MACHINE_RAY}
         subprocess.run([*RAY_CLI, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
                         "--include-dashboard", "false", "--temp-dir", str(self._ray_tmp), "--disable-usage-stats"],
                        check=True, env=env, cwd=ROOT, capture_output=True, timeout=180)

@@ -4,8 +4,10 @@
 Everything the local runner promises is checked again here: points streamed back, Stop within a
 batch, the time limit, one live run per student, a bounded queue counted across app servers (two
 ``RayRunner`` clients, as two app servers would be), the same curve for a seed, a failing run or
-a killed worker ending only itself, a closed tab cancelling its run, and an unreachable cluster
-giving the local runner (or a refusal) within seconds, with no traceback. A scheduler that stops
+a killed worker ending only itself, a machine leaving the cluster ending only its own run (two
+more Ray nodes on 127.0.0.1 stand for two machines), Ray on loopback only, a closed tab
+cancelling its run, and an unreachable cluster giving the local runner (or a refusal) within
+seconds, with no traceback. A scheduler that stops
 answering for a while (its process paused with SIGSTOP) is a slow cluster, waited for; one that
 stays silent past ``lost_after_s`` is a lost one, and the runs go to the fallback.
 """
@@ -25,6 +27,8 @@ import pytest
 
 ray = pytest.importorskip("ray")  # requirements-ray.txt, included by requirements-dev.txt
 
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy  # noqa: E402
+
 from deploy.school import RAY_CLI, free_port  # noqa: E402
 from models.training import jobs, ray_runner  # noqa: E402
 from models.training.jobs import AlreadyRunning, JobState, RunnerBusy, RunnerError  # noqa: E402
@@ -34,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICK = TrainConfig(epochs=1, train_size=640, batch_size=64, seed=3)
 STEADY = TrainConfig(epochs=2, train_size=3000, batch_size=64, seed=3)  # a few seconds of points
 LONG = TrainConfig(epochs=50, train_size=640, batch_size=64)  # runs until stopped
+RAY_TMP = Path("/tmp") / f"cnnlab-ray-{os.getpid()}"  # Ray's files; its socket paths must stay short
 
 
 def ray_env(tmp: Path) -> dict:
@@ -44,7 +49,7 @@ def ray_env(tmp: Path) -> dict:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A Ray head on 127.0.0.1 with 3 CPUs for runs; its address."""
-    tmp = Path("/tmp") / f"cnnlab-ray-{os.getpid()}"  # Ray's socket paths must stay short
+    tmp = RAY_TMP
     tmp.mkdir(exist_ok=True)
     port = free_port()
     env = ray_env(tmp)
@@ -166,6 +171,77 @@ def test_a_killed_worker_ends_its_run_with_a_sentence_and_the_next_run_works(fre
     again = runner.submit("ada", QUICK)  # the student starts again
     _wait(lambda: not again.live)
     assert again.state is JobState.DONE
+
+
+def test_the_cluster_and_this_app_server_listen_on_loopback_only(cluster, listeners):
+    # Ray's head, its agents and workers, and this process (it joined the cluster): no socket
+    # on the machine's network address (deploy.school.ONE_MACHINE_RAY)
+    assert {n["NodeManagerAddress"] for n in ray.nodes() if n["Alive"]} == {"127.0.0.1"}
+    assert ray.util.get_node_ip_address() == "127.0.0.1"
+    sockets = listeners([os.getpid()])
+    assert len(sockets) >= 3, sockets  # the head's GCS and raylet at least
+    assert {address for _, address, _ in sockets} == {"127.0.0.1"}, sockets
+
+
+@ray.remote(num_cpus=3)
+class _Busy:
+    """Holds the head's three cores."""
+
+    def ready(self) -> bool:
+        return True
+
+
+def _machine_joins(address: str, cpus: int):
+    """Another machine joins the cluster: here, a second Ray node on 127.0.0.1, made as
+    ``ray.cluster_utils.Cluster.add_node`` makes one (``ray start --address`` refuses a second
+    node on one machine, with Ray kept on loopback)."""
+    from ray._private.node import Node
+    from ray._private.parameter import RayParams
+
+    node = Node(RayParams(gcs_address=address, node_ip_address="127.0.0.1", num_cpus=cpus, num_gpus=0,
+                          object_store_memory=150 * 2**20, min_worker_port=0, max_worker_port=0,
+                          node_manager_port=0, include_log_monitor=False, temp_dir=str(RAY_TMP)),
+                head=False, shutdown_at_exit=True, spawn_reaper=False)
+    _wait(lambda: any(n["NodeID"] == node.node_id and n["Alive"] for n in ray.nodes()), timeout_s=30)
+    return node
+
+
+def _machine_leaves(node) -> None:
+    """The machine goes, at once: its Ray processes are killed (SIGKILL), its workers with them."""
+    node.kill_all_processes(check_alive=False, allow_graceful=False, wait=True)
+
+
+def test_a_machine_leaving_the_cluster_ends_only_its_run_and_the_student_starts_again(fresh, cluster):
+    first = _machine_joins(cluster, cpus=4)
+    # The scheduler starts while the head's cores are all taken: Ray would place an actor on the
+    # idle machine that just joined, unless told to keep it on the head
+    busy = _Busy.options(scheduling_strategy=NodeAffinitySchedulingStrategy(ray_runner.head_node(), soft=False)).remote()
+    ray.get(busy.ready.remote())
+    # Each run asks for 4 cores, more than the head's 3: runs go to the machines that join
+    runner = fresh(num_cpus=4, max_running=2)
+    ray.kill(busy)
+    assert ray.get(runner.scheduler.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id())) == ray_runner.head_node()
+    ada = runner.submit("ada", LONG)
+    _wait(lambda: ada.worker and ada.history)
+    second = _machine_joins(cluster, cpus=4)
+    try:
+        grace = runner.submit("grace", STEADY)  # the first machine is full: on the second
+        _wait(lambda: grace.history)
+        _machine_leaves(first)  # with Ada's run, in the middle of it
+        _wait(lambda: not ada.live, timeout_s=90)
+        assert ada.state is JobState.FAILED and ada.error.code == "worker_lost"
+        assert "stopped in the middle" in ada.error.message("en")
+        _wait(lambda: not grace.live)  # the other run went on to its end
+        assert grace.state is JobState.DONE and grace.result.stopped_by == "finished"
+        assert [p.step for p in grace.history] == [p.step for p in grace.result.history]
+        # The scheduler lives on the head: the class's queue did not leave with the machine
+        assert not runner.lost.is_set() and runner.notice is None
+        runner.collect(ada)
+        again = runner.submit("ada", QUICK)  # Ada starts again, on the machine still there
+        _wait(lambda: not again.live)
+        assert again.state is JobState.DONE
+    finally:
+        _machine_leaves(second)
 
 
 def test_a_closed_tab_cancels_its_run_on_ray(fresh):

@@ -59,6 +59,13 @@ def test_a_class_through_the_proxy_is_served_by_both_servers_and_trains_on_ray(s
     assert all(where.split(" pid ")[1] not in app_pids for where in trained_in)  # Ray workers trained them
 
 
+def test_every_server_of_the_school_listens_on_loopback_only(school, listeners):
+    # The proxy, both app servers (and the Ray client inside them), the Ray head and its workers
+    sockets = listeners([school.proxy.pid, *(p.pid for p in school.apps)])
+    assert {pid for pid, _, _ in sockets} >= {school.proxy.pid, *(p.pid for p in school.apps)}, sockets
+    assert {address for _, address, _ in sockets} == {"127.0.0.1"}, sockets
+
+
 def test_a_student_whose_server_dies_is_sent_to_the_other_and_finds_their_runs(school):
     from playwright.sync_api import sync_playwright
 

@@ -46,6 +46,7 @@ from typing import Callable
 
 import ray
 import torch
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from models.errors import LabError
 from models.training import jobs
@@ -61,6 +62,7 @@ LEASE_S = 30.0  # a running job nobody has asked about for this long is stopped
 CALL_TIMEOUT_S = 10.0  # how long an app server waits for one answer from the scheduler
 LOST_AFTER_S = 45.0  # no answer at all for this long: the cluster is lost (one late answer is not)
 START_TIMEOUT_S = 120.0  # the scheduler's first start: a process, the shipped code, torch imported
+HEAD_RESOURCE = "node:__internal_head__"  # the resource by which Ray marks the head node
 MODELS = Path(__file__).resolve().parents[1]  # the models package, shipped to every worker
 UNANSWERED = (ray.exceptions.RayError, ConnectionError, TimeoutError)  # the cluster did not answer a call
 
@@ -269,6 +271,15 @@ class RayUnreachable(RuntimeError):
     pass
 
 
+def head_node() -> str:
+    """The id of the cluster's head node: Ray gives it, and only it, a ``node:__internal_head__``
+    resource."""
+    heads = [n["NodeID"] for n in ray.nodes() if n["Alive"] and HEAD_RESOURCE in n["Resources"]]
+    if not heads:
+        raise RayUnreachable("the Ray cluster has no head node alive")
+    return heads[0]
+
+
 class Unanswered(RuntimeError):
     """The scheduler did not answer one call in time (or the call failed on the way); the cluster
     may only be slow. ``RayRunner`` declares it lost after ``LOST_AFTER_S`` of these in a row."""
@@ -286,9 +297,6 @@ def connect(address: str | None = None, timeout_s: float = 10.0) -> None:
             socket.create_connection((host, int(port)), timeout=min(5.0, timeout_s)).close()
         except OSError as err:
             raise RayUnreachable(f"nothing answers at {address} ({err.strerror or err})") from None
-    # On one machine, Ray must not pick the machine's network address for this process (tests,
-    # a laptop): every server stays on 127.0.0.1. On a school's network, Ray's own choice is right.
-    local = {"_node_ip_address": "127.0.0.1"} if host in ("127.0.0.1", "localhost") else {}
     outcome: list = []
 
     def attempt() -> None:
@@ -296,7 +304,7 @@ def connect(address: str | None = None, timeout_s: float = 10.0) -> None:
             # The training code travels with the job (Ray's runtime environment): a GPU machine
             # of the cluster needs the Python packages, not a checkout of the app.
             ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, ignore_reinit_error=True,
-                     logging_level=logging.WARNING, runtime_env={"py_modules": [str(MODELS)]}, **local)
+                     logging_level=logging.WARNING, runtime_env={"py_modules": [str(MODELS)]})
             outcome.append(None)
         except Exception as err:  # noqa: BLE001 — whatever it is, the class goes on without Ray
             outcome.append(err)
@@ -308,6 +316,13 @@ def connect(address: str | None = None, timeout_s: float = 10.0) -> None:
         raise RayUnreachable(f"no Ray cluster answered within {timeout_s:.0f} s")
     if outcome[0] is not None:
         raise RayUnreachable(str(outcome[0]).strip().splitlines()[0][:300])
+    here = ray.util.get_node_ip_address()
+    if host in ("127.0.0.1", "localhost") and here != "127.0.0.1":
+        # A head on loopback, joined from the machine's network address: it works, but every
+        # server of Ray listens on the network (deploy.school.ONE_MACHINE_RAY says why).
+        log.warning("Ray put this app server on %s, not on 127.0.0.1, for a head on %s: start the head "
+                    "and the app servers with RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 to keep Ray on loopback",
+                    here, address)
 
 
 class RayRunner:
@@ -326,9 +341,12 @@ class RayRunner:
         self._fallback_factory, self._fallback = fallback, None
         self.lost = threading.Event()
         self.is_alive, self.alive_check_s, self.poll_s = is_alive, alive_check_s, poll_s
+        # The scheduler lives on the head: on a GPU machine it would go when that machine leaves
+        # the cluster, with the class's queue and every run in it (as Ray Serve's controller does).
         self.scheduler = ray.remote(Scheduler).options(
             name=SCHEDULER, namespace=NAMESPACE, lifetime="detached", get_if_exists=True,
-            max_concurrency=64, num_cpus=0).remote(max_running, max_queued, num_cpus, num_gpus)
+            max_concurrency=64, num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(head_node(), soft=False),
+        ).remote(max_running, max_queued, num_cpus, num_gpus)
         ray.get(self.scheduler.counts.remote(), timeout=START_TIMEOUT_S)  # its process up, torch imported
         self._lock = threading.Lock()
         self._refreshing = threading.Lock()  # one poll at a time: two would both append the same points
