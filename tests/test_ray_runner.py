@@ -212,22 +212,23 @@ def _machine_leaves(node) -> None:
 
 
 def test_a_machine_leaving_the_cluster_ends_only_its_run_and_the_student_starts_again(fresh, cluster):
-    first = _machine_joins(cluster, cpus=4)
-    # The scheduler starts while the head's cores are all taken: Ray would place an actor on the
-    # idle machine that just joined, unless told to keep it on the head
-    busy = _Busy.options(scheduling_strategy=NodeAffinitySchedulingStrategy(ray_runner.head_node(), soft=False)).remote()
-    ray.get(busy.ready.remote())
-    # Each run asks for 4 cores, more than the head's 3: runs go to the machines that join
-    runner = fresh(num_cpus=4, max_running=2)
-    ray.kill(busy)
-    assert ray.get(runner.scheduler.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id())) == ray_runner.head_node()
-    ada = runner.submit("ada", LONG)
-    _wait(lambda: ada.worker and ada.history)
-    second = _machine_joins(cluster, cpus=4)
+    machines = [_machine_joins(cluster, cpus=4)]
     try:
+        # The scheduler starts while the head's cores are all taken: Ray would place an actor on
+        # the idle machine that just joined, unless told to keep it on the head
+        head = ray_runner.head_node()
+        busy = _Busy.options(scheduling_strategy=NodeAffinitySchedulingStrategy(head, soft=False)).remote()
+        ray.get(busy.ready.remote())
+        # Each run asks for 4 cores, more than the head's 3: runs go to the machines that join
+        runner = fresh(num_cpus=4, max_running=2)
+        ray.kill(busy)
+        assert ray.get(runner.scheduler.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id())) == head
+        ada = runner.submit("ada", LONG)
+        _wait(lambda: ada.worker and ada.history)
+        machines.append(_machine_joins(cluster, cpus=4))
         grace = runner.submit("grace", STEADY)  # the first machine is full: on the second
         _wait(lambda: grace.history)
-        _machine_leaves(first)  # with Ada's run, in the middle of it
+        _machine_leaves(machines[0])  # with Ada's run, in the middle of it
         _wait(lambda: not ada.live, timeout_s=90)
         assert ada.state is JobState.FAILED and ada.error.code == "worker_lost"
         assert "stopped in the middle" in ada.error.message("en")
@@ -241,7 +242,9 @@ def test_a_machine_leaving_the_cluster_ends_only_its_run_and_the_student_starts_
         _wait(lambda: not again.live)
         assert again.state is JobState.DONE
     finally:
-        _machine_leaves(second)
+        for node in machines:
+            if node.any_processes_alive():
+                _machine_leaves(node)
 
 
 def test_a_closed_tab_cancels_its_run_on_ray(fresh):
