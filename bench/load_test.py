@@ -220,17 +220,32 @@ def summary(times: list[float]) -> dict:
     return {"p50": percentile(times, 50), "p95": percentile(times, 95), "max": round(max(times), 2) if times else None}
 
 
-def processes_cpu(*matches: str) -> float:
-    """CPU-seconds used so far by every other process whose command line contains one of
-    ``matches`` (Ray's head and workers: "ray::", "/ray/"; HAProxy: "haproxy")."""
-    total = 0.0
+RAY_PROCESSES = ("ray::", "/ray/")  # Ray's head, agents and workers, by their command lines
+
+
+def pids_matching(*matches: str) -> list[int]:
+    """Every other process whose command line contains one of ``matches`` (Ray's:
+    ``RAY_PROCESSES``; HAProxy: "haproxy")."""
+    pids = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
             command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if any(m in command for m in matches):
-                total += cpu_seconds(int(proc.name))
+        except OSError:  # it ended while we looked
+            continue
+        if any(m in command for m in matches):
+            pids.append(int(proc.name))
+    return pids
+
+
+def processes_cpu(*matches: str) -> float:
+    """CPU-seconds used so far by every other process whose command line contains one of
+    ``matches``."""
+    total = 0.0
+    for pid in pids_matching(*matches):
+        try:
+            total += cpu_seconds(pid)
         except OSError:  # it ended while we looked
             continue
     return total
@@ -278,12 +293,12 @@ def measure(args: argparse.Namespace) -> dict:
         time.sleep(args.settle_s)
         idle_mb = sum(rss_mb(p.pid) for p in apps)
         start, machine_cpu = time.monotonic(), cpu_seconds()
-        server_cpu, ray_cpu, proxy_cpu = sum(cpu_seconds(p.pid) for p in apps), processes_cpu("ray::", "/ray/"), \
+        server_cpu, ray_cpu, proxy_cpu = sum(cpu_seconds(p.pid) for p in apps), processes_cpu(*RAY_PROCESSES), \
             processes_cpu("haproxy")
         report = asyncio.run(lesson(url, args))
         duration = time.monotonic() - start
         server_cpu = sum(cpu_seconds(p.pid) for p in apps if p.poll() is None) - server_cpu
-        ray_cpu, proxy_cpu = processes_cpu("ray::", "/ray/") - ray_cpu, processes_cpu("haproxy") - proxy_cpu
+        ray_cpu, proxy_cpu = processes_cpu(*RAY_PROCESSES) - ray_cpu, processes_cpu("haproxy") - proxy_cpu
         machine_cpu = cpu_seconds() - machine_cpu
         time.sleep(args.settle_s)  # closed tabs: the runtime drops their sessions
         after_mb = sum(rss_mb(p.pid) for p in apps)

@@ -107,23 +107,10 @@ def listening(pids) -> list[tuple[int, str, int]]:
     return found
 
 
-def ray_pids() -> list[int]:
-    """Ray's processes on this machine: its servers, its agents, its workers."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                command = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            except OSError:
-                continue
-            if (command[0].startswith("ray::") or Path(command[0]).name in ("gcs_server", "raylet")
-                    or any("/site-packages/ray/" in part for part in command[:3])):
-                pids.append(int(proc.name))
-    return pids
-
-
 @pytest.fixture
 def listeners():
     """``listeners(pids)``: (pid, address, port) of every TCP socket in LISTEN held by one of
     ``pids`` or by one of Ray's processes on this machine (its servers, agents and workers)."""
-    return lambda pids=(): listening([*pids, *ray_pids()])
+    from bench.load_test import RAY_PROCESSES, pids_matching
+
+    return lambda pids=(): listening([*pids, *pids_matching(*RAY_PROCESSES)])
