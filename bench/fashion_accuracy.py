@@ -42,6 +42,7 @@ def ablation(base: TrainConfig, dev: torch.device, data: datasets.Dataset) -> li
     before = replace(base, epochs=2, label_smoothing=0.0)
     bf16 = ("+ bf16 autocast (this CPU has bf16 instructions)" if train.cpu_has_bf16() or dev.type == "cuda"
             else "+ bf16 autocast (no bf16 instructions here: stays fp32)")
+    kept = dict(train.CHANNELS_LAST), dict(train.BF16)
     steps = [("earlier default: 2 epochs, NCHW tensors, fp32", before, False, False),
              ("+ channels-last", before, True, False),
              (bf16, before, True, True),
@@ -49,9 +50,10 @@ def ablation(base: TrainConfig, dev: torch.device, data: datasets.Dataset) -> li
              ("+ label smoothing 0.1: the recipe", base, True, True)]
     out = []
     for label, config, channels_last, bf16_on in steps:
-        train.CHANNELS_LAST, train.CPU_BF16 = channels_last, bf16_on
+        train.CHANNELS_LAST[dev.type], train.BF16[dev.type] = channels_last, bf16_on
         out.append({"step": label, **one_run(config, dev, data)})
-    train.CHANNELS_LAST = train.CPU_BF16 = True
+    train.CHANNELS_LAST.update(kept[0])
+    train.BF16.update(kept[1])
     return out
 
 

@@ -146,6 +146,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("inference_threads", "CNNLAB_INFERENCE_THREADS", 1, _whole(1),
             "ONNX Runtime threads for one classification; more make one picture faster on an idle machine, "
             "but cost more CPU-seconds per picture when a class uploads at once", "1"),
+    Setting("cuda_graphs", "CNNLAB_CUDA_GRAPHS", True, _switch,
+            "`0` runs the classifiers eagerly on CUDA instead of replaying one captured CUDA graph per network",
+            "`1`"),
     Setting("db", "CNNLAB_DB", None, _database_url,
             "the class store: `sqlite:///path` or `postgresql+psycopg://user:password@host/db`",
             "`sqlite:///~/.local/share/cnnlab/class.sqlite`"),
@@ -170,6 +173,7 @@ class Settings:
     ray_gpus: float
     inference: str
     inference_threads: int
+    cuda_graphs: bool  # replay a captured CUDA graph per classifier (models.runtime.inference)
     db: str | None  # None: SQLite in the user's data folder (models.store)
     teacher_key: str | None  # None: generated once, kept beside the database
     problems: tuple[str, ...] = ()  # one sentence per variable whose value was refused

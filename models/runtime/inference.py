@@ -13,6 +13,11 @@ run that graph:
   2-core machine it runs ResNet18 about 1.6× and DenseNet121 about 2× faster than eager torch
   (``python -m bench.classify_speed``), mostly from fusing each convolution with its BatchNorm.
 - ``torch`` everywhere else (CUDA, MPS), or when onnxruntime is missing or the export fails.
+  On CUDA a batch-1 pass is mostly kernel launches (DenseNet121 launches hundreds of kernels,
+  each a few microseconds of work; ``bench.latency`` counts them), so the engine captures the whole pass once as a CUDA
+  graph, in the background while eager torch serves, and then replays it: one launch per
+  picture (``CNNLAB_CUDA_GRAPHS=0`` keeps eager; ``python -m bench.gpu_check`` measures both,
+  and ``torch.compile``'s "reduce-overhead" mode beside them).
 
 ``CNNLAB_INFERENCE=torch`` forces eager torch (benchmarks compare the two). Each engine runs one
 forward at a time: on a few CPU cores, two interleaved passes are slower than two in a row.
@@ -49,6 +54,35 @@ class Stages(nn.Module):
         return tuple(self.network.forward(self.model, x).values())
 
 
+class CudaGraph:
+    """The pass at batch 1 captured once as a CUDA graph (``torch.cuda.graph``), then replayed.
+
+    A replay reads its input from, and writes its outputs to, the same device buffers every time:
+    ``__call__`` copies the picture in and the outputs out. The captured kernels are eager
+    torch's own, in fp32, so a replay gives eager's numbers. It holds the shared model's weights
+    by address: the model must not be modified, which the zoo already promises.
+    """
+
+    def __init__(self, stages: Stages, device: torch.device, warmup: int = 3):
+        self.x = torch.zeros(1, 3, 224, 224, device=device)  # the static input buffer
+        side = torch.cuda.Stream(device)  # warm up off the default stream, as torch.cuda.graph asks
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.no_grad(), torch.cuda.stream(side):
+            for _ in range(warmup):  # cuDNN picks its algorithms and the allocator its blocks here
+                stages(self.x)
+        torch.cuda.current_stream(device).wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        # thread_local: other sessions' threads may use the GPU (a Grad-CAM, a training run)
+        # while this thread captures; only this thread's calls must be capturable.
+        with torch.no_grad(), torch.cuda.graph(self.graph, capture_error_mode="thread_local"):
+            self.out = stages(self.x)
+
+    def __call__(self, x: torch.Tensor) -> list[torch.Tensor]:
+        self.x.copy_(x)
+        self.graph.replay()
+        return [a.float().cpu() for a in self.out]  # copies: the next replay overwrites self.out
+
+
 class Engine:
     """``engine(x)`` for x (B, 3, 224, 224) → {node: CPU tensor}, with the nodes of ``network.nodes``."""
 
@@ -60,8 +94,25 @@ class Engine:
         self.names = clf.network.nodes
         self._lock = threading.Lock()
         self._run: Callable[[torch.Tensor], list[torch.Tensor]] = self._torch
+        self._graph: CudaGraph | None = None
+        self.ready = threading.Event()  # set once the engine runs as it will from now on
         if self.device.type == "cpu" and settings.current().inference == "onnxruntime":
             self._use_onnxruntime()
+        if self.device.type == "cuda" and settings.current().cuda_graphs:
+            threading.Thread(target=self._capture, name=f"cuda-graph-{self.name}", daemon=True).start()
+        else:
+            self.ready.set()
+
+    def _capture(self) -> None:
+        """Capture the CUDA graph (a fraction of a second); eager torch serves until it is there."""
+        try:
+            with self._lock:  # no pass of this engine runs meanwhile
+                self._graph = CudaGraph(self.stages, self.device)
+                self.backend = "torch+cuda-graph"
+        except Exception as err:  # noqa: BLE001 — a graph that cannot be captured: eager still works
+            log.warning("CUDA graph not used for %s (%r); running eager torch", self.name, err)
+        finally:
+            self.ready.set()
 
     def _torch(self, x: torch.Tensor) -> list[torch.Tensor]:
         with torch.no_grad():  # not inference_mode: Grad-CAM later needs these tensors in autograd
@@ -102,7 +153,8 @@ class Engine:
 
     def __call__(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         with self._lock:
-            return dict(zip(self.names, self._run(x)))
+            run = self._graph if self._graph is not None and x.shape[0] == 1 else self._run
+            return dict(zip(self.names, run(x)))
 
 
 _lock = threading.Lock()

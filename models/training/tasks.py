@@ -101,8 +101,10 @@ class KernelFit:
 # --- the degradation experiment of the residual lesson -----------------------------------------
 
 DEPTHS = (20, 56)  # He et al., Fig. 1
-# Fashion-MNIST images and epochs per run. On a GPU the four runs take about a minute at full
-# scale; on a 2-core CPU the plain 56-layer net trains ~95 images/s, so the live run is cut down
+# Fashion-MNIST images and epochs per run. On an H200 the four runs at the "gpu" scale take about
+# 4.6 minutes (277 s projected from 15 s of each, bench/results/gpu_check-2026-12-04-h200-training.json:
+# batches of 32 keep the GPU waiting on launches), and the "paper" scale's 30 epochs about 20;
+# on a 2-core CPU the plain 56-layer net trains ~95 images/s, so the live run is cut down
 # and ``bench.degradation`` records a larger one to show beside it.
 SCALES = {"cpu": dict(train_size=1500, epochs=1), "recorded": dict(train_size=6000, epochs=1),
           "gpu": dict(train_size=None, epochs=3),

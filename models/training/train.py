@@ -2,9 +2,9 @@
 
 No DataLoader: the data sets are small enough to keep whole in memory (on the GPU, whole on the
 device), and a batch is an index into them. A seed fixes the initial weights and the order of
-examples, so the same seed gives the same curve on the same device. Images and weights are
-channels-last on every device, and training's convolutions run in bf16 (autocast) on a GPU and
-on a CPU with bf16 instructions (accuracy is always measured in fp32); on a GPU the loop
+examples, so the same seed gives the same curve on the same device. On a CPU, images and weights
+are channels-last and training's convolutions run in bf16 (autocast) where the CPU has bf16
+instructions (accuracy is always measured in fp32); on a GPU the loop
 synchronises with the host only when it reports metrics. ``python -m bench.fashion_accuracy
 --ablation`` measures each of these.
 
@@ -43,9 +43,14 @@ FINAL_EVAL_SIZE = 2000  # held-out images checked at the end
 MAX_VAL_SPLIT = 0.5
 MAX_SNAPSHOTS = 20
 MAX_LABEL_SMOOTHING = 0.3
-# The engine's two speed-ups (python -m bench.fashion_accuracy --ablation measures each):
-CHANNELS_LAST = True  # images and weights stored (N, H, W, C): oneDNN's and cuDNN's convolutions run faster
-CPU_BF16 = True  # bf16 autocast on a CPU with bf16 instructions (AVX512-BF16, AMX), as on a GPU
+# The engine's two speed-ups, by device type, each on only where it was measured to pay
+# (python -m bench.fashion_accuracy --ablation on a CPU, python -m bench.gpu_check on a GPU).
+# On a CPU, oneDNN's convolutions run faster on images stored (N, H, W, C), and in bf16 where the
+# CPU has bf16 instructions (AVX512-BF16, AMX). On an H200 neither paid on these 28×28 batches: a
+# step there is a few hundred tiny kernels, bound by launching them, and autocast adds a cast
+# kernel per weight per step (docs/benchmarks.md).
+CHANNELS_LAST = {"cpu": True, "cuda": False, "mps": False}
+BF16 = {"cpu": True, "cuda": False, "mps": False}
 
 
 class RunSettingsError(LabError, ValueError):
@@ -190,11 +195,13 @@ def cpu_has_bf16() -> bool:
 
 
 def _autocast(device: torch.device):
-    """bf16 for the convolutions and matrix products where the hardware has it (autocast's own
-    lists of operators decide which stay in fp32); fp32 everywhere else."""
+    """bf16 for the convolutions and matrix products where it is on and the hardware has it
+    (autocast's own lists of operators decide which stay in fp32); fp32 everywhere else."""
+    if not BF16.get(device.type, False):
+        return torch.autocast(device.type, enabled=False)
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.autocast("cuda", dtype=torch.bfloat16)
-    if device.type == "cpu" and CPU_BF16 and cpu_has_bf16():
+    if device.type == "cpu" and cpu_has_bf16():
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return torch.autocast(device.type, enabled=False)
 
@@ -216,13 +223,13 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.d
 
 def _to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
     x = x.to(device, non_blocking=True)
-    return x.contiguous(memory_format=torch.channels_last) if CHANNELS_LAST else x
+    return x.contiguous(memory_format=torch.channels_last) if CHANNELS_LAST.get(device.type, False) else x
 
 
 def build_model(config: TrainConfig, data: datasets.Dataset, device: torch.device) -> nn.Module:
     # the seed fixes the initial weights, whatever other sessions build meanwhile (models.runtime.seeding)
     model = nets.build(config.net, data.in_channels, len(data.classes), seed=config.seed).to(device)
-    return model.to(memory_format=torch.channels_last) if CHANNELS_LAST else model
+    return model.to(memory_format=torch.channels_last) if CHANNELS_LAST.get(device.type, False) else model
 
 
 def train(
