@@ -165,8 +165,8 @@ def test_the_snapshots_are_explained_in_korean_on_the_korean_page():
     _short_run(at, 3)
     assert not at.exception
     captions = _captions(at)
-    assert "첫 층의 필터 16개" in captions and "2단계: 검증 이미지의 특징 맵" in captions
-    assert any(s.options[0].startswith("0단계") for s in at.select_slider if s.key.startswith("train.learned_moment."))
+    assert "첫 층의 필터 16개" in captions and "스테이지 2: 검증 이미지의 특징 맵" in captions
+    assert any(s.options[0].startswith("0스텝") for s in at.select_slider if s.key.startswith("train.learned_moment."))
 
 
 def test_the_optimizer_race_overlays_three_curves_and_says_who_got_there_first():
