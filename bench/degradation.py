@@ -40,7 +40,7 @@ def main() -> None:
         curves[label] = [dataclasses.asdict(p) for p in result.history]
         last = result.history[-1]
         finals[label] = {"final_train_acc": round(last.train_acc, 4), "final_loss": round(last.loss, 4),
-                         "final_test_acc": round(result.final_test_acc, 4), "steps": result.steps,
+                         "final_val_acc": round(result.final_val_acc, 4), "test_acc": round(result.test_acc, 4), "steps": result.steps,
                          "seconds": round(result.elapsed_s, 1)}
     size = tasks.SCALES[scale]
     record = {"machine": f"{platform.machine()} · {device.current().label} · torch {torch.__version__}",

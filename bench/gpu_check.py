@@ -279,7 +279,8 @@ def check_degradation(dev: torch.device, scale: Scale, which: str = "paper") -> 
         last = result.history[-1] if result.history else None
         runs[label] = {"epochs_done": round(last.epoch, 2) if last else 0.0, "steps": result.steps,
                        "train_acc": round(last.train_acc, 4) if last else None,
-                       "final_test_acc": round(result.final_test_acc, 4), "seconds": round(result.elapsed_s, 1),
+                       "final_val_acc": round(result.final_val_acc, 4), "test_acc": round(result.test_acc, 4),
+                       "seconds": round(result.elapsed_s, 1),
                        "images_per_s": round(result.images_per_s), "stopped_by": result.stopped_by,
                        "projected_s_for_all_epochs": round(result.elapsed_s * total / max(1, result.steps))}
     config = next(iter(tasks.degradation_runs(which, dataset="fashion-mnist").values()))

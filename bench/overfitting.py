@@ -42,15 +42,17 @@ def main() -> None:
     for name, config in variants.items():
         for seed in seeds:
             r = train.train(replace(config, seed=seed, time_limit_s=120.0), dev, data=data)
-            gap = r.final_train_acc - r.final_test_acc
+            gap = r.final_train_acc - r.final_val_acc
             if name == "overfit" and seed == seeds[0]:
                 Path(args.out).write_text(json.dumps({
                     "machine": platform.platform(), "dataset": args.dataset, "train_images": r.train_images,
                     "epochs": r.config.epochs, "train_acc": round(r.final_train_acc, 4),
-                    "test_acc": round(r.final_test_acc, 4), "curves": [dataclasses.asdict(p) for p in r.history]}))
+                    "val_acc": round(r.final_val_acc, 4), "test_acc": round(r.test_acc, 4),
+                    "curves": [dataclasses.asdict(p) for p in r.history]}))
             gaps.setdefault(name, []).append(gap)
             runs.append({"variant": name, "seed": seed, "train_acc": round(r.final_train_acc, 4),
-                         "test_acc": round(r.final_test_acc, 4), "gap": round(gap, 4), "seconds": round(r.elapsed_s, 1),
+                         "val_acc": round(r.final_val_acc, 4), "test_acc": round(r.test_acc, 4), "gap": round(gap, 4),
+                         "seconds": round(r.elapsed_s, 1),
                          "stopped_by": r.stopped_by, "train_images": r.train_images})
             print(json.dumps(runs[-1]), flush=True, file=__import__("sys").stderr)
     mean_gap = {name: round(statistics.mean(g), 4) for name, g in gaps.items()}

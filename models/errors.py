@@ -32,8 +32,9 @@ class LabError(Exception):
 
     def message(self, lang: str = "en") -> str:
         from lessons import strings  # content, read lazily: errors are raised before any page exists
+        from models.content.templates import fill  # Korean particles after a value, chosen by it
 
-        return strings(lang)[self.key].format(**self.params)
+        return fill(strings(lang)[self.key], **self.params)
 
     def __str__(self) -> str:
         return self.message("en")

@@ -118,7 +118,7 @@ def test_the_overfitting_page_runs_its_experiment_and_says_what_the_curves_show(
     stored = _run_demo(at, "demo.overfit")
     (label, row), = stored.summary["runs"].items()
     assert row["train images"] == 300 and row["dropout"] == 0.0 and row["augment"] == "none"
-    verdict = fitting.diagnose(row["train acc"], row["final acc"]).verdict
+    verdict = fitting.diagnose(row["train acc"], row["val acc"]).verdict
     said = strings(lang)[f"ov.verdict_{verdict}"].split("**")[1]  # the verdict's bold words
     assert any(said in m.value for m in at.markdown), said
     recorded = [m.value for m in at.markdown if strings(lang)["ov.verdict_degradation"].split("**")[1] in m.value]

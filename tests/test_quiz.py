@@ -13,6 +13,7 @@ from torchvision.models.resnet import BasicBlock
 
 from lessons import LANGUAGES, ROOT, lesson_ids, sections
 from models.content import quiz
+from models.store import database
 
 TEACHING = [lesson for lesson in lesson_ids() if lesson not in ("home", "quiz", "teacher")]
 
@@ -131,7 +132,8 @@ def test_checking_answers():
     assert q.check(dict(q.answers)) and not q.check({**q.answers, "out": q.answers["out"] + 1})
     assert not q.check({"out": q.answers["out"]})  # every field must be answered
     choice = quiz.question("conv_arithmetic", "seed-304", "en")
-    assert choice.check(2) and not choice.check(1)
+    assert choice.answer == "c2" and choice.choices["c2"] == "304"
+    assert choice.check("c2") and not choice.check("c1") and not choice.check(2)  # an id, never a place
     cosine = quiz.question("training_lab", "cosine", "en", seed=2)
     assert cosine.check({"lr": round(cosine.answers["lr"], 3)}) and not cosine.check({"lr": cosine.answers["lr"] + 0.002})
 
@@ -141,10 +143,10 @@ def test_answers_get_feedback_and_survive_a_page_switch(lang, open_page):
     at = open_page("quiz", lang=lang)
     assert not at.exception
     at.selectbox(key="_quiz.lesson").set_value("conv_arithmetic").run()
-    at.radio(key="quiz.conv_arithmetic/seed-304.choice").set_value(2)  # in a form: sent with its submit
+    at.radio(key="quiz.conv_arithmetic/seed-304.choice").set_value("c2")  # in a form: sent with its submit
     at.button(key="FormSubmitter:quiz.form.conv_arithmetic/seed-304-" + ("Check" if lang == "en" else "확인")).click().run()
     assert at.success and "304" in at.success[0].value
-    at.radio(key="quiz.conv_arithmetic/stride-two.choice").set_value(0)
+    at.radio(key="quiz.conv_arithmetic/stride-two.choice").set_value("c0")
     at.button(key="FormSubmitter:quiz.form.conv_arithmetic/stride-two-" + ("Check" if lang == "en" else "확인")).click().run()
     assert at.error
     at.switch_page("app_pages/home.py").run()
@@ -167,3 +169,130 @@ def test_a_generated_question_checks_a_typed_answer(open_page):
     assert at.success and not at.exception
     at.button(key="quiz.new.conv_arithmetic/conv-output").click().run()
     assert "conv_arithmetic/conv-output" not in at.session_state["quiz.results"]
+
+
+# --- the right choice gives itself away by nothing: not its length, not its place ----------------
+
+def _choice_questions() -> list[dict]:
+    out = []
+    for lesson in TEACHING:
+        with open(ROOT / lesson / "quiz.toml", "rb") as f:
+            out += [q for q in tomllib.load(f)["questions"] if q["kind"] == "choice"]
+    return out
+
+
+def _strictly_longest_share(questions, lang: str) -> float:
+    """The share of the questions whose right choice has more characters than every other."""
+    def longest(q):
+        lengths = [len(c) for c in q[lang]["choices"]]
+        return all(lengths[q["answer"]] > n for i, n in enumerate(lengths) if i != q["answer"])
+
+    return sum(longest(q) for q in questions) / len(questions)
+
+
+def test_the_measures_notice_a_quiz_that_gives_its_answer_away():
+    tell = [{"answer": 1, "en": {"choices": ["no", "the long right one", "no", "nope"]}}] * 3
+    assert _strictly_longest_share(tell, "en") == 1
+    assert _largest_position_share(tell) == 1
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_the_right_choice_is_seldom_the_longest(lang):
+    questions = _choice_questions()
+    assert len(questions) >= 40
+    share = _strictly_longest_share(questions, lang)
+    assert share <= 1 / 3, f"{lang}: the right choice is the strictly longest in {share:.0%} of the questions"
+
+
+def _largest_position_share(questions) -> float:
+    counts = {}
+    for q in questions:
+        counts[q["answer"]] = counts.get(q["answer"], 0) + 1
+    return max(counts.values()) / len(questions)
+
+
+def test_no_position_of_the_right_choice_dominates_the_files():
+    """Shuffled on screen, but the files stay honest too: no place holds 40% of the right answers
+    (four choices each: 25% if spread evenly)."""
+    questions = _choice_questions()
+    assert {len(q["en"]["choices"]) for q in questions} == {4}
+    assert _largest_position_share(questions) <= 0.4
+    assert {q["answer"] for q in questions} == {0, 1, 2, 3}
+
+
+# --- choices in each student's own order, answers kept by id ----------------------------------
+
+def _questions_with_choices():
+    return [quiz.question(lesson, qid, "en") for lesson in TEACHING for qid in quiz.question_ids(lesson)
+            if not quiz.question(lesson, qid, "en").numeric]
+
+
+def test_each_student_has_an_order_of_their_own_and_keeps_it():
+    questions = _questions_with_choices()
+    for q in questions:
+        order = quiz.display_order(q, "student-a")
+        assert sorted(order) == sorted(q.choices) == [quiz.choice_id(i) for i in range(len(q.choices))]
+        assert quiz.display_order(q, "student-a") == order  # the same on every visit
+        ko = quiz.question(q.lesson, q.id, "ko")
+        assert quiz.display_order(ko, "student-a") == order  # and in the other language
+    differ = [q.id for q in questions if quiz.display_order(q, "student-a") != quiz.display_order(q, "student-b")]
+    assert len(differ) > len(questions) / 2
+    assert {quiz.display_order(q, "student-a").index(q.answer) for q in questions} == {0, 1, 2, 3}
+
+
+def test_a_stored_answer_reads_in_the_readers_language_however_it_was_stored():
+    right_en = quiz.question("conv_arithmetic", "stride-two", "en").choices["c3"]
+    right_ko = quiz.question("conv_arithmetic", "stride-two", "ko").choices["c3"]
+    assert quiz.given_text("conv_arithmetic", "stride-two", "c3", "ko") == right_ko  # stored as an id
+    assert quiz.given_text("conv_arithmetic", "stride-two", right_ko, "en") == right_en  # an old row: the text
+    assert quiz.choice_for("conv_arithmetic", "stride-two", right_en) == "c3"
+    reworded = "A choice that has since been reworded."
+    assert quiz.given_text("conv_arithmetic", "stride-two", reworded, "en") == reworded  # shown as stored
+    assert quiz.given_text("conv_arithmetic", "conv-output", "W′ = 30", "ko") == "W′ = 30"  # numeric: as stored
+    assert quiz.given_text("conv_arithmetic", "no-such-question", "c1", "en") == "c1"
+
+
+def _radio_orders(at, lesson: str) -> dict[str, list[str]]:
+    return {qid: at.radio(key=f"quiz.{lesson}/{qid}.choice").options for qid in quiz.question_ids(lesson)
+            if not quiz.question(lesson, qid, "en").numeric}
+
+
+def test_the_page_shows_each_student_their_order_and_checks_the_choice_by_id(open_page):
+    lesson = "residual_block"
+    first, second = open_page("quiz"), open_page("quiz")  # two browsers: two students
+    orders = []
+    for at in (first, second):
+        at.selectbox(key="_quiz.lesson").set_value(lesson).run()
+        student = at.session_state["_identity.student"].id
+        shown = _radio_orders(at, lesson)
+        for qid, options in shown.items():
+            q = quiz.question(lesson, qid, "en")
+            assert options == [q.choices[c] for c in quiz.display_order(q, student)]
+        orders.append(shown)
+    assert orders[0] != orders[1]  # 10 questions of 24 orders each: the same for both, never in practice
+    first.switch_page("app_pages/home.py").run()
+    first.switch_page("app_pages/quiz.py").run()
+    assert _radio_orders(first, lesson) == orders[0]  # the same student, the same order
+    q = quiz.question(lesson, "skip-why", "en")
+    for at in (first, second):  # the right choice, wherever each student sees it
+        student = at.session_state["_identity.student"].id
+        at.radio(key=f"quiz.{lesson}/skip-why.choice").set_value(q.answer)
+        at.button(key=f"FormSubmitter:quiz.form.{lesson}/skip-why-Check").click().run()
+        assert at.success and q.choices[q.answer] in at.success[0].value and not at.error
+        stored = [a for a in database.store().answers(student) if a.question == "skip-why"]
+        assert [a.given for a in stored] == [q.answer] and stored[0].correct  # the id, not a place
+    wrong = next(c for c in q.choices if c != q.answer)
+    second.radio(key=f"quiz.{lesson}/skip-why.choice").set_value(wrong)
+    second.button(key=f"FormSubmitter:quiz.form.{lesson}/skip-why-Check").click().run()
+    assert second.error and q.choices[wrong] in second.error[0].value
+
+
+def test_an_answer_stored_as_text_before_ids_still_shows_as_its_choice(open_page):
+    at = open_page("quiz", lang="ko")
+    student = at.session_state["_identity.student"].id
+    old = quiz.question("conv_arithmetic", "stride-two", "en").choices["c0"]  # stored in English, then
+    database.store().save_answer(student, "conv_arithmetic", "stride-two", old, False, 4.0)
+    del at.session_state["quiz.results"]  # read this student's answers from the store again
+    at.selectbox(key="_quiz.lesson").set_value("conv_arithmetic").run()
+    assert not at.exception
+    assert any(quiz.question("conv_arithmetic", "stride-two", "ko").choices["c0"] in e.value for e in at.error)

@@ -58,7 +58,8 @@ def test_settings_no_network_or_run_can_use_are_refused_with_a_code():
     with pytest.raises(nets.NetworkError) as err:
         nets.build(nets.NetSpec(dropout=0.9), 1, 10)
     assert err.value.code == "dropout"
-    for bad, code in ((TrainConfig(patience=3), "patience"), (TrainConfig(val_split=0.7), "val_split"),
+    for bad, code in ((TrainConfig(patience=-1), "patience"), (TrainConfig(val_split=0.7), "val_split"),
+                      (TrainConfig(val_split=0.0), "val_split"),
                       (TrainConfig(augment=("cutout",)), "augment")):
         with pytest.raises(RunSettingsError) as err:
             bad.validate()
@@ -66,22 +67,28 @@ def test_settings_no_network_or_run_can_use_are_refused_with_a_code():
 
 
 def test_the_validation_split_is_held_back_and_watched():
+    # the whole data set: a quarter held back
+    whole = train.train(TrainConfig(val_split=0.25, epochs=1, batch_size=500, snapshots=0), CPU)
+    assert whole.train_images == 4500 and whole.summary()["val split"] == 0.25
+    # 400 of the 6,000 images: trained on all 400, validated on unused ones
     result = train.train(TrainConfig(train_size=400, val_split=0.25, epochs=2, batch_size=50), CPU)
-    assert result.train_images == 300
-    assert result.history and all(p.val_acc is not None and 0 <= p.val_acc <= 1 for p in result.history)
-    assert result.summary()["val split"] == 0.25 and result.summary()["train images"] == 300
+    assert result.train_images == 400
+    assert result.history and all(0 <= p.val_acc <= 1 for p in result.history)
+    assert result.summary()["train images"] == 400
 
 
 def test_early_stopping_ends_the_run_with_its_best_validated_weights():
     config = TrainConfig(train_size=240, val_split=0.5, patience=2, epochs=300, batch_size=40, lr=1e-2,
                          time_limit_s=60)
     result = train.train(config, CPU)
-    assert result.stopped_by == "early stop" and result.steps < 300 * 3
+    assert result.stopped_by == "early stop" and result.steps < 300 * 6
     model = train.restore(result)
     from models.training import datasets
 
     data = datasets.load("synthetic")
-    val_x, val_y = data.train_x[120:240], data.train_y[120:240]
+    held = train.splits(config, data)[1]
+    assert held.stop - held.start <= train.PROBE_SIZE  # the probe is the whole validation split
+    val_x, val_y = data.train_x[held], data.train_y[held]
     val_acc = (train.predict(model, val_x).argmax(1) == val_y).float().mean().item()
     assert val_acc == pytest.approx(max(p.val_acc for p in result.history), abs=1e-6)
 

@@ -106,12 +106,113 @@ def test_gradient_norms_are_those_of_the_batch_the_training_loop_feeds():
     assert residual.gradient_norms(spec, batch=16, seed=0).norms == pytest.approx(expected, rel=1e-6)
 
 
-def test_vanishing_gradients_without_batchnorm_are_visible():
-    """Without BatchNorm, the plain 56-layer net's first layer gets a far smaller gradient than its
-    last; the residual net's shortcut keeps them within a small factor."""
-    plain = residual.gradient_norms(nets.NetSpec("plain", depth=56, batch_norm=False), batch=16)
-    res = residual.gradient_norms(nets.NetSpec("resnet", depth=56, batch_norm=False), batch=16)
-    assert plain.norms[0] / plain.norms[-2] < res.norms[0] / res.norms[-2]
+def test_default_init_is_pytorchs_own_conv_init_and_a_sixth_of_kaimings_variance():
+    """The reference: the same network with every convolution reset by ``nn.Conv2d`` itself under
+    the same seed, one forward and backward pass by hand; then the two variances the lesson cites,
+    2/n for the nets' Kaiming initialisation (n = C_out·k²) and 1/(3n) for PyTorch's default."""
+    from models.runtime.seeding import seeded
+
+    spec = nets.NetSpec("plain", depth=8, batch_norm=False)
+    data = datasets.synthetic(n_train=16, n_test=1, seed=0)
+    model = nets.build(spec, in_channels=1, num_classes=len(data.classes), seed=0)
+    kaiming = model.layer3[0].conv2.weight.detach().clone()  # 64 → 64 channels, 3×3: n = 576
+    with seeded(0):
+        for m in model.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                m.reset_parameters()
+    torch.nn.functional.cross_entropy(model.train()(data.train_x), data.train_y).backward()
+    expected = [float(m.weight.grad.norm()) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    got = residual.gradient_norms(spec, batch=16, seed=0, init="default")
+    assert got.norms == pytest.approx(expected, rel=1e-5) and got.label.endswith("default init")
+    default = model.layer3[0].conv2.weight.detach()
+    assert float(kaiming.var()) == pytest.approx(2 / 576, rel=0.03)
+    assert float(default.var()) == pytest.approx(1 / (3 * 576), rel=0.03)
+    assert float(default.abs().max()) <= 1 / math.sqrt(576)  # U(±1/√n)
+    with pytest.raises(ValueError):
+        residual.gradient_norms(spec, batch=16, init="xavier")
+
+
+@pytest.mark.parametrize("ratio, verdict", [(1e-3, "vanished"), (0.099, "vanished"), (0.1, "similar"), (1.0, "similar"),
+                                            (10.0, "similar"), (10.1, "larger"), (564.0, "larger")])
+def test_first_vs_last_reads_a_ratio_as_the_lessons_three_answers(ratio, verdict):
+    assert residual.first_vs_last(ratio) == verdict
+
+
+def _at_init(network: str, batch_norm: bool = True, init: str = "kaiming") -> residual.GradientNorms:
+    return residual.gradient_norms(nets.NetSpec(network, depth=residual.GRADIENT_DEPTH, batch_norm=batch_norm), init=init)
+
+
+def test_gradient_facts_are_the_probes_numbers():
+    from models.content.facts import facts, scientific, times
+
+    f = facts()
+    assert f["grad_plain_bn"] == times(_at_init("plain").norms[0] / _at_init("plain").norms[-1])
+    assert f["grad_resnet_bn"] == times(_at_init("resnet").ratio)
+    assert f["grad_plain_nobn"] == times(_at_init("plain", False).ratio)
+    assert f["grad_plain_bn_default"] == times(_at_init("plain", True, "default").ratio)
+    assert f["grad_kaiming_first"] == scientific(_at_init("plain", False).norms[0])
+    assert f["grad_default_first"] == scientific(_at_init("plain", False, "default").norms[0])
+    assert f["grad_resnet_nobn_first"] == scientific(_at_init("resnet", False).norms[0])
+    assert (f["grad_batch"], f["grad_seed"], f["grad_depth"]) == ("64", "0", "56")
+    assert (times(564.2), times(2.94), times(0.644), times(12345.0)) == ("560", "2.9", "0.64", "12,000")
+    assert scientific(1.23e-23) == "1.2 × 10⁻²³" and scientific(16000.0) == "1.6 × 10⁴"
+    assert [scientific(x) for x in (0.0159, 0.566, 2.0, 319.4, 5649.0)] == ["0.016", "0.57", "2.0", "320", "5,600"]
+
+
+def test_what_the_lesson_says_about_gradients_at_initialisation_holds():
+    """Each sentence of residual_block#gradients, against the measurement (seed 0, one batch)."""
+    plain, res = _at_init("plain"), _at_init("resnet")
+    # with BatchNorm nothing vanishes: the plain net's gradients grow toward the input …
+    assert residual.first_vs_last(plain.ratio) == "larger" and plain.ratio > 100
+    # … the more so the deeper the network …
+    shallow = residual.gradient_norms(nets.NetSpec("plain", depth=20))
+    assert 1 < shallow.ratio < plain.ratio
+    # … while the residual net's stay within a small factor
+    assert residual.first_vs_last(res.ratio) == "similar"
+    # Kaiming initialisation alone, without BatchNorm: no vanishing either
+    assert residual.first_vs_last(_at_init("plain", False).ratio) == "similar"
+    # PyTorch's default initialisation without BatchNorm: vanished, in every layer
+    kaiming, default = _at_init("plain", False), _at_init("plain", False, "default")
+    assert all(0 < d < 1e-15 * k for d, k in zip(default.norms, kaiming.norms))
+    # with BatchNorm, the initialisation hardly matters
+    assert residual.first_vs_last(_at_init("plain", True, "default").ratio) == "larger"
+    # without BatchNorm the residual net's gradients are large instead
+    assert min(_at_init("resnet", False).norms) > 100 * max(kaiming.norms)
+
+
+def test_facts_compute_the_measured_ones_only_when_asked():
+    from models.content.facts import GRADIENT_FACTS, Facts, facts
+
+    calls = []
+    lazy = Facts({"a": "1"}, {"b": lambda: calls.append(1) or {"b": "2"}})
+    assert "b" in lazy and "c" not in lazy and list(lazy) == ["a", "b"] and len(lazy) == 2 and not calls
+    assert lazy["a"] == "1" and not calls and lazy["b"] == "2" and calls == [1]
+    assert all(name in facts() for name in GRADIENT_FACTS)
+
+
+@pytest.mark.parametrize("build, count", [("resnet18", 18), ("resnet34", 34), ("resnet50", 50), ("resnet101", 101),
+                                          ("densenet121", 121), ("densenet169", 169)])
+def test_the_number_in_the_name_counts_the_weighted_layers(build, count):
+    """Every Conv2d and Linear of torchvision's constructor, less ResNet's 1×1 projection shortcuts."""
+    import torchvision.models as tvm
+    from models.probes.layer_table import weighted_layers
+
+    with torch.device("meta"):
+        model = getattr(tvm, build)(weights=None)
+    modules = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    projections = sum(getattr(block, "downsample", None) is not None for block in model.modules())  # one conv each
+    assert len(weighted_layers(model)) == len(modules) - projections == count
+
+
+def test_the_lessons_layer_counts_are_torchvisions():
+    from models.content.facts import facts
+
+    f = facts()
+    assert f["resnet18_layers"] == "1 + 16 + 1 = 18" and f["resnet18_blocks"] == "8"
+    assert f["densenet121_layers"] == "1 + 116 + 3 + 1 = 121" and f["densenet121_dense_layers"] == "58"
+    model = resnet18()
+    assert 1 + 2 * len(residual.block_names(model)) + 1 == 18
+    assert sum(isinstance(m, torch.nn.Conv2d) for m in model.modules()) == 1 + 16 + 3  # the 3 projections not in the name
 
 
 def test_degradation_experiment_runs_end_to_end_at_a_tiny_scale():

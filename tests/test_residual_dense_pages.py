@@ -1,6 +1,11 @@
 """AppTests of the residual block and dense connectivity pages, in both languages."""
 
+import json
+
 import pytest
+
+from lessons import sections, strings
+from models.content.facts import GRADIENT_FACTS, facts
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -15,11 +20,52 @@ def test_residual_page_counts_draws_and_switches_blocks_off(lang, open_page):
     assert list(family.iloc[:, 0]) == ["ResNet-18", "ResNet-34", "ResNet-50", "ResNet-101", "ResNet-152"]
     charts = at.get("plotly_chart")
     assert len(charts) >= 4  # block, gradients, top-5 pair, deletion sweep
+    assert _gradient_chart(at, lang) and _measured_text(at)  # no guess asked: shown at once
     at.radio(key="_res.off").set_value("shortcut").run()
     at.selectbox(key="_res.block").set_value("layer1.0").run()
     at.toggle(key="_res.grad_bn").set_value(False).run()
+    at.radio(key="_res.grad_init").set_value("default").run()
+    assert any("10⁻²³" in c.value for c in at.caption)  # the chart's words: the vanished gradients' size
     at.radio(key="_res.kind").set_value("bottleneck").run()
     assert not at.exception
+
+
+def _gradient_chart(at, lang: str) -> bool:
+    title = strings(lang)["figure.grad_norm"]
+    return any(json.loads(c.proto.spec)["layout"].get("yaxis", {}).get("title", {}).get("text") == title
+               for c in at.get("plotly_chart"))
+
+
+def _measured_text(at) -> bool:
+    """The lesson's paragraph after ``<!-- reveal -->``, with its computed ratio."""
+    return any(f"{facts()['grad_plain_bn']}×" in m.value or f"{facts()['grad_plain_bn']}배" in m.value
+               for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang, guess, right", [("en", "similar", False), ("ko", "larger", True)])
+def test_the_gradient_chart_waits_for_a_guess_then_compares_it(lang, guess, right, open_page):
+    at = open_page("residual_block", predict="true", lang=lang)
+    assert not at.exception and not _gradient_chart(at, lang) and not _measured_text(at)
+    at.radio(key="predict.res.gradients").set_value(guess)
+    commit = strings(lang)["predict.commit"]
+    at.button(key=f"FormSubmitter:predict.form.res.gradients-{commit}").click().run()
+    assert not at.exception and _gradient_chart(at, lang) and _measured_text(at)
+    word, measured = strings(lang)[f"res.grad_word_{guess}"], strings(lang)["res.grad_word_larger"]
+    sentences = [s.value for s in (at.success if right else at.info) if facts()["grad_plain_bn"] in s.value]
+    assert sentences and word in sentences[0] and measured in sentences[0]
+    at.toggle(key="_res.grad_bn").set_value(False).run()  # the chart's settings come with it
+    assert not at.exception and _gradient_chart(at, lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_measured_gradients_are_told_only_after_the_reveal_line(lang):
+    """Before ``<!-- reveal -->`` the section sets the question; the measured facts come after it."""
+    from ui.lesson import REVEAL
+
+    before, marker, after = sections("residual_block", lang)["gradients"].body.partition(REVEAL)
+    assert marker and "기울기 소실 문제" in before  # the lecture notes' claim, quoted
+    assert not any(f"{{{{{name}}}}}" in before for name in GRADIENT_FACTS)
+    assert all(f"{{{{{name}}}}}" in after for name in GRADIENT_FACTS)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

@@ -35,8 +35,9 @@ def test_the_first_and_last_snapshots_are_the_network_at_those_moments(run):
     start = nets.build(run.config.net, 1, len(run.classes), seed=run.config.seed)
     assert torch.equal(run.snapshots[0].filters, start[0].weight.detach())
     assert torch.equal(run.snapshots[-1].filters, run.state_dict["0.weight"])
-    # the last maps are the trained network's stages on the first held-out image
-    model, image = train.restore(run), datasets.synthetic().test_x[:1]
+    # the last maps are the trained network's stages on the first validation image
+    data = datasets.synthetic()
+    model, image = train.restore(run), data.train_x[train.splits(run.config, data)[1]][:1]
     stages = [name for name, _ in snapshots.stages(model)][:2]  # the third, after the FC layer, is no map
     reference = create_feature_extractor(model, return_nodes=stages)(image)
     assert [name for name, _ in run.snapshots[-1].maps] == stages
@@ -48,7 +49,7 @@ def test_snapshots_do_not_change_the_curve_of_a_seed(run):
     without = _run(snapshots=0)
     assert without.snapshots == []
     assert [p.loss for p in without.history] == [p.loss for p in run.history]
-    assert [p.test_acc for p in without.history] == [p.test_acc for p in run.history]
+    assert [p.val_acc for p in without.history] == [p.val_acc for p in run.history]
     assert torch.equal(without.state_dict["0.weight"], run.state_dict["0.weight"])
 
 

@@ -143,10 +143,17 @@ def test_the_teachers_view_sums_up_the_class(store, trained):
         store.save_answer(sid, "conv_arithmetic", "out", given, right, 3.0)
     store.save_answer(alice.id, "conv_arithmetic", "params", "304", True, 9.0)
     (who, run), = store.class_runs()
-    assert who.name == "Student 1" and run.summary["final acc"] == round(trained.final_test_acc, 4)
+    assert who.name == "Student 1" and run.summary["val acc"] == round(trained.final_val_acc, 4)
     by_question = {q["question"]: q for q in store.quiz_summary()}
     assert by_question["out"] == {"lesson": "conv_arithmetic", "question": "out", "answered": 2, "right": 1,
                                   "common_wrong": "7", "common_wrong_count": 1}  # Bob's latest answer is right
+    # an answer stored as the choice's text (before choice ids) and one stored as its id are one answer
+    carol, dave = store.arrive(database.new_token()), store.arrive(database.new_token())
+    store.save_answer(carol.id, "pooling", "q", "an old text", False, 1.0)
+    store.save_answer(dave.id, "pooling", "q", "c1", False, 1.0)
+    same = {"an old text": "c1"}
+    (pooled,) = [q for q in store.quiz_summary(same=lambda lesson, q, given: same.get(given, given)) if q["question"] == "q"]
+    assert pooled["common_wrong"] == "c1" and pooled["common_wrong_count"] == 2
     files = store.export_csv()
     assert b"Bob" in files["students.csv"] and b"304" in files["quiz_answers.csv"]
     assert trained.label.encode() in files["runs.csv"]
@@ -235,6 +242,39 @@ def test_a_version_1_database_gains_the_snapshots_column_and_keeps_its_runs(url,
     assert stored.id == run_id and stored.summary == trained.summary()
     assert again.snapshots(alice.id, run_id) == []  # kept nothing before; a new run keeps its own
     assert len(again.snapshots(alice.id, again.save_run(alice.id, "train", "train", trained))) >= 2
+    again.engine.dispose()
+
+
+def test_a_version_2_database_keeps_its_old_runs_labelled_as_measured_on_the_test_set(url, trained):
+    """Before version 3 a run's curves, "final acc" and "best acc" were measured on the test set."""
+    import json
+
+    store = database.Store(url)
+    alice = store.arrive(database.new_token())
+    run_id = store.save_run(alice.id, "train", "train", trained)
+    old_summary = {k: v for k, v in trained.summary().items() if k not in ("val acc", "best val acc", "test acc")}
+    old_summary |= {"final acc": 0.71, "best acc": 0.75}
+    old_history = [{**{k: v for k, v in vars(p).items() if k not in ("val_acc", "snapshot")}, "test_acc": 0.5 + i / 100,
+                    "val_acc": None} for i, p in enumerate(trained.history)]
+    with store.engine.begin() as conn:  # the row as version 2 wrote it, the table as it was
+        conn.execute(update(runs_table).where(runs_table.c.id == run_id).values(
+            summary=json.dumps(old_summary), history=json.dumps(old_history)))
+        conn.execute(text("ALTER TABLE runs DROP COLUMN test_acc"))
+        conn.execute(text("ALTER TABLE runs DROP COLUMN heldout"))
+        conn.execute(schema.schema_version.update().values(version=2))
+    store.engine.dispose()
+    again = database.Store(url)  # the app starting on the old database migrates it
+    (stored,), _ = again.runs(alice.id, tag="train")
+    assert stored.heldout == "test"
+    assert stored.summary["test acc"] == 0.71  # measured once, at the end: a test accuracy
+    assert stored.summary["val acc"] is None and "best acc" not in stored.summary  # the best of test probes: dropped
+    assert [p.val_acc for p in stored.history] == [0.5 + i / 100 for i in range(len(trained.history))]
+    new_id = again.save_run(alice.id, "train", "train", trained)
+    rows = {r.id: r for _, r in again.class_runs()}
+    assert rows[new_id].heldout == "validation" and rows[new_id].summary["test acc"] == round(trained.test_acc, 4)
+    exported = again.export_csv()["runs.csv"].decode()
+    assert "curves measured on" in exported.splitlines()[0]
+    assert sorted(line.split(",")[7] for line in exported.splitlines()[1:3]) == ["test", "validation"]
     again.engine.dispose()
 
 

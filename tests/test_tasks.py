@@ -83,7 +83,7 @@ def test_the_finish_line_is_what_every_runner_reached_and_who_got_there_first():
     from models.training.train import Point
 
     def curve(accs):
-        return [Point(step=i, total_steps=len(accs), epoch=i / 4, loss=1.0, train_acc=0.5, test_acc=a, lr=0.1,
+        return [Point(step=i, total_steps=len(accs), epoch=i / 4, loss=1.0, train_acc=0.5, val_acc=a, lr=0.1,
                       images_per_s=1.0, elapsed_s=i, eta_s=0) for i, a in enumerate(accs, start=1)]
 
     target, epochs = tasks.first_to_reach({"a": curve([0.3, 0.62, 0.8]), "b": curve([0.5, 0.71, 0.72]),

@@ -83,7 +83,7 @@ def test_the_same_seed_gives_the_same_curve_and_another_seed_another():
     config = TrainConfig(epochs=3, train_size=512, batch_size=64, seed=7)
     a, b = train.train(config, CPU), train.train(config, CPU)
     c = train.train(TrainConfig(epochs=3, train_size=512, batch_size=64, seed=8), CPU)
-    curve = lambda r: [(p.step, p.loss, p.train_acc, p.test_acc) for p in r.history]
+    curve = lambda r: [(p.step, p.loss, p.train_acc, p.val_acc) for p in r.history]
     assert curve(a) == curve(b) and len(curve(a)) > 1
     assert curve(a) != curve(c)
 
@@ -91,7 +91,7 @@ def test_the_same_seed_gives_the_same_curve_and_another_seed_another():
 def test_default_run_learns_the_shapes():
     result = train.train(TrainConfig(epochs=2), CPU)
     assert result.stopped_by == "finished"
-    assert result.final_test_acc > 0.6
+    assert result.final_val_acc > 0.6
     assert result.history[-1].loss < result.history[0].loss
     assert result.parameters == nets.count_parameters(train.restore(result))
 
@@ -135,3 +135,43 @@ def test_colour_32px_data_like_cifar10_trains_through_the_same_loop(network):
     config = TrainConfig(net=nets.NetSpec(network, depth=8), dataset="cifar-10", epochs=1, batch_size=32)
     result = train.train(config, CPU, data=data)
     assert result.steps == 2 and result.in_channels == 3 and result.image_size == 32
+
+
+def test_validation_images_come_from_the_training_data_and_never_from_what_is_trained_on():
+    from models.maths import fitting
+
+    # the whole data set: the last tenth is held back
+    assert fitting.validation_split(60000, 60000, 0.1, 256) == (54000, 6000)
+    # a lesson's 300 images: all trained on, validated on 256 of the images the run leaves unused
+    assert fitting.validation_split(60000, 300, 0.1, 256) == (300, 256)
+    # nothing left unused: carved from the subset itself
+    assert fitting.validation_split(300, 300, 0.2, 256) == (240, 60)
+    data = datasets.synthetic()
+    trained_on, validated_on = train.splits(TrainConfig(train_size=512), data)
+    assert trained_on == slice(0, 512) and validated_on == slice(512, 512 + 256)
+
+
+def test_the_test_set_is_looked_at_once_when_the_run_ends(monkeypatch):
+    """The live curve, early stopping and "best" use the validation images; the test images are
+    evaluated once, after the last step, on the weights the run keeps."""
+    data = datasets.synthetic()
+    looked = []
+    real = train.accuracy
+
+    def spy(model, x, y, device, batch_size=500):
+        is_test = bool(len(x)) and bool((data.test_x == x[:1].cpu()).flatten(1).all(1).any())
+        looked.append("test" if is_test else "other")
+        return real(model, x, y, device, batch_size)
+
+    monkeypatch.setattr(train, "accuracy", spy)
+    result = train.train(TrainConfig(epochs=2, train_size=1024, val_split=0.2, patience=50), torch.device("cpu"), data=data)
+    assert looked.count("test") == 1 and looked[-1] == "test"
+    assert len(result.history) >= 4 and looked.count("other") >= len(result.history)
+    assert 0 <= result.test_acc <= 1 and result.best_val_acc >= result.final_val_acc
+    assert result.summary()["test acc"] == round(result.test_acc, 4)
+
+
+def test_a_run_without_validation_is_refused_with_its_sentence():
+    with pytest.raises(train.RunSettingsError) as refused:
+        TrainConfig(val_split=0.0).validate()
+    assert refused.value.code == "val_split"

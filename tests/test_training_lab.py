@@ -7,6 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from models.training import train
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -45,7 +47,7 @@ def test_a_short_run_shows_progress_then_a_row_in_the_results_table():
     table = at.dataframe[0].value
     assert len(table) == 1
     assert table.iloc[0]["stopped by"] in ("time limit", "finished")
-    assert 0 <= table.iloc[0]["final acc"] <= 1
+    assert 0 <= table.iloc[0]["val acc"] <= 1
     assert any(b.label == "Save the weights (.safetensors)" for b in at.get("download_button"))
 
 
@@ -86,7 +88,8 @@ def test_the_results_table_speaks_korean_on_the_korean_page():
         time.sleep(0.5)
         at.run()
     table = at.dataframe[0].value
-    assert {"실행", "최종 정확도", "멈춘 이유"} <= set(table.columns)
+    assert {"실행", "검증 정확도", "테스트 정확도 (한 번)", "곡선을 잰 데이터", "멈춘 이유"} <= set(table.columns)
+    assert table.iloc[0]["곡선을 잰 데이터"] == "검증 분할"
     assert table.iloc[0]["멈춘 이유"] in ("시간 제한", "끝까지 학습")
     assert not at.exception
 
@@ -106,12 +109,11 @@ def test_a_preset_sets_its_knobs_and_the_run_carries_them_into_the_table():
     assert row["optimizer"] == "sgd"
 
 
-def test_early_stopping_without_a_validation_split_is_said_and_nothing_starts():
+def test_every_run_has_a_validation_split_which_cannot_be_turned_off():
     at = _lab()
-    at.number_input(key="_train.patience").set_value(3).run()
-    next(b for b in at.button if b.label == "Start training").click().run()
-    assert not at.exception
-    assert any("Early stopping needs a validation split" in w.value for w in at.warning)
+    split = at.slider(key="_train.val_split")
+    assert split.value == train.VAL_SPLIT and split.min == train.MIN_VAL_SPLIT > 0
+    assert "test set is looked at once" in split.help
 
 
 def test_after_a_run_the_lab_shows_what_the_network_gets_wrong():

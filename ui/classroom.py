@@ -77,18 +77,20 @@ def controls() -> None:
         st.rerun()
 
 
-def guess_first(key: str, prompt: str, options: list[str] | None = None) -> bool:
+def guess_first(key: str, prompt: str, options: list[str] | None = None, format_func=str) -> bool:
     """With predict-before-reveal on, ask for a guess (a choice, or free text) and return False
-    until one is committed; then show it and return True. Always True when the option is off."""
+    until one is committed; then show it and return True. Always True when the option is off.
+    ``format_func`` labels the options (``ui.i18n.labels``): the guess is kept as the option
+    itself, so it reads right in either language."""
     if not st.session_state.get(PREDICT):
         return True
     guesses = st.session_state.setdefault(GUESSES, {})
     if key in guesses:
-        st.info(t("predict.your_guess", guess=guesses[key]), icon="🤔")
+        st.info(t("predict.your_guess", guess=format_func(guesses[key])), icon="🤔")
         return True
     with st.form(f"predict.form.{key}"):
         if options is not None:
-            shown = st.radio(prompt, options, index=None, key=f"predict.{key}")
+            shown = st.radio(prompt, options, index=None, key=f"predict.{key}", format_func=format_func)
         else:
             shown = st.text_input(prompt, key=f"predict.{key}").strip() or None
         committed = st.form_submit_button(t("predict.commit"), type="primary")
@@ -99,3 +101,8 @@ def guess_first(key: str, prompt: str, options: list[str] | None = None) -> bool
         st.warning(t("predict.need_guess"))
     st.caption(t("predict.hidden"))
     return False
+
+
+def guess(key: str) -> str | None:
+    """The guess committed under ``key``, or None (none yet, or predict-before-reveal is off)."""
+    return st.session_state.get(GUESSES, {}).get(key) if st.session_state.get(PREDICT) else None

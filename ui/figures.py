@@ -55,7 +55,7 @@ def training_curves(runs: dict[str, Sequence[Point]]) -> go.Figure:
                                  line=dict(color=color), **_axes(0)))
         fig.add_trace(go.Scatter(x=epochs, y=[p.train_acc for p in points], name=f"{label} · {t('figure.train')}",
                                  legendgroup=label, showlegend=False, line=dict(color=color, dash="dash"), **_axes(1)))
-        fig.add_trace(go.Scatter(x=epochs, y=[p.test_acc for p in points], name=f"{label} · {t('figure.held_out')}",
+        fig.add_trace(go.Scatter(x=epochs, y=[p.val_acc for p in points], name=f"{label} · {t('figure.held_out')}",
                                  legendgroup=label, showlegend=False, line=dict(color=color), **_axes(1)))
     fig.update_xaxes(title_text=t("figure.epoch"))
     fig.layout.yaxis.rangemode = "tozero"
@@ -446,7 +446,7 @@ def two_problems(panels: dict[str, dict[str, Sequence[Point]]]) -> go.Figure:
             epochs = [p.epoch for p in points]
             fig.add_trace(go.Scatter(x=epochs, y=[p.train_acc for p in points], name=f"{label} · {t('figure.train')}",
                                      legendgroup=label, line=dict(color=color, dash="dash")), row=1, col=col)
-            fig.add_trace(go.Scatter(x=epochs, y=[p.test_acc for p in points], name=f"{label} · {t('figure.held_out')}",
+            fig.add_trace(go.Scatter(x=epochs, y=[p.val_acc for p in points], name=f"{label} · {t('figure.held_out')}",
                                      legendgroup=label, line=dict(color=color)), row=1, col=col)
     fig.update_xaxes(title_text=t("figure.epoch"))
     fig.update_yaxes(range=[0, 1], tickformat=".0%")

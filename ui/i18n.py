@@ -2,17 +2,33 @@
 
 ``?lang=ko`` opens the app in Korean; switching the toggle rewrites the URL, so a copied link
 opens in the same language.
+
+A string key is ``section.name``; a ``-`` in it reads as ``_`` (TOML keys write ``fashion_mnist``
+for the option value ``fashion-mnist``). A key with no string is a bug: while pytest runs a test
+(it sets ``PYTEST_CURRENT_TEST``) ``t`` raises ``MissingString``, so the page's AppTest fails;
+a running server logs it once and shows the English string, or the key where there is none.
+Values are filled by ``models.content.templates.fill``: English plurals, Korean particles.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+
 import streamlit as st
 
 from lessons import DEFAULT_LANGUAGE, LANGUAGES, strings
+from models.content.templates import fill
 from models.errors import LabError
 from ui.state import kept, want_in_url
 
 KEY = "lang"
+log = logging.getLogger(__name__)
+_said: set[str] = set()  # the missing keys already logged
+
+
+class MissingString(KeyError):
+    """A string key that the session's language does not have."""
 
 
 def lang() -> str:
@@ -21,10 +37,16 @@ def lang() -> str:
 
 def t(key: str, **values) -> str:
     """The UI string ``key`` in the session's language, with ``{placeholders}`` filled in."""
+    key = key.replace("-", "_")
     text = strings(lang()).get(key)
-    if text is None:  # a missing key is a bug the tests catch; show the key rather than crash
+    if text is None:
+        if "PYTEST_CURRENT_TEST" in os.environ:
+            raise MissingString(f"no string {key!r} in lessons/strings/{lang()}.toml")
+        if key not in _said:
+            _said.add(key)
+            log.error("no string %r in lessons/strings/%s.toml", key, lang())
         text = strings(DEFAULT_LANGUAGE).get(key, key)
-    return text.format(**values) if values else text
+    return fill(text, **values) if values else text
 
 
 def say(err: LabError) -> str:
@@ -38,7 +60,7 @@ def labels(prefix: str, options) -> callable:
     The labels are looked up now: Streamlit may call ``format_func`` later, outside the script
     run (AppTest does), where the session's language is not known.
     """
-    table = {o: t(prefix + o.replace("-", "_")) for o in options}
+    table = {o: t(prefix + o) for o in options}
     return table.__getitem__
 
 

@@ -16,7 +16,7 @@ import torch
 from lessons import ROOT as LESSONS_DIR
 from models.maths import fitting
 from models.training import augment, datasets, tasks
-from models.training.train import Point, TrainConfig
+from models.training.train import TrainConfig, point_from_dict
 from ui import figures, identity, task_views
 from ui.i18n import labels, t
 from ui.state import kept
@@ -46,14 +46,14 @@ def side_by_side() -> None:
     if RECORDED_OVERFIT.exists():
         rec = json.loads(RECORDED_OVERFIT.read_text())
         panels[t("ov.overfit_title", images=rec["train_images"])] = {
-            t("ov.overfit_label"): [Point(**p) for p in rec["curves"]]}
-        verdicts.append(_say(fitting.diagnose(rec["train_acc"], rec["test_acc"])))
+            t("ov.overfit_label"): [point_from_dict(p) for p in rec["curves"]]}
+        verdicts.append(_say(fitting.diagnose(rec["train_acc"], rec.get("val_acc", rec.get("test_acc")))))
     if RECORDED_DEGRADATION.exists():
         rec = json.loads(RECORDED_DEGRADATION.read_text())
-        panels[t("ov.degradation_title")] = {label: [Point(**p) for p in rec["curves"][label]]
+        panels[t("ov.degradation_title")] = {label: [point_from_dict(p) for p in rec["curves"][label]]
                                             for label in ("plain-20", "plain-56")}
         deep, shallow = rec["finals"]["plain-56"], rec["finals"]["plain-20"]
-        verdicts.append(_say(fitting.diagnose(deep["final_train_acc"], deep["final_test_acc"],
+        verdicts.append(_say(fitting.diagnose(deep["final_train_acc"], deep.get("final_val_acc", deep.get("final_test_acc")),
                                               shallower_train_acc=shallow["final_train_acc"])))
     if panels:
         st.plotly_chart(figures.two_problems(panels), key="ov.two_problems")
@@ -67,7 +67,7 @@ def _latest_verdicts(key: str) -> None:
     stored, _ = identity.store().runs(identity.current().id, tag=key)
     if stored:
         for label, row in stored[-1].summary.get("runs", {}).items():
-            st.markdown(f"**{label}**: " + _say(fitting.diagnose(row["train acc"], row["final acc"])))
+            st.markdown(f"**{label}**: " + _say(fitting.diagnose(row["train acc"], row["val acc"] if row.get("val acc") is not None else row["test acc"])))
 
 
 def make_it_happen() -> None:

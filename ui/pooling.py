@@ -78,7 +78,7 @@ def whole_pipeline() -> None:
         runs.start_button(TrainConfig(epochs=2, time_limit_s=30.0), training_lab.KEY, label=t("pool.train_one"))
         training_lab.live_panel()
         return
-    st.caption(t("pool.network", label=result.label, acc=f"{result.final_test_acc:.0%}", data=result.config.dataset))
+    st.caption(t("pool.network", label=result.label, acc=f"{result.test_acc:.0%}", data=result.config.dataset))
     chosen = picture.choose()
     if chosen is None:
         return

@@ -5,6 +5,11 @@ time the student took, so scores survive a reload, a second tab and a server res
 teacher's dashboard sees the class. ``st.session_state["quiz.results"]`` holds this student's
 latest answer per question, read from the store once per session. A generated question keeps
 its numbers until the student asks for new ones.
+
+A multiple-choice question shows its choices in this student's own order
+(``quiz.display_order``, seeded by the student's id and the question's), and the store keeps the
+id of the choice given (``"c2"``), never its place on screen; ``quiz.given_text`` says a stored
+answer in the reader's language, an answer stored before ids (the choice's text) included.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from ui.lesson import fill
 from ui.state import kept
 
 RESULTS = "quiz.results"  # "lesson/id" → {"lesson", "question", "given", "correct", "answered_at", "seed"}
+# ("given": as stored — a choice's id, or a numeric answer as text)
 SEEDS = "quiz.seeds"  # "lesson/id" → the seed of a generated question's numbers
 SHOWN = "quiz.shown"  # "lesson/id" → when the question was first shown (time.monotonic), for its time
 
@@ -69,7 +75,8 @@ def scores() -> None:
                      t("quiz.col_answered"): answered, t("quiz.col_questions"): total})
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     if _results():
-        table = pd.DataFrame(list(_results().values())).drop(columns=["seed"])
+        table = pd.DataFrame([{**r, "given": quiz.given_text(r["lesson"], r["question"], r["given"], lang())}
+                              for r in _results().values()]).drop(columns=["seed"])
         st.download_button(t("quiz.download"), table.to_csv(index=False).encode(), "quiz_results.csv", "text/csv",
                            key="quiz.download")
 
@@ -84,10 +91,11 @@ def lesson_quiz() -> None:
         _question(lesson, qid, number)
 
 
-def _given_text(q: quiz.Question, given) -> str:
+def _stored(q: quiz.Question, given) -> str:
+    """What the store keeps of an answer: the choice's id, or the numbers with their labels."""
     if q.numeric:
         return ", ".join(f"{q.fields[name]} = {value:g}" for name, value in given.items())
-    return q.choices[given]
+    return given
 
 
 def _question(lesson: str, qid: str, number: int) -> None:
@@ -103,8 +111,8 @@ def _question(lesson: str, qid: str, number: int) -> None:
                          for column, (name, label) in zip(columns, q.fields.items())}
                 complete = all(v is not None for v in given.values())
             else:
-                labels = dict(enumerate(q.choices))
-                given = st.radio(t("quiz.your_answer"), list(labels), format_func=labels.__getitem__, index=None,
+                order = quiz.display_order(q, identity.current().id)
+                given = st.radio(t("quiz.your_answer"), order, format_func=q.choices.__getitem__, index=None,
                                  key=f"quiz.{key}.choice", label_visibility="collapsed")
                 complete = given is not None
             submitted = st.form_submit_button(t("quiz.check"))
@@ -113,7 +121,7 @@ def _question(lesson: str, qid: str, number: int) -> None:
                 st.warning(t("quiz.answer_first"))
             else:
                 seconds = round(time.monotonic() - shown, 1)
-                result = {"lesson": lesson, "question": qid, "given": _given_text(q, given), "correct": q.check(given),
+                result = {"lesson": lesson, "question": qid, "given": _stored(q, given), "correct": q.check(given),
                           "seconds": seconds, "answered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                           "seed": _seed(key)}
                 identity.store().save_answer(identity.current().id, lesson, qid, result["given"], result["correct"],
@@ -125,7 +133,8 @@ def _question(lesson: str, qid: str, number: int) -> None:
             result = None  # answered before, with other numbers (another session): it counts, but is not shown here
         if result:
             (st.success if result["correct"] else st.error)(
-                t("quiz.right" if result["correct"] else "quiz.wrong", given=result["given"]))
+                t("quiz.right" if result["correct"] else "quiz.wrong",
+                  given=quiz.given_text(lesson, qid, result["given"], lang())))
             st.markdown(q.explanation)
             title = fill(sections(lesson, lang())[q.section].title)
             st.page_link(f"app_pages/{lesson}.py", label=t("quiz.read", section=title), icon="📖")

@@ -9,19 +9,20 @@ import streamlit as st
 import torch
 
 from lessons import ROOT as LESSONS_DIR
+from models.content.facts import facts, scientific, times
 from models.runtime import classify, device, zoo
 from models.maths import blocks
 from models.probes import residual
 from models.probes.layer_table import family_sizes
 from models.training.nets import NetSpec, count_parameters
 from models.training import datasets, tasks
-from models.training.train import Point
+from models.training.train import point_from_dict
 from torchvision.models.resnet import BasicBlock, Bottleneck
 from ui import figures, identity, task_views
 from ui.classify import analyse
 from ui.i18n import labels, t
-from ui.lesson import untrained_notice
-from ui.classroom import guess_first
+from ui.lesson import reveal, untrained_notice
+from ui.classroom import guess, guess_first
 from ui.picture import Picture
 from ui.state import kept
 
@@ -80,23 +81,42 @@ def degradation() -> None:
         recorded = json.loads(RECORDED.read_text())
         st.info(t("res.recorded", command="python -m bench.degradation", machine=recorded["machine"],
                   images=f"{recorded['train_size']:,}", epochs=recorded["epochs"]), icon="📼")
-        curves = {label: [Point(**p) for p in points] for label, points in recorded["curves"].items()}
+        curves = {label: [point_from_dict(p) for p in points] for label, points in recorded["curves"].items()}
         st.plotly_chart(figures.training_curves(curves), key="res.recorded_chart")
 
 
-@st.cache_data(show_spinner=False)
-def _gradients(depth: int, batch_norm: bool) -> dict[str, list[float]]:
-    return {g.label: g.norms for g in (residual.gradient_norms(NetSpec(net, depth=depth, batch_norm=batch_norm))
-                                       for net in ("plain", "resnet"))}
-
-
 def gradients() -> None:
-    left, right = st.columns(2)
-    depth = left.select_slider(t("res.depth"), [20, 32, 44, 56, 110], **kept("res.grad_depth", 56))
-    batch_norm = right.toggle(t("res.batch_norm"), **kept("res.grad_bn", True))
-    with st.spinner(t("app.computing")):  # a 110-layer network's backward pass: a second or two, once
-        norms = _gradients(depth, batch_norm)
-    st.plotly_chart(figures.gradient_norms(norms), key="res.gradients")
+    """Guess first (where the class predicts), then the chart, what it measured, and the lesson's
+    paragraphs on it (``reveal``): the question is always the plain 56-layer net with BatchNorm."""
+    choices = residual.FIRST_VS_LAST
+    depth_asked = residual.GRADIENT_DEPTH
+    options = {c: t(f"res.grad_{c}", factor=f"{residual.SIMILAR_WITHIN:g}") for c in choices}
+    if not guess_first("res.gradients", t("res.predict_gradients", depth=depth_asked), options=list(choices),
+                       format_func=options.__getitem__):
+        return
+    left, middle, right = st.columns(3)
+    depth = left.select_slider(t("res.depth"), [20, 32, 44, 56, 110], **kept("res.grad_depth", depth_asked))
+    batch_norm = middle.toggle(t("res.batch_norm"), **kept("res.grad_bn", True))
+    init = right.radio(t("res.init"), residual.INITS, horizontal=True, format_func=labels("res.init_", residual.INITS),
+                       **kept("res.grad_init", "kaiming"))
+    with st.spinner(t("app.computing")):  # backward passes through 56- and 110-layer networks: seconds, once per process
+        shown = [residual.gradient_norms(NetSpec(net, depth=depth, batch_norm=batch_norm), init=init)
+                 for net in ("plain", "resnet")]
+        asked = residual.gradient_norms(NetSpec("plain", depth=depth_asked, batch_norm=True))
+        facts()["grad_plain_bn"]  # the lesson's measured facts (below), computed here under the spinner
+    st.plotly_chart(figures.gradient_norms({g.label: g.norms for g in shown}), key="res.gradients")
+    st.caption(" ".join(t("res.grad_ends", network=g.label, first=scientific(g.norms[0]), last=scientific(g.norms[-1]),
+                          ratio=times(g.ratio)) for g in shown))
+    answer, said = residual.first_vs_last(asked.ratio), guess("res.gradients")
+    words = {c: t(f"res.grad_word_{c}") for c in choices}
+    measured = dict(depth=depth_asked, ratio=times(asked.ratio), answer=words[answer])
+    if said is None:
+        st.info(t("res.grad_measured", **measured), icon="📏")
+    elif said == answer:
+        st.success(t("res.grad_right", guess=words[said], **measured), icon="✅")
+    else:
+        st.info(t("res.grad_wrong", guess=words[said], **measured), icon="📏")
+    reveal("residual_block", "gradients")
 
 
 def ablation(picture: Picture | None) -> None:

@@ -14,9 +14,10 @@ import time
 import pandas as pd
 import streamlit as st
 
+from models.content import quiz
 from models.store import teacher
 from ui import figures, identity, runs
-from ui.i18n import t
+from ui.i18n import lang, t
 
 UNLOCKED = "_teacher.unlocked"
 HERE_S = 300  # "here": seen in the last five minutes
@@ -83,7 +84,8 @@ def leaderboard() -> None:
         st.caption(t("teacher.no_runs"))
         return
     rows = [{t("teacher.col_student"): s.name, t("train.col_network"): r.label,
-             t("train.col_final_acc"): r.summary.get("final acc"), t("train.col_best_acc"): r.summary.get("best acc"),
+             t("train.col_val_acc"): r.summary.get("val acc"), t("train.col_best_val_acc"): r.summary.get("best val acc"),
+             t("train.col_test_acc"): r.summary.get("test acc"), t("train.col_heldout"): t(f"train.heldout_{r.heldout}"),
              t("train.col_time"): r.summary.get("time (s)"), t("train.col_optimizer"): r.summary.get("optimizer"),
              t("train.col_lr"): r.summary.get("lr"), t("train.col_schedule"): r.summary.get("schedule"),
              t("train.col_batch"): r.summary.get("batch"), t("train.col_epochs"): r.summary.get("epochs")}
@@ -95,14 +97,16 @@ def leaderboard() -> None:
 
 def quiz_results() -> None:
     st.subheader(t("teacher.quiz"))
-    summary = identity.store().quiz_summary()
+    # answers stored before choice ids are the choice's text: counted with the same choice's id
+    summary = identity.store().quiz_summary(same=lambda lesson, q, given: quiz.choice_for(lesson, q, given) or given)
     if not summary:
         st.caption(t("teacher.no_answers"))
         return
     rows = [{t("quiz.col_lesson"): t(f"page.{q['lesson']}"), t("teacher.col_question"): q["question"],
              t("quiz.col_answered"): q["answered"], t("quiz.col_right"): q["right"],
              t("teacher.col_right_share"): f"{q['right'] / q['answered']:.0%}",
-             t("teacher.col_common_wrong"): q["common_wrong"] and f"{q['common_wrong']} (×{q['common_wrong_count']})"}
+             t("teacher.col_common_wrong"): q["common_wrong"] and
+             f"{quiz.given_text(q['lesson'], q['question'], q['common_wrong'], lang())} (×{q['common_wrong_count']})"}
             for q in sorted(summary, key=lambda q: q["right"] / q["answered"])]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     st.caption(t("teacher.quiz_caption"))

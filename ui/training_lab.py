@@ -97,7 +97,8 @@ def settings() -> TrainConfig:
                               **kept("train.activation", "relu"))
         label_smoothing = c2.select_slider(t("train.label_smoothing"), LABEL_SMOOTHINGS, help=t("train.label_smoothing_help"),
                                            **kept("train.label_smoothing", 0.0))
-        val_split = c3.slider(t("train.val_split"), 0.0, 0.3, step=0.05, **kept("train.val_split", 0.0))
+        val_split = c3.slider(t("train.val_split"), train.MIN_VAL_SPLIT, 0.3, step=0.05, help=t("train.val_split_help"),
+                              **kept("train.val_split", train.VAL_SPLIT))
         patience = c3.number_input(t("train.patience"), 0, 20, step=1, help=t("train.patience_help"),
                                    **kept("train.patience", 0))
     spec = replace(spec, dropout=float(dropout), activation=activation)
@@ -117,14 +118,14 @@ PRESETS = {
              "train.optimizer": tasks.FAST_RECIPE["optimizer"], "train.lr": tasks.FAST_RECIPE["lr"],
              "train.schedule": tasks.FAST_RECIPE["schedule"], "train.batch_size": tasks.FAST_RECIPE["batch_size"],
              "train.epochs": tasks.FAST_RECIPE["epochs"], "train.label_smoothing": tasks.FAST_RECIPE["label_smoothing"],
-             "train.dropout": 0.0, "train.weight_decay": 0.0, "train.train_size": 0, "train.val_split": 0.0,
-             "train.patience": 0, "train.batch_norm": True, "train.activation": "relu",
+             "train.dropout": 0.0, "train.weight_decay": 0.0, "train.train_size": 0,
+             "train.val_split": tasks.FAST_RECIPE["val_split"], "train.patience": 0, "train.batch_norm": True, "train.activation": "relu",
              **{f"train.aug_{kind}": False for kind in augment.KINDS}},
     "overfit": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.0, "train.weight_decay": 0.0,
-                "train.aug_flip": False, "train.aug_shift": False, "train.aug_rotate": False, "train.val_split": 0.0,
+                "train.aug_flip": False, "train.aug_shift": False, "train.aug_rotate": False, "train.val_split": train.VAL_SPLIT,
                 "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
     "cure": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.5, "train.weight_decay": 5e-4,
-             "train.aug_flip": True, "train.aug_shift": True, "train.aug_rotate": True, "train.val_split": 0.0,
+             "train.aug_flip": True, "train.aug_shift": True, "train.aug_rotate": True, "train.val_split": train.VAL_SPLIT,
              "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
 }
 PRESET_USED = "_train.preset_used"
@@ -175,7 +176,7 @@ def _progress(job: jobs.Job) -> None:
         c1, c2, c3 = st.columns(3)
         c1.metric(t("figure.loss"), f"{p.loss:.3f}")
         c2.metric(t("train.train_acc"), f"{p.train_acc:.1%}")
-        c3.metric(t("train.test_acc"), f"{p.test_acc:.1%}")
+        c3.metric(t("train.val_acc"), f"{p.val_acc:.1%}")
         st.plotly_chart(figures.training_curves({job.task.net.label(): list(job.history)}), key="train.live_chart")
         learned.newest(job.history)
 
@@ -201,16 +202,17 @@ COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "opti
            "lr": "col_lr", "schedule": "col_schedule", "batch": "col_batch", "epochs": "col_epochs",
            "seed": "col_seed", "params": "col_params", "dropout": "col_dropout", "weight decay": "col_weight_decay",
            "augment": "col_augment", "train images": "col_train_images", "activation": "col_activation",
-           "val split": "col_val_split", "label smoothing": "col_label_smoothing", "train acc": "col_train_acc", "final acc": "col_final_acc",
-           "best acc": "col_best_acc",
+           "val split": "col_val_split", "label smoothing": "col_label_smoothing", "train acc": "col_train_acc", "val acc": "col_val_acc",
+           "best val acc": "col_best_val_acc", "test acc": "col_test_acc",
            "time (s)": "col_time", "images/s": "col_images_per_s", "stopped by": "col_stopped_by",
-           "device": "col_device"}
+           "device": "col_device", "heldout": "col_heldout"}
 
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
     """The results table in the page's language."""
     stopped = table["stopped by"].map(lambda how: t(f"train.stopped_{how.replace(' ', '_')}"))
-    return table.assign(**{"stopped by": stopped}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
+    heldout = table["heldout"].map(lambda on: t(f"train.heldout_{on}"))
+    return table.assign(**{"stopped by": stopped, "heldout": heldout}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ def results_table(lab: LabRuns) -> None:
     if not results:
         st.caption(t("train.no_results"))
         return
-    table = pd.DataFrame([{"run": label, **run.summary} for label, run in results])
+    table = pd.DataFrame([{"run": label, **run.summary, "heldout": run.heldout} for label, run in results])
     st.dataframe(_shown(table), hide_index=True)
     labels = [label for label, _ in results]
     chosen = st.multiselect(t("train.compare"), labels, default=labels[-3:], key="train.compare")
@@ -333,25 +335,31 @@ def small_input(result: RunResult, image, drawn: bool, key: str):
 
 
 def _evaluation(run_id: int, result: RunResult) -> mistakes.Evaluation:
-    """The run's predictions on its data set's held-out images, computed once per session and run."""
+    """The run's predictions on its validation images (never the test set, which the run looked at
+    once), computed once per session and run."""
     held = st.session_state.get(EVALUATED)
     if held and held[0] == run_id:
         return held[1]
-    data = datasets.load(result.config.dataset)
-    n = min(mistakes.EVAL_SIZE, len(data.test_x))
-    evaluation = mistakes.evaluate(train.restore(result), data.test_x[:n], data.test_y[:n], result.classes)
+    x, y = _validation_images(result)
+    evaluation = mistakes.evaluate(train.restore(result), x, y, result.classes)
     st.session_state[EVALUATED] = (run_id, evaluation)
     return evaluation
 
 
+def _validation_images(result: RunResult):
+    """Up to ``mistakes.EVAL_SIZE`` of the images the run validated on, and their labels."""
+    data = datasets.load(result.config.dataset)
+    held = train.splits(result.config, data)[1]
+    return data.train_x[held][: mistakes.EVAL_SIZE], data.train_y[held][: mistakes.EVAL_SIZE]
+
+
 def _gallery(indices: list[int], result: RunResult, evaluation: mistakes.Evaluation) -> None:
-    """The held-out images of ``indices`` with the network's probabilities."""
+    """The validation images of ``indices`` with the network's probabilities."""
     if not indices:
         st.caption(t("train.no_images"))
         return
-    data = datasets.load(result.config.dataset)
     shown = indices[:GALLERY]
-    tiles = (data.test_x[shown] * result.std + result.mean).clamp(0, 1)  # back in [0, 1]
+    tiles = (_validation_images(result)[0][shown] * result.std + result.mean).clamp(0, 1)  # back in [0, 1]
     tiles = tiles[:, 0] if result.in_channels == 1 else tiles.permute(0, 2, 3, 1)
     columns = st.columns(6)
     for i, (index, tile) in enumerate(zip(shown, tiles)):

@@ -4,7 +4,15 @@ A question has an ``id`` shared by both languages, the ``section`` of its lesson
 it, and either ``choices`` with the index of the right ``answer``, or, for a ``generated``
 question, a generator below that draws fresh numbers and computes the answers with the same
 functions the lessons use (``models.maths.conv_arithmetic``, ``models.maths.receptive_field``,
-``models.probes.residual``, ``models.probes.dense``). Texts are templates filled with those numbers.
+``models.probes.residual``, ``models.probes.dense``). Texts are templates filled with those numbers
+(``models.content.templates.fill``: Korean particles after them are chosen by the number).
+
+A choice's id is its place in the file, made explicit: ``"c0"``, ``"c1"``… (so a question that
+students have answered keeps its choices' order in the file; edit a choice in place). Each
+student sees the choices in an order of their own (``display_order``), and the store keeps the
+id of the choice given, never its place on screen. Answers stored before ids were kept hold the
+choice's text in the language the student used; ``choice_for`` finds the id of such a text where
+a choice still reads so, and ``given_text`` says any stored answer in the reader's language.
 """
 
 from __future__ import annotations
@@ -16,11 +24,12 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Callable
 
-from lessons import ROOT, lesson_ids
+from lessons import DEFAULT_LANGUAGE, LANGUAGES, ROOT, lesson_ids
 from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, same_padding, sliding_window
 from models.maths.blocks import basic_block_params, channels_after
 from models.maths import fitting, pooling
 from models.maths.receptive_field import fields
+from models.content.templates import fill
 
 Numbers = dict[str, int | float | str]
 
@@ -133,8 +142,8 @@ class Question:
     section: str
     text: str
     explanation: str
-    choices: tuple[str, ...] = ()  # a multiple-choice question …
-    answer: int | None = None  # … and the index of its right choice
+    choices: dict[str, str] = field(default_factory=dict)  # a multiple-choice question: id → text, file order …
+    answer: str | None = None  # … and the id of its right choice
     fields: dict[str, str] = field(default_factory=dict)  # a numeric question: answer name → label
     answers: Numbers = field(default_factory=dict)  # … and the right numbers
 
@@ -143,7 +152,7 @@ class Question:
         return bool(self.fields)
 
     def check(self, given) -> bool:
-        """``given``: a choice index, or {answer name: number}."""
+        """``given``: a choice's id, or {answer name: number}."""
         if not self.numeric:
             return given == self.answer
         return all(_close(name, given.get(name), value) for name, value in self.answers.items())
@@ -180,12 +189,54 @@ def _format(value) -> str:
 
 def question(lesson: str, qid: str, lang: str, seed: int = 0) -> Question:
     """One question in one language; a generated one with the numbers drawn from ``seed``."""
-    raw = next(q for q in _raw(lesson) if q["id"] == qid)
+    raw = _one(lesson, qid)
     text = raw[lang]
     if raw["kind"] == "generated":
         numbers, answers = GENERATORS[raw["generator"]](random.Random(f"{qid}:{seed}"))
         values = {k: _format(v) for k, v in {**numbers, **answers}.items()}
-        return Question(qid, lesson, raw["section"], text["text"].format(**values),
-                        text["explanation"].format(**values), fields=dict(text["fields"]), answers=answers)
+        return Question(qid, lesson, raw["section"], fill(text["text"], **values),
+                        fill(text["explanation"], **values), fields=dict(text["fields"]), answers=answers)
     return Question(qid, lesson, raw["section"], text["text"], text["explanation"],
-                    choices=tuple(text["choices"]), answer=raw["answer"])
+                    choices={choice_id(i): c for i, c in enumerate(text["choices"])}, answer=choice_id(raw["answer"]))
+
+
+def _one(lesson: str, qid: str) -> dict | None:
+    return next((q for q in _raw(lesson) if q["id"] == qid), None)
+
+
+def choice_id(index: int) -> str:
+    """The id of the choice at ``index`` in the quiz file: the answer the store keeps."""
+    return f"c{index}"
+
+
+def display_order(q: Question, student: str) -> list[str]:
+    """The ids of ``q``'s choices in the order ``student`` sees them: shuffled, the same on every
+    visit and in both languages (``random.Random`` seeds a string through SHA-512, so the order
+    does not change with the process either)."""
+    ids = list(q.choices)
+    random.Random(f"{student}:{q.lesson}/{q.id}").shuffle(ids)
+    return ids
+
+
+def choice_for(lesson: str, qid: str, given: str) -> str | None:
+    """The id of the choice a stored answer names: the id itself, or, for an answer stored before
+    ids (the choice's text, in the language the student used), the choice that reads so in any
+    language. None for a numeric question's answer, a text no choice has any more, or a question
+    no longer in the quiz."""
+    raw = _one(lesson, qid)
+    if raw is None or raw["kind"] != "choice":
+        return None
+    ids = [choice_id(i) for i in range(len(raw[DEFAULT_LANGUAGE]["choices"]))]
+    if given in ids:
+        return given
+    for lang in LANGUAGES:
+        if given in raw[lang]["choices"]:
+            return choice_id(raw[lang]["choices"].index(given))
+    return None
+
+
+def given_text(lesson: str, qid: str, given: str, lang: str) -> str:
+    """A stored answer as the reader should see it: a choice in ``lang``, whichever way it was
+    stored; a numeric answer, or an old text no choice has any more, as stored."""
+    cid = choice_for(lesson, qid, given)
+    return given if cid is None else question(lesson, qid, lang).choices[cid]

@@ -44,3 +44,21 @@ def split_sizes(images: int, val_split: float) -> tuple[int, int]:
     """(training, validation) images when ``val_split`` of ``images`` is held back to validate on."""
     n_val = round(images * val_split)
     return images - n_val, n_val
+
+
+def validation_split(available: int, subset: int, val_split: float, least: int) -> tuple[int, int]:
+    """(training images, validation images) of a run that uses ``subset`` of ``available``
+    training images and validates on ``val_split`` of them, or on at least ``least``.
+
+    The validation images always come from the training data, never from the test set: the
+    training set's first ``n_train`` images are trained on, the ``n_val`` after them validated on.
+    Where the run uses only part of the data set (a lesson's 300 images), the validation images
+    are taken from the images it leaves unused, so it still trains on all 300; otherwise they are
+    the subset's last ``val_split`` (e.g. 54,000 + 6,000 of Fashion-MNIST's 60,000).
+    """
+    wanted = max(round(subset * val_split), min(least, subset))
+    unused = available - subset
+    if unused >= wanted:
+        return subset, wanted
+    n_train, n_val = split_sizes(subset, val_split)
+    return n_train, max(n_val, 1)

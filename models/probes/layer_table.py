@@ -4,7 +4,7 @@
 and output shapes, its parameters and multiply-adds; for convolutions and pooling it also
 records the output size predicted by ``models.maths.conv_arithmetic``, so the two can be compared.
 ``family_sizes`` counts the parameters of torchvision's constructors on the ``meta`` device
-(no memory, no weights).
+(no memory, no weights); ``weighted_layers`` lists the layers the number in a name counts.
 """
 
 from __future__ import annotations
@@ -105,3 +105,14 @@ def family_sizes(names=tuple(FAMILY), size: int = 224) -> dict[str, dict[str, in
             "kernel_sizes": sorted({_first(m.kernel_size) for m in modules if isinstance(m, nn.Conv2d)}),
         }
     return sizes
+
+
+PROJECTION_SHORTCUTS = "downsample"  # torchvision's name for ResNet's 1×1 projection shortcut
+
+
+def weighted_layers(model: nn.Module) -> list[str]:
+    """The layers a network's name counts, in order: every convolution and fully-connected layer,
+    without ResNet's 1×1 projection shortcuts. He et al. (2015) count ResNet's "weighted layers"
+    so (ResNet-18: 1 + 16 + 1), and Huang et al. (2017) DenseNet's (DenseNet-121: 1 + 116 + 3 + 1)."""
+    return [name for name, m in model.named_modules()
+            if isinstance(m, (nn.Conv2d, nn.Linear)) and PROJECTION_SHORTCUTS not in name.split(".")]

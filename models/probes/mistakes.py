@@ -1,6 +1,6 @@
-"""What a trained network gets wrong: its confusion matrix on held-out images, and the images.
+"""What a trained network gets wrong: its confusion matrix on its validation images, and the images.
 
-``evaluate`` runs a trained network over the held-out split once and keeps every prediction;
+``evaluate`` runs a trained network over its validation images once and keeps every prediction;
 everything else is read from those predictions:
 
     confusion[t, p]    how many images of true class t the network called p (rows sum to the class's count)
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-EVAL_SIZE = 2000  # held-out images, as the run's final accuracy counts them
+EVAL_SIZE = 2000  # validation images, as the run's final validation accuracy counts them
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Evaluation:
         return [(int(i) // k, int(i) % k, int(n)) for n, i in zip(counts, flat) if n > 0]
 
     def cell(self, true: int, predicted: int) -> list[int]:
-        """Indices (into the held-out split) of the images of class ``true`` called ``predicted``."""
+        """Indices (into the validation images) of the images of class ``true`` called ``predicted``."""
         return torch.nonzero((self.labels == true) & (self.predicted == predicted)).flatten().tolist()
 
     def confidently_wrong(self, top: int = 12) -> list[int]:

@@ -4,7 +4,9 @@
 * ``resnet_forward``: torchvision's ResNet forward, written out block by block, so that any
   block's residual branch F or its shortcut can be switched off for one pass, without touching
   the shared model (Veit et al., 2016: residual networks behave like ensembles of shallower ones).
-* ``gradient_norms``: ‖∂L/∂W‖ of every convolution at initialisation, plain against residual.
+* ``gradient_norms``: ‖∂L/∂W‖ of every convolution at initialisation, plain against residual,
+  with the networks' own Kaiming initialisation or PyTorch's default one, and ``first_vs_last``:
+  whether the first convolution's gradient has vanished next to the last one's.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
 from models.runtime import networks
+from models.runtime.memo import memoized
 from models.runtime.networks import Network
+from models.runtime.seeding import seeded
 from models.training import datasets, nets
 
 # ----- switching blocks off ------------------------------------------------------------------
@@ -62,21 +66,58 @@ def resnet_forward(model: ResNet, x: torch.Tensor, off: dict[str, str] | None = 
 # ----- gradients at initialisation -----------------------------------------------------------
 
 
+INITS = ("kaiming", "default")  # the weights a convolution starts from, see ``gradient_norms``
+GRADIENT_BATCH, GRADIENT_SEED = 64, 0  # one batch of synthetic shapes; the seed fixes weights and images
+GRADIENT_DEPTH = 56  # the lesson's question: the paper's deepest plain CIFAR net (Fig. 1)
+FIRST_VS_LAST = ("vanished", "similar", "larger")  # the first convolution's gradient, next to the last one's
+SIMILAR_WITHIN = 10.0  # "similar": within this factor either way
+
+
 @dataclass(frozen=True)
 class GradientNorms:
     label: str
-    layers: list[str]  # the convolutions, input side first
-    norms: list[float]  # ‖∂L/∂W‖ of each
+    layers: tuple[str, ...]  # the convolutions, input side first
+    norms: tuple[float, ...]  # ‖∂L/∂W‖ of each
+
+    @property
+    def ratio(self) -> float:
+        """‖∂L/∂W‖ of the first convolution over that of the last: ≪ 1 is a vanishing gradient."""
+        return self.norms[0] / self.norms[-1]
 
 
-def gradient_norms(spec: nets.NetSpec, batch: int = 64, seed: int = 0) -> GradientNorms:
-    """One forward and backward pass of a freshly initialised network on synthetic shapes."""
+@memoized
+def gradient_norms(spec: nets.NetSpec, batch: int = GRADIENT_BATCH, seed: int = GRADIENT_SEED,
+                   init: str = "kaiming") -> GradientNorms:
+    """One forward and backward pass of a freshly initialised network on synthetic shapes.
+
+    ``init="kaiming"``: the network as built, each convolution drawn from N(0, 2/n_out) with
+    n_out = C_out·k² (He et al. 2015, "Delving deep into rectifiers"; torchvision's choice): it
+    keeps the gradient's scale through each conv + ReLU. ``init="default"``: PyTorch's own
+    ``nn.Conv2d`` initialisation, U(±1/√n_in), variance 1/(3·n_in) with n_in = C_in·k², a sixth
+    of 2/n: without BatchNorm each layer shrinks the signal by about √6. Computed once per process
+    (``memoized``); the norms are summed in float64, as a gradient of 10⁻²⁴ squares to 0 in float32.
+    """
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, not {init!r}")
     data = datasets.synthetic(n_train=batch, n_test=1, seed=seed)
     model = nets.build(spec, in_channels=1, num_classes=len(data.classes), seed=seed)
+    if init == "default":
+        with seeded(seed):
+            for m in model.modules():
+                if isinstance(m, nn.Conv2d):
+                    m.reset_parameters()  # nn.Conv2d's own: kaiming_uniform_(a=√5)
     model.train()
     F.cross_entropy(model(data.train_x), data.train_y).backward()  # train_x is standardised already
     convs = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
-    return GradientNorms(spec.label(), [n for n, _ in convs], [float(m.weight.grad.norm()) for _, m in convs])
+    label = spec.label() if init == "kaiming" else f"{spec.label()}, default init"
+    return GradientNorms(label, tuple(n for n, _ in convs), tuple(float(m.weight.grad.double().norm()) for _, m in convs))
+
+
+def first_vs_last(ratio: float) -> str:
+    """"vanished" below 1/10 of the last convolution's gradient, "larger" above 10×, else "similar"."""
+    if ratio < 1 / SIMILAR_WITHIN:
+        return "vanished"
+    return "larger" if ratio > SIMILAR_WITHIN else "similar"
 
 
 @dataclass(frozen=True)

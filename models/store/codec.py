@@ -15,7 +15,7 @@ import safetensors.torch
 
 from models.training import snapshots
 from models.training.nets import NetSpec
-from models.training.train import Point, RunResult, TrainConfig
+from models.training.train import Point, RunResult, TrainConfig, point_from_dict
 
 
 class StoredRowError(ValueError):
@@ -35,6 +35,7 @@ class StoredRun:
     meta: dict
     created_at: float
     weights: bytes | None
+    heldout: str = "validation"  # what the curves were measured on; "test" for rows kept before version 3
 
     def result(self) -> RunResult:
         """The trained network's RunResult, rebuilt from the kept weights (for "try your model")."""
@@ -54,14 +55,11 @@ class StoredRun:
         s = self.summary
         return RunResult(config=config, label=self.label, classes=tuple(m["classes"]), parameters=s["params"],
                          device=s["device"], stopped_by=s["stopped by"], history=self.history,
-                         final_test_acc=s["final acc"], best_test_acc=s["best acc"], elapsed_s=s["time (s)"],
+                         final_val_acc=s["val acc"], best_val_acc=s["best val acc"], test_acc=s["test acc"],
+                         elapsed_s=s["time (s)"],
                          final_train_acc=s.get("train acc", 0.0), train_images=s.get("train images", 0),
                          images_per_s=s["images/s"], state_dict=state_dict, mean=m["mean"], std=m["std"],
                          in_channels=m["in_channels"], image_size=m["image_size"], steps=m.get("steps", 0))
-
-
-def _point(p: dict) -> Point:
-    return Point(**{k: v for k, v in p.items() if k != "snapshot"})  # snapshots are kept in their own column
 
 
 def decode_snapshots(blob: bytes | None) -> list:
@@ -93,7 +91,7 @@ def encode_history(history: list) -> str:
 def decode_history(text: str) -> list:
     out = []
     for entry in json.loads(text):
-        out.append((entry[0], _point(entry[1])) if isinstance(entry, list) else _point(entry))
+        out.append((entry[0], point_from_dict(entry[1])) if isinstance(entry, list) else point_from_dict(entry))
     return out
 
 
@@ -103,15 +101,31 @@ def encode_result(result: RunResult) -> dict:
             "std": result.std, "in_channels": result.in_channels, "image_size": result.image_size,
             "steps": result.steps, "trained_in": result.trained_in}
     return {"label": result.label, "summary": json.dumps(result.summary()), "history": encode_history(result.history),
-            "meta": json.dumps(meta), "final_acc": result.final_test_acc, "best_acc": result.best_test_acc,
+            "meta": json.dumps(meta), "final_acc": result.final_val_acc, "best_acc": result.best_val_acc,
+            "test_acc": result.test_acc, "heldout": "validation",
             "seconds": result.elapsed_s, "weights": safetensors.torch.save(result.state_dict),
             "snapshots": snapshots.encode(result.snapshots) if result.snapshots else None}
 
 
+def upgrade_summary(summary: dict) -> dict:
+    """A results row kept before every run had a validation split, in today's columns. Its "final
+    acc" was measured once at the end on the test set: that is its "test acc". Its "best acc" was
+    the best of test-set probes, a figure that peeked at the test set: it is dropped, and there is
+    no validation accuracy to show."""
+    if "final acc" not in summary or "test acc" in summary:
+        return summary
+    old = {k: v for k, v in summary.items() if k not in ("final acc", "best acc")}
+    return {**old, "val acc": None, "best val acc": None, "test acc": summary["final acc"]}
+
+
 def decode_row(row) -> StoredRun:
     try:
-        return StoredRun(id=row.id, kind=row.kind, tag=row.tag, label=row.label, summary=json.loads(row.summary),
+        heldout = getattr(row, "heldout", None) or "test"
+        summary = json.loads(row.summary)
+        if isinstance(summary.get("runs"), dict):  # a comparison: one results row per run
+            summary = {**summary, "runs": {k: upgrade_summary(v) for k, v in summary["runs"].items()}}
+        return StoredRun(id=row.id, kind=row.kind, tag=row.tag, label=row.label, summary=upgrade_summary(summary),
                          history=decode_history(row.history), meta=json.loads(row.meta), created_at=row.created_at,
-                         weights=row.weights)
+                         weights=row.weights, heldout=heldout)
     except Exception as err:  # noqa: BLE001 — curves that do not parse: the row is skipped
         raise StoredRowError(f"run {row.id}: curves or settings do not parse ({type(err).__name__})") from err

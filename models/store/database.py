@@ -185,7 +185,8 @@ class Store:
         else:
             values = {"label": label, "summary": json.dumps(summary or {}),
                       "history": codec.encode_history(history or []), "meta": "{}", "weights": None,
-                      "final_acc": (summary or {}).get("final acc"), "best_acc": (summary or {}).get("best acc"),
+                      "final_acc": (summary or {}).get("val acc"), "best_acc": (summary or {}).get("best val acc"),
+                      "test_acc": (summary or {}).get("test acc"), "heldout": "validation",
                       "seconds": (summary or {}).get("time (s)")}
 
         self._present(sid)
@@ -284,7 +285,7 @@ class Store:
         return [(Student(r.id, r.number, r.display_name), r.last_seen) for r in rows]
 
     def class_runs(self) -> list[tuple[Student, StoredRun]]:
-        """Every finished run of the class (without weights), best held-out accuracy first."""
+        """Every finished run of the class (without weights), best validation accuracy first."""
         def work(conn):
             cols = [c for c in runs.c if c.name not in ("weights", "snapshots")]
             return conn.execute(select(*cols, students.c.number, students.c.display_name)
@@ -300,9 +301,11 @@ class Store:
                 log.warning("skipped a stored run: %s", err)
         return out
 
-    def quiz_summary(self) -> list[dict]:
+    def quiz_summary(self, same: Callable[[str, str, str], str] = lambda lesson, question, given: given) -> list[dict]:
         """Per question: how many of the class answered it, how many got it right (each student's
-        latest answer counts), and the most common wrong answer."""
+        latest answer counts), and the most common wrong answer. ``same(lesson, question, given)``
+        names an answer so that two ways of storing one choice count as one (the store knows no
+        quiz: the caller does)."""
         rows = self._read(lambda conn: conn.execute(select(quiz_answers).order_by(quiz_answers.c.id)).all())
         latest = {(r.student_id, r.lesson, r.question): r for r in rows}
         by_question: dict[tuple[str, str], list] = {}
@@ -310,7 +313,7 @@ class Store:
             by_question.setdefault((r.lesson, r.question), []).append(r)
         summary = []
         for (lesson, question), answers in sorted(by_question.items()):
-            wrong = Counter(a.given for a in answers if not a.correct)
+            wrong = Counter(same(a.lesson, a.question, a.given) for a in answers if not a.correct)
             summary.append({"lesson": lesson, "question": question, "answered": len(answers),
                             "right": sum(a.correct for a in answers),
                             "common_wrong": wrong.most_common(1)[0][0] if wrong else "",
@@ -329,10 +332,11 @@ class Store:
         files["students.csv"] = out.getvalue().encode()
         out = io.StringIO()
         w = csv.writer(out)
-        w.writerow(["student", "kind", "where", "label", "final acc", "best acc", "time (s)", "settings"])
+        w.writerow(["student", "kind", "where", "label", "val acc", "best val acc", "test acc", "curves measured on",
+                    "time (s)", "settings"])
         for s, run in self.class_runs():
-            w.writerow([s.name, run.kind, run.tag, run.label, run.summary.get("final acc"), run.summary.get("best acc"),
-                        run.summary.get("time (s)"), json.dumps(run.summary)])
+            w.writerow([s.name, run.kind, run.tag, run.label, run.summary.get("val acc"), run.summary.get("best val acc"),
+                        run.summary.get("test acc"), run.heldout, run.summary.get("time (s)"), json.dumps(run.summary)])
         files["runs.csv"] = out.getvalue().encode()
         out = io.StringIO()
         w = csv.writer(out)

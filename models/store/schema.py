@@ -34,8 +34,10 @@ runs = Table(
     Column("summary", Text, nullable=False),  # JSON: the results table's row
     Column("history", Text, nullable=False),  # JSON: the curves (a list of points, or of [label, point])
     Column("meta", Text, nullable=False),  # JSON: what is needed to use the weights (config, classes, …)
-    Column("final_acc", Float),
-    Column("best_acc", Float),
+    Column("final_acc", Float),  # validation accuracy at the end (before version 3: a test-set probe)
+    Column("best_acc", Float),  # the best of the validation curve (likewise)
+    Column("test_acc", Float),  # the test set, measured once when the run ended (version 3)
+    Column("heldout", String(12)),  # what the curves and final_acc were measured on: "validation", or "test" (version 3)
     Column("seconds", Float),
     Column("created_at", Float, nullable=False),
     Column("weights", LargeBinary),  # safetensors; None once older than the latest few of the student
@@ -75,7 +77,19 @@ def _v2(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE runs ADD COLUMN snapshots {kind}"))
 
 
-MIGRATIONS = [_v1, _v2]  # MIGRATIONS[n]: version n → n + 1; a later change of the schema appends a function here
+def _v3(conn: Connection) -> None:
+    """Every run validates on a split of its training data and looks at the test set once, at the
+    end (``test_acc``). Rows kept before were measured the old way, their curves and best on the
+    test set: they keep their figures, labelled ``heldout = "test"``."""
+    have = {c["name"] for c in inspect(conn).get_columns("runs")}
+    if "test_acc" not in have:
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN test_acc {Float().compile(dialect=conn.dialect)}"))
+    if "heldout" not in have:
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN heldout {String(12).compile(dialect=conn.dialect)}"))
+    conn.execute(runs.update().where(runs.c.heldout.is_(None)).values(heldout="test"))
+
+
+MIGRATIONS = [_v1, _v2, _v3]  # MIGRATIONS[n]: version n → n + 1; a later change of the schema appends a function here
 VERSION = len(MIGRATIONS)
 
 

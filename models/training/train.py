@@ -37,10 +37,12 @@ from models.training.snapshots import SNAPSHOTS, Snapshot, moments, take
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("none", "step", "cosine")
 POINTS_PER_EPOCH = 20  # curve resolution: a report every 1/20 epoch
-PROBE_SIZE = 256  # held-out images checked at every report
+PROBE_SIZE = 256  # validation images checked at every report (the live curve)
 PROBE_RATIO = 2  # at least PROBE_RATIO × PROBE_SIZE training images between reports: probing costs < ~15%
-FINAL_EVAL_SIZE = 2000  # held-out images checked at the end
-MAX_VAL_SPLIT = 0.5
+FINAL_EVAL_SIZE = 2000  # validation images, and test images, checked once at the end
+VAL_SPLIT = 0.1  # every run validates on this share of its training data by default …
+MIN_VAL_SPLIT, MAX_VAL_SPLIT = 0.05, 0.5  # … a share between these
+MIN_VAL_IMAGES = PROBE_SIZE  # … and on at least this many images, where the training data has them
 MAX_SNAPSHOTS = 20
 MAX_LABEL_SMOOTHING = 0.3
 # The engine's two speed-ups, by device type, each on only where it was measured to pay
@@ -59,7 +61,7 @@ class RunSettingsError(LabError, ValueError):
     area = "run"
     CODES = {"optimizer": ("name", "choices"), "schedule": ("name", "choices"), "lr": (), "batch": (),
              "budget": (), "no_runs": (), "kernel": ("name",), "kernel_fit": (), "augment": ("name", "choices"),
-             "val_split": ("limit",), "patience": (), "snapshots": ("limit",),
+             "val_split": ("low", "limit"), "patience": (), "snapshots": ("limit",),
              "label_smoothing": ("limit",)}
 
 
@@ -81,7 +83,7 @@ class TrainConfig:
     seed: int = 0
     train_size: int | None = None  # use only the first N training images (the lessons' small tasks)
     augment: tuple[str, ...] = ()  # per-batch data augmentation on the device (models.training.augment)
-    val_split: float = 0.0  # this share of the training images is held back to validate on
+    val_split: float = VAL_SPLIT  # this share of the training images is held back to validate on
     patience: int = 0  # early stopping: end after this many reports without a better validation accuracy
     label_smoothing: float = 0.0  # the target puts this much probability evenly on every class (Szegedy et al., 2016)
     snapshots: int = SNAPSHOTS  # moments at which the filters and feature maps are kept; 0: none
@@ -105,9 +107,9 @@ class TrainConfig:
         if set(self.augment) - set(augment.KINDS):
             raise RunSettingsError("augment", name=", ".join(sorted(set(self.augment) - set(augment.KINDS))),
                                    choices=", ".join(augment.KINDS))
-        if not 0 <= self.val_split <= MAX_VAL_SPLIT:
-            raise RunSettingsError("val_split", limit=MAX_VAL_SPLIT)
-        if self.patience < 0 or (self.patience and not self.val_split):
+        if not MIN_VAL_SPLIT <= self.val_split <= MAX_VAL_SPLIT:
+            raise RunSettingsError("val_split", low=MIN_VAL_SPLIT, limit=MAX_VAL_SPLIT)
+        if self.patience < 0:
             raise RunSettingsError("patience")
         if not 0 <= self.label_smoothing <= MAX_LABEL_SMOOTHING:
             raise RunSettingsError("label_smoothing", limit=MAX_LABEL_SMOOTHING)
@@ -124,13 +126,23 @@ class Point:
     epoch: float  # fractional
     loss: float  # mean training loss since the previous point
     train_acc: float  # training accuracy since the previous point
-    test_acc: float  # accuracy on a fixed held-out probe
+    val_acc: float  # accuracy on a fixed probe of the validation split (never the test set)
     lr: float
     images_per_s: float
     elapsed_s: float
     eta_s: float  # to the end of the last epoch, or to the time limit if that comes first
-    val_acc: float | None = None  # on the validation split, when the run has one
     snapshot: Snapshot | None = None  # the newest snapshot, on the point reported just after it; never stored
+
+
+def point_from_dict(fields: dict) -> Point:
+    """A Point from its stored or recorded fields. Points kept before every run had a validation
+    split carry ``test_acc`` (a probe of the test set, the old way) where the curve's value now is;
+    the run's row says which way it was measured (``models.store.schema``: ``heldout``)."""
+    fields = {k: v for k, v in fields.items() if k != "snapshot"}  # snapshots are kept apart
+    old = fields.pop("test_acc", None)
+    if fields.get("val_acc") is None:
+        fields["val_acc"] = old
+    return Point(**fields)
 
 
 @dataclass
@@ -140,10 +152,11 @@ class RunResult:
     classes: tuple[str, ...]
     parameters: int
     device: str
-    stopped_by: str  # "finished", "time limit" or "cancelled"
+    stopped_by: str  # "finished", "time limit", "early stop" or "cancelled"
     history: list[Point]
-    final_test_acc: float  # on up to FINAL_EVAL_SIZE held-out images
-    best_test_acc: float
+    final_val_acc: float  # on up to FINAL_EVAL_SIZE validation images, with the weights the run keeps
+    best_val_acc: float  # the best of the validation curve and final_val_acc
+    test_acc: float  # on up to FINAL_EVAL_SIZE test images: measured once, when the run ends
     final_train_acc: float  # on up to FINAL_EVAL_SIZE of the images it trained on, in eval mode: the other half of the gap
     elapsed_s: float
     images_per_s: float
@@ -166,8 +179,8 @@ class RunResult:
             "params": self.parameters, "dropout": c.net.dropout, "weight decay": c.weight_decay,
             "augment": "+".join(c.augment) or "none", "train images": self.train_images, "activation": c.net.activation,
             "val split": c.val_split, "label smoothing": c.label_smoothing, "train acc": round(self.final_train_acc, 4),
-            "final acc": round(self.final_test_acc, 4),
-            "best acc": round(self.best_test_acc, 4), "time (s)": round(self.elapsed_s, 1),
+            "val acc": round(self.final_val_acc, 4), "best val acc": round(self.best_val_acc, 4),
+            "test acc": round(self.test_acc, 4), "time (s)": round(self.elapsed_s, 1),
             "images/s": round(self.images_per_s), "stopped by": self.stopped_by, "device": self.device,
         }
 
@@ -232,6 +245,20 @@ def build_model(config: TrainConfig, data: datasets.Dataset, device: torch.devic
     return model.to(memory_format=torch.channels_last) if CHANNELS_LAST.get(device.type, False) else model
 
 
+def splits(config: TrainConfig, data: datasets.Dataset) -> tuple[slice, slice]:
+    """The images of ``data.train_x`` a run trains on, and those it validates on.
+
+    Held out, honestly: the validation images come from the training data and are never trained
+    on; they draw the live curve, pick early stopping's weights, rank the class and show what the
+    network gets wrong. The test set is looked at once, when the run ends (the overfitting
+    lesson's rule). See ``models.maths.fitting.validation_split`` for where they are taken from.
+    """
+    available = len(data.train_x)
+    subset = available if config.train_size is None else min(config.train_size, available)
+    n, n_val = fitting.validation_split(available, subset, config.val_split, MIN_VAL_IMAGES)
+    return slice(0, n), slice(n, n + n_val)
+
+
 def train(
     config: TrainConfig,
     device: torch.device,
@@ -241,13 +268,12 @@ def train(
 ) -> RunResult:
     config.validate()
     data = data or datasets.load(config.dataset)
-    subset = len(data.train_x) if config.train_size is None else min(config.train_size, len(data.train_x))
-    # The validation split is the subset's last images: never trained on, checked at every report.
-    n, n_val = fitting.split_sizes(subset, config.val_split)
+    trained_on, validated_on = splits(config, data)
+    n = trained_on.stop
     # On the device once: a batch is then an index, with no host → device copy per step.
-    train_x, train_y = _to_device(data.train_x[:n], device), data.train_y[:n].to(device)
-    val_x, val_y = data.train_x[n:subset], data.train_y[n:subset]
-    probe_x, probe_y = data.test_x[:PROBE_SIZE].to(device), data.test_y[:PROBE_SIZE].to(device)
+    train_x, train_y = _to_device(data.train_x[trained_on], device), data.train_y[trained_on].to(device)
+    val_x, val_y = data.train_x[validated_on], data.train_y[validated_on]
+    probe_x, probe_y = val_x[:PROBE_SIZE].to(device), val_y[:PROBE_SIZE].to(device)
     model = build_model(config, data, device)
     optimizer = make_optimizer(config, model.parameters())
     steps_per_epoch = math.ceil(n / config.batch_size)
@@ -258,7 +284,7 @@ def train(
     draws = torch.Generator().manual_seed(config.seed + 1)  # … and every augmentation drawn
     best_val, best_state, since_best = -1.0, None, 0  # early stopping
     marks = set(moments(total_steps, config.snapshots))
-    watched = data.test_x[:1].to(device)  # the fixed held-out image whose feature maps the snapshots keep
+    watched = val_x[:1].to(device)  # the fixed validation image whose feature maps the snapshots keep
     taken = [take(model, watched, 0, 0.0)] if 0 in marks else []
     unreported: Snapshot | None = taken[-1] if taken else None
 
@@ -303,9 +329,8 @@ def train(
                 point = Point(
                     step=step, total_steps=total_steps, epoch=step / steps_per_epoch,
                     loss=loss_sum.item() / seen_since, train_acc=correct_sum.item() / seen_since,
-                    test_acc=accuracy(model, probe_x, probe_y, device),
+                    val_acc=accuracy(model, probe_x, probe_y, device),
                     lr=optimizer.param_groups[0]["lr"], images_per_s=rate, elapsed_s=elapsed, eta_s=max(0.0, eta),
-                    val_acc=accuracy(model, val_x, val_y, device) if n_val else None,
                 )
                 history.append(point)
                 report(dataclasses.replace(point, snapshot=unreported) if unreported else point)
@@ -313,7 +338,7 @@ def train(
                 loss_sum.zero_()
                 correct_sum.zero_()
                 seen_since = 0
-                if config.patience and point.val_acc is not None:
+                if config.patience:
                     if point.val_acc > best_val:  # keep the best weights seen on the validation split
                         best_val, since_best = point.val_acc, 0
                         best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -331,13 +356,14 @@ def train(
         model.load_state_dict(best_state)  # early stopping ends with the best validated weights
     if marks and (not taken or taken[-1].step != step or stopped_by == "early stop"):
         taken.append(take(model, watched, step, step / steps_per_epoch))  # where it ended
-    final = accuracy(model, data.test_x[:FINAL_EVAL_SIZE], data.test_y[:FINAL_EVAL_SIZE], device)
+    final = accuracy(model, val_x[:FINAL_EVAL_SIZE], val_y[:FINAL_EVAL_SIZE], device)
     final_train = accuracy(model, train_x[:FINAL_EVAL_SIZE], train_y[:FINAL_EVAL_SIZE], device)
+    test = accuracy(model, data.test_x[:FINAL_EVAL_SIZE], data.test_y[:FINAL_EVAL_SIZE], device)  # the only look
     return RunResult(
         config=config, label=config.net.label(), classes=data.classes,
         parameters=nets.count_parameters(model), device=str(device), stopped_by=stopped_by,
-        history=history, final_test_acc=final, final_train_acc=final_train,
-        best_test_acc=max([final] + [p.test_acc for p in history]),
+        history=history, final_val_acc=final, final_train_acc=final_train, test_acc=test,
+        best_val_acc=max([final] + [p.val_acc for p in history]),
         elapsed_s=elapsed, images_per_s=images_done / elapsed if elapsed > 0 else 0.0,
         state_dict={k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()},
         mean=data.mean, std=data.std, in_channels=data.in_channels, image_size=data.image_size, steps=step,
