@@ -14,7 +14,7 @@ Starts, all on 127.0.0.1:
   health checks on ``/_stcore/health``.
 
 Ctrl-C stops everything. Tests and ``bench.load_test --replicas`` use ``School`` directly. For app
-servers and Ray workers on several machines, see the README ("A school, not a room").
+servers and Ray workers on several machines, see docs/school.md.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ RAY_CLI = [sys.executable, "-m", "ray.scripts.scripts"]
 # the machine's network address (`ray start --node-ip-address 127.0.0.1` included) and its
 # servers listen on every interface, so that other machines can join. With this setting off,
 # the head, its workers and every process that joins it stay on 127.0.0.1, and no second machine
-# can join: right for a school on one machine and for the tests, wrong for a cluster (README).
+# can join: right for a school on one machine and for the tests, wrong for a cluster (docs/school.md).
 # Ray reads it when it is imported: it goes into the environment of every process that starts
 # or joins the cluster.
 ONE_MACHINE_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}

@@ -1,4 +1,5 @@
-"""All computation of CNN Lab, by concern: maths, runtime, training, probes, content (README, Layout).
+"""All computation of CNN Lab, by concern: maths, runtime, training, probes, content
+(docs/architecture.md, "Layout").
 
 Importing ``models`` before torch sets ``OMP_WAIT_POLICY=PASSIVE`` (unless it is set already):
 torch's OpenMP threads then sleep when an operation ends instead of spinning for a while. On a

@@ -9,8 +9,9 @@ run waits, for at most ``MAX_WAIT_S`` at a time. Its total waiting is bounded to
 slows a run down (at most about twofold, past the allowance) but never stops it.
 
 Measured with ``bench.load_test --arrival-s 0`` (thirty uploads at once, five of them then
-training; README, "The serving cost"): the last students' top-5 lists came sooner, since the
-training's core, and the GIL its Python loop takes, went to the pages during the burst.
+training; docs/decisions.md, "Pages first, training in the gaps"): the last students' top-5
+lists came sooner, since the training's core, and the GIL its Python loop takes, went to the
+pages during the burst.
 A run on a GPU does not wait: its work is on the GPU, not on the pages' cores.
 """
 
