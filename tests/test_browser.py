@@ -3,7 +3,8 @@
 Every page in both languages renders with no exception on the page and no error in the browser
 console; on the classify page an uploaded image gets both top-5 lists; on the training lab a run
 starts, shows progress and stops; switching the language keeps the page. A screenshot of every
-page goes to ``test-artifacts/screenshots/``.
+page goes to ``test-artifacts/screenshots/``; with ``CNNLAB_SCREENSHOTS=docs/img`` the README's three
+pictures are written there too (``test_the_readmes_screenshots``, skipped otherwise).
 
 Chromium is Debian's (``/usr/bin/chromium``, or ``CNNLAB_CHROMIUM``): Playwright cannot download
 its own here. Without it these tests skip, unless ``CNNLAB_REQUIRE_BROWSER=1`` (set by .ci/run),
@@ -396,3 +397,51 @@ SNAPSHOT_IMAGES = "[...document.querySelectorAll('img')].map(i => i.src).filter(
 
 def _snapshot_sources(pg) -> list[str]:
     return pg.evaluate(SNAPSHOT_IMAGES)
+
+
+# --- the README's pictures (docs/img/), written only when asked ------------------------------
+
+DOCS_SHOTS = os.environ.get("CNNLAB_SCREENSHOTS")  # e.g. docs/img, relative to the repository
+
+
+@pytest.mark.skipif(not DOCS_SHOTS, reason="set CNNLAB_SCREENSHOTS=docs/img to write the README's screenshots")
+def test_the_readmes_screenshots(browser, tmp_path):
+    """The home page, the classify page with the example photo, and the training lab after a
+    finished run, each as a student's 1280×800 window shows it, written to $CNNLAB_SCREENSHOTS.
+    Where this machine's torch cache holds the pretrained weights, the server gets a copy of
+    them, so that the predictions are the real ones."""
+    out = Path(DOCS_SHOTS) if Path(DOCS_SHOTS).is_absolute() else ROOT / DOCS_SHOTS
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Path.home() / ".cache" / "torch" / "hub" / "checkpoints"
+    if cache.is_dir():
+        shutil.copytree(cache, tmp_path / "torch" / "hub" / "checkpoints")
+    s = strings("en")
+    with running_app(tmp_path) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        pg = context.new_page()
+        pg.goto(url)
+        settle(pg)
+        pg.screenshot(path=str(out / "home.png"))
+        pg.goto(f"{url}/classify")
+        settle(pg)
+        chart = pg.locator(".js-plotly-plot").first
+        chart.get_by_text("ResNet18").wait_for(timeout=60_000)
+        settle(pg)
+        # from the preprocessing, step by step, down to the top of both networks' answers
+        pg.locator("h2#preprocessing").evaluate("e => e.scrollIntoView({block: 'start'})")
+        time.sleep(1)  # the charts' entry animation
+        pg.screenshot(path=str(out / "classify.png"))
+        pg.goto(f"{url}/training_lab?train.epochs=3")
+        settle(pg)
+        main = pg.get_by_test_id("stMain")
+        main.get_by_role("button", name=s["train.start"]).click()
+        main.get_by_role("button", name=s["train.stop"], exact=True).wait_for(timeout=60_000)
+        main.get_by_role("button", name=s["train.stop"], exact=True).wait_for(state="detached", timeout=120_000)
+        pg.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+        settle(pg)
+        curves = pg.locator(".js-plotly-plot").filter(has_text=s["figure.loss"]).first
+        curves.evaluate("e => e.scrollIntoView({block: 'end'})")  # the results table and its curves
+        time.sleep(1)  # the charts' entry animation
+        pg.screenshot(path=str(out / "training_lab.png"))
+        assert pg.locator('[data-testid="stException"]').count() == 0
+        context.close()
