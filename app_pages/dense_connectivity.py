@@ -1,5 +1,5 @@
 from ui import dense_connectivity, picture
-from ui.classify import analyse
+from ui.analysis import analyse
 from ui.lesson import section
 
 section("dense_connectivity", "intro", level="title")

@@ -1,31 +1,30 @@
-"""The training lab's parts: settings, the live view of a run, the results table, trying a model.
+"""The training lab's parts: settings, the results table, trying a model, what it gets wrong.
 
 Runs go through ``ui.runs`` to the process-wide ``JobRunner`` (``models.training.jobs``), as the
-lessons' training tasks do; a rerun, a page switch or a closed tab never orphans a run.
+lessons' training tasks do; a rerun, a page switch or a closed tab never orphans a run. Watching
+the student's run, keeping it, and loading it back are ``ui.lab_runs``'s, shared with the pooling
+lesson.
 """
 
 from __future__ import annotations
 
 import functools
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from models.training import augment, datasets, jobs, nets, tasks, train
+from models.training import augment, datasets, nets, tasks, train
 from models.probes import mistakes
-from models.runtime import drawing, images
-from models.store.codec import StoredRowError, StoredRun
+from models.runtime import images
 from models.training.train import RunResult, TrainConfig
 from ui import figures
 from ui.i18n import labels, say, t
 from ui import drawing as drawing_ui
-from ui import identity, learned, runs, task_views
+from ui import learned, runs, task_views
+from ui.lab_runs import KEY, LabRuns, small_input, trained
 from ui.state import kept
 
-KEY = "train"  # the training lab's runs, in ui.runs
-TRIED = "train.tried"  # run id → RunResult of the networks tried, loaded once from the store
 EVALUATED = "train.evaluated"  # (run id, Evaluation): its held-out predictions, computed once
 GALLERY = 12  # images shown of a confusion cell
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1)
@@ -160,42 +159,6 @@ def start_button(config: TrainConfig) -> None:
     runs.start_button(config, KEY, label=t("train.start"))
 
 
-def _progress(job: jobs.Job) -> None:
-    """The live run: a progress bar, the latest figures and the curves so far."""
-    if job.state is not jobs.JobState.RUNNING:
-        return
-    p, budget = job.latest, job.task.time_limit_s
-    if p:
-        done = max(p.step / p.total_steps, p.elapsed_s / budget)
-        text = t("train.progress", step=p.step, total=p.total_steps, eta=round(p.eta_s), rate=round(p.images_per_s))
-    else:  # slow networks measure their first point after hundreds of images: show the clock
-        elapsed = time.monotonic() - (job.started_at or time.monotonic())
-        done, text = elapsed / budget, t("train.starting", elapsed=round(elapsed))
-    st.progress(min(1.0, done), text=text)
-    if p:
-        c1, c2, c3 = st.columns(3)
-        c1.metric(t("figure.loss"), f"{p.loss:.3f}")
-        c2.metric(t("train.train_acc"), f"{p.train_acc:.1%}")
-        c3.metric(t("train.val_acc"), f"{p.val_acc:.1%}")
-        st.plotly_chart(figures.training_curves({job.task.net.label(): list(job.history)}), key="train.live_chart")
-        learned.newest(job.history)
-
-
-def live_panel() -> None:
-    """While this session's run is queued or running, a view that refreshes itself once a second."""
-    runs.live(KEY, _progress)
-
-
-def _record(job: jobs.Job) -> None:
-    """Into the class store: the row, the curves and the weights (the latest few are kept)."""
-    identity.store().save_run(identity.current().id, job.kind, KEY, job.result)
-
-
-def record_finished() -> None:
-    """Save this student's ended run in the class store, once; the runner then forgets it."""
-    runs.collect(KEY, _record)
-
-
 # The results' columns (models.training.train.RunResult.summary, and "run") with their strings' keys. The CSV
 # keeps these names and values, stable for a notebook; the page shows them in its language.
 COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "optimizer": "col_optimizer",
@@ -213,24 +176,6 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
     stopped = table["stopped by"].map(lambda how: t(f"train.stopped_{how.replace(' ', '_')}"))
     heldout = table["heldout"].map(lambda on: t(f"train.heldout_{on}"))
     return table.assign(**{"stopped by": stopped, "heldout": heldout}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
-
-
-@dataclass(frozen=True)
-class LabRuns:
-    """This student's training-lab runs as the store has them, read once per page run."""
-
-    rows: list[tuple[str, StoredRun]]  # oldest first, each with its label "#n network"
-    usable: dict[int, str]  # run id → label, for the runs whose trained weights are kept
-
-
-def lab_runs() -> LabRuns:
-    store, sid = identity.store(), identity.current().id
-    stored, skipped = store.runs(sid, tag=KEY)
-    for _ in skipped:
-        st.caption(t("train.row_skipped"))
-    kept = store.weights_kept(sid)
-    rows = [(f"#{n} {run.label}", run) for n, run in enumerate(stored, start=1)]
-    return LabRuns(rows, {run.id: label for label, run in rows if run.id in kept})
 
 
 RACE = "train.race"  # the optimizer race's runs, in ui.runs
@@ -262,22 +207,6 @@ def results_table(lab: LabRuns) -> None:
         st.plotly_chart(figures.training_curves({label: run.history for label, run in results if label in chosen}),
                         key="train.compare_chart")
     st.download_button(t("train.download_csv"), table.to_csv(index=False).encode(), "results_df.csv", "text/csv")
-
-
-def trained(run_id: int, lab: LabRuns) -> RunResult | None:
-    """The trained network of one of this student's runs, loaded from the store once per session:
-    the session holds those of its usable runs only (at most the store's latest few)."""
-    held = {i: r for i, r in st.session_state.get(TRIED, {}).items() if i in lab.usable}
-    if run_id not in held:
-        stored = identity.store().run_with_weights(identity.current().id, run_id)
-        try:
-            held[run_id] = stored.result() if stored else None
-        except StoredRowError:  # weights that do not load: never used, said
-            held[run_id] = None
-    st.session_state[TRIED] = held
-    if held[run_id] is None:
-        st.warning(t("train.weights_unreadable"))
-    return held[run_id]
 
 
 def try_model(lab: LabRuns) -> None:
@@ -317,21 +246,6 @@ def try_model(lab: LabRuns) -> None:
         x = small_input(result, image, drawn, "train")
     probs = train.predict(train.restore(result), x)[0].tolist()
     c2.plotly_chart(figures.class_probabilities(result.classes, probs), key="train.try_chart")
-
-
-def small_input(result: RunResult, image, drawn: bool, key: str):
-    """A picture as a training-lab network gets it, (1, C, H, W), with a picture of that input:
-    a drawing framed the way its data set's images were made; a photo fitted, inverted if asked."""
-    if drawn:
-        x = drawing.to_small_input(image, result.config.dataset, result.in_channels, result.image_size,
-                                   result.mean, result.std)
-    else:
-        invert = st.checkbox(t("train.invert"), value=True, key=f"{key}.invert")
-        x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
-    seen = (x[0] * result.std + result.mean).clamp(0, 1)  # (C, H, W), back in [0, 1]
-    st.image((seen[0] if result.in_channels == 1 else seen.permute(1, 2, 0)).numpy(), width=140,
-             caption=t("train.seen_as", size=result.image_size))
-    return x
 
 
 def _evaluation(run_id: int, result: RunResult) -> mistakes.Evaluation:
