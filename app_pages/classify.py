@@ -1,4 +1,4 @@
-from ui import classify as view
+from ui.lessons import classify as view
 from ui import picture
 from ui.analysis import analyse
 from ui.lesson import section

@@ -1,4 +1,5 @@
-from ui import dense_connectivity, picture
+from ui import picture
+from ui.lessons import dense_connectivity
 from ui.analysis import analyse
 from ui.lesson import section
 

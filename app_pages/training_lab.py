@@ -1,6 +1,7 @@
 import streamlit as st
 
-from ui import lab_runs, training_lab
+from ui import lab_runs
+from ui.lessons import training_lab
 from ui.i18n import t
 from ui.lesson import section
 

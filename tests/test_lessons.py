@@ -44,7 +44,7 @@ def test_every_lesson_of_the_course_has_a_title_an_icon_and_a_named_group():
 
 def test_every_string_the_code_asks_for_exists():
     used = set()
-    for path in list(ROOT.glob("ui/*.py")) + list(ROOT.glob("app_pages/*.py")) + [ROOT / "app.py"]:
+    for path in list(ROOT.glob("ui/**/*.py")) + list(ROOT.glob("app_pages/*.py")) + [ROOT / "app.py"]:
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text()))
     assert used, "no t() calls found: the pattern is stale"
     missing = used - set(lessons.strings("en"))
