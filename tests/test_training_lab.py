@@ -200,3 +200,24 @@ def test_the_fast_and_good_preset_sets_the_recipe_the_benchmark_measures():
     # the button's help names the recipe's own numbers, not numbers typed into the sentence
     help_text = next(b for b in at.button if b.key == "train.preset.fast").help
     assert f"over {tasks.FAST_RECIPE['epochs']} epochs" in help_text and "from 0.003 " in help_text
+
+
+def test_every_network_the_lab_offers_has_a_title_and_a_widget_for_each_of_its_knobs():
+    from lessons import strings
+    from models.training import nets
+    from ui.lessons.training_lab import NET_KNOBS
+
+    for name in nets.lab_networks():
+        assert set(nets.get(name).knobs) <= set(NET_KNOBS), name
+        assert all(f"train.net_{name}" in strings(lang) for lang in ("en", "ko")), name
+
+
+def test_the_form_shows_the_widgets_of_the_chosen_networks_knobs():
+    at = _lab()
+    at.selectbox(key="_train.network").set_value("densenet").run()
+    shown = {w.key for kind in ("slider", "selectbox", "select_slider") for w in at.get(kind)}
+    assert {"_train.growth_rate", "_train.block_config"} <= shown and "_train.depth" not in shown
+    at.selectbox(key="_train.network").set_value("plain").run()
+    shown = {w.key for kind in ("slider", "selectbox", "select_slider") for w in at.get(kind)}
+    assert "_train.depth" in shown and "_train.growth_rate" not in shown
+    assert not at.exception

@@ -45,10 +45,19 @@ def offered_datasets() -> tuple[str, ...]:
     return tuple(name for name in datasets.LOADERS if name != "cifar-10" or datasets.on_disk("cifar-10"))
 
 
+# The widget of each NetSpec field a network can be shaped by (nets.Trainable.knobs), in the column it takes.
+NET_KNOBS = {
+    "depth": lambda c: c[0].select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **kept("train.depth", 20)),
+    "growth_rate": lambda c: c[0].slider(t("train.growth_rate"), 4, 32, step=4, **kept("train.growth_rate", 12)),
+    "block_config": lambda c: c[1].selectbox(t("train.block_config"), BLOCK_CONFIGS, **kept("train.block_config", (4, 4, 4))),
+}
+
+
 def settings() -> TrainConfig:
     """The settings widgets; their values survive page switches."""
     c1, c2 = st.columns(2)
-    network = c1.selectbox(t("train.network"), nets.NETWORKS, format_func=labels("train.net_", nets.NETWORKS),
+    offered_nets = nets.lab_networks()
+    network = c1.selectbox(t("train.network"), offered_nets, format_func=labels("train.net_", offered_nets),
                            **kept("train.network", "plain_cnn"))
     offered, widget = offered_datasets(), kept("train.dataset", "synthetic")
     if (asked := st.session_state["train.dataset"]) not in offered:  # from a link, or CIFAR-10 removed since
@@ -58,15 +67,7 @@ def settings() -> TrainConfig:
         st.session_state["train.dataset"] = st.session_state["_train.dataset"] = "synthetic"
     dataset = c2.selectbox(t("train.dataset"), offered, format_func=labels("train.data_", datasets.LOADERS),
                            help=None if "cifar-10" in offered else t("train.cifar_how"), **widget)
-    spec = nets.NetSpec(network=network)
-    if network in ("plain", "resnet"):
-        spec = replace(spec, depth=c1.select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **kept("train.depth", 20)))
-    elif network == "densenet":
-        spec = replace(
-            spec,
-            growth_rate=c1.slider(t("train.growth_rate"), 4, 32, step=4, **kept("train.growth_rate", 12)),
-            block_config=c2.selectbox(t("train.block_config"), BLOCK_CONFIGS, **kept("train.block_config", (4, 4, 4))),
-        )
+    spec = nets.NetSpec(network=network, **{knob: NET_KNOBS[knob]((c1, c2)) for knob in nets.get(network).knobs})
     spec = replace(spec, batch_norm=c1.toggle(t("train.batch_norm"), **kept("train.batch_norm", True)))
 
     c1, c2, c3 = st.columns(3)
