@@ -205,11 +205,14 @@ def test_the_fast_and_good_preset_sets_the_recipe_the_benchmark_measures():
 def test_every_network_the_lab_offers_has_a_title_and_a_widget_for_each_of_its_knobs():
     from lessons import strings
     from models.training import nets
-    from ui.lessons.training_lab import NET_KNOBS
 
+    at = _lab()
     for name in nets.lab_networks():
-        assert set(nets.get(name).knobs) <= set(NET_KNOBS), name
         assert all(f"train.net_{name}" in strings(lang) for lang in ("en", "ko")), name
+        at.selectbox(key="_train.network").set_value(name).run()
+        assert not at.exception, name
+        shown = {w.key for kind in ("slider", "selectbox", "select_slider") for w in at.get(kind)}
+        assert {f"_train.{knob}" for knob in nets.get(name).knobs} <= shown, name
 
 
 def test_the_form_shows_the_widgets_of_the_chosen_networks_knobs():
