@@ -224,3 +224,20 @@ def test_the_form_shows_the_widgets_of_the_chosen_networks_knobs():
     shown = {w.key for kind in ("slider", "selectbox", "select_slider") for w in at.get(kind)}
     assert "_train.depth" in shown and "_train.growth_rate" not in shown
     assert not at.exception
+
+
+def test_a_preset_is_a_partial_config_that_the_form_reads_back_into_the_run():
+    from models.training import augment, tasks
+
+    at = _lab()
+    from ui.lessons import training_lab as lab  # after the app ran: the drawing canvas's component is declared
+
+    for name, preset in lab.PRESETS.items():
+        next(b for b in at.button if b.key == f"train.preset.{name}").click().run()
+        assert not at.exception, name
+        values = {field: at.session_state[s.key] for field, s in lab.SETTINGS.items() if s.key in at.session_state}
+        values["augment"] = tuple(kind for kind in augment.KINDS if at.session_state[lab.AUGMENT.format(kind)])
+        config = lab.config_of(values)
+        for field, value in preset.items():
+            assert getattr(config.net if field in lab.NET_FIELDS else config, field) == value, (name, field)
+    assert lab.config_of({}).momentum == tasks.ALEXNET_RECIPE["momentum"]  # the one field of the recipe with no widget

@@ -9,7 +9,8 @@ lesson.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
+from dataclasses import dataclass, fields
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
@@ -45,88 +46,140 @@ def offered_datasets() -> tuple[str, ...]:
     return tuple(name for name in datasets.LOADERS if name != "cifar-10" or datasets.on_disk("cifar-10"))
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One setting of the form: the session key its widget keeps, the widget's default, and the
+    conversions between the widget's value and the field's."""
+
+    key: str
+    default: object = None  # None: the widget's own (the time limit's is the runner's maximum)
+    to_config: Callable = lambda value: value  # the widget's value → the field's
+    to_widget: Callable = lambda value: value  # the field's value → the widget's
+
+
+# Every field of TrainConfig, and of its NetSpec, that the form sets → its widget's setting. The
+# widgets keep these keys, ``config_of`` reads their values into a run, and a preset (a partial
+# config) is written into them by ``widget_state``. ``augment`` is one toggle per kind (AUGMENT).
+SETTINGS = {
+    "network": Setting("train.network", "plain_cnn"),
+    "dataset": Setting("train.dataset", "synthetic"),
+    "depth": Setting("train.depth", 20),
+    "growth_rate": Setting("train.growth_rate", 12),
+    "block_config": Setting("train.block_config", (4, 4, 4)),
+    "batch_norm": Setting("train.batch_norm", True),
+    "optimizer": Setting("train.optimizer", "adam"),
+    "schedule": Setting("train.schedule", "none"),
+    "lr": Setting("train.lr", 2e-3),
+    "batch_size": Setting("train.batch_size", 128),
+    "epochs": Setting("train.epochs", 5),
+    "time_limit_s": Setting("train.time_limit", None, float, int),
+    "seed": Setting("train.seed", 0, int),
+    "dropout": Setting("train.dropout", 0.0, float),
+    "weight_decay": Setting("train.weight_decay", 0.0, float),
+    "train_size": Setting("train.train_size", 0, lambda n: int(n) or None, lambda n: n or 0),  # 0: all
+    "activation": Setting("train.activation", "relu"),
+    "label_smoothing": Setting("train.label_smoothing", 0.0, float),
+    "val_split": Setting("train.val_split", train.VAL_SPLIT, float),
+    "patience": Setting("train.patience", 0, int),
+}
+AUGMENT = "train.aug_{}"  # augment: one toggle per kind of augment.KINDS, off by default
+NET_FIELDS = {f.name for f in fields(nets.NetSpec)}
+
+
+def _kept(field: str, default=None) -> dict:
+    setting = SETTINGS[field]
+    return kept(setting.key, setting.default if default is None else default)
+
+
+def config_of(values: dict) -> TrainConfig:
+    """The run the form's widget values describe (keyed by field; the network's fields among them)."""
+    values = {f: SETTINGS[f].to_config(v) if f in SETTINGS else v for f, v in values.items()}
+    net = nets.NetSpec(**{f: v for f, v in values.items() if f in NET_FIELDS})
+    return TrainConfig(net=net, **{f: v for f, v in values.items() if f not in NET_FIELDS})
+
+
+def widget_state(partial: dict) -> dict:
+    """A partial config (fields of TrainConfig and of its NetSpec) as its widgets' session keys and values."""
+    state = {}
+    for field, value in partial.items():
+        if field == "augment":
+            state.update({AUGMENT.format(kind): kind in value for kind in augment.KINDS})
+        else:
+            state[SETTINGS[field].key] = SETTINGS[field].to_widget(value)
+    return state
+
+
 # The widget of each NetSpec field a network can be shaped by (nets.Trainable.knobs), in the column it takes.
 NET_KNOBS = {
-    "depth": lambda c: c[0].select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **kept("train.depth", 20)),
-    "growth_rate": lambda c: c[0].slider(t("train.growth_rate"), 4, 32, step=4, **kept("train.growth_rate", 12)),
-    "block_config": lambda c: c[1].selectbox(t("train.block_config"), BLOCK_CONFIGS, **kept("train.block_config", (4, 4, 4))),
+    "depth": lambda c: c[0].select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **_kept("depth")),
+    "growth_rate": lambda c: c[0].slider(t("train.growth_rate"), 4, 32, step=4, **_kept("growth_rate")),
+    "block_config": lambda c: c[1].selectbox(t("train.block_config"), BLOCK_CONFIGS, **_kept("block_config")),
 }
 
 
 def settings() -> TrainConfig:
     """The settings widgets; their values survive page switches."""
+    v = {}  # field → the widget's value
     c1, c2 = st.columns(2)
     offered_nets = nets.lab_networks()
-    network = c1.selectbox(t("train.network"), offered_nets, format_func=labels("train.net_", offered_nets),
-                           **kept("train.network", "plain_cnn"))
-    offered, widget = offered_datasets(), kept("train.dataset", "synthetic")
-    if (asked := st.session_state["train.dataset"]) not in offered:  # from a link, or CIFAR-10 removed since
+    v["network"] = c1.selectbox(t("train.network"), offered_nets, format_func=labels("train.net_", offered_nets),
+                                **_kept("network"))
+    offered, widget, key = offered_datasets(), _kept("dataset"), SETTINGS["dataset"].key
+    if (asked := st.session_state[key]) not in offered:  # from a link, or CIFAR-10 removed since
         err = (datasets.DatasetUnavailable("cifar_missing", root=str(datasets.data_root())) if asked == "cifar-10"
                else datasets.DatasetUnavailable("unknown", name=str(asked), choices=", ".join(offered)))
         st.caption(say(err))
-        st.session_state["train.dataset"] = st.session_state["_train.dataset"] = "synthetic"
-    dataset = c2.selectbox(t("train.dataset"), offered, format_func=labels("train.data_", datasets.LOADERS),
-                           help=None if "cifar-10" in offered else t("train.cifar_how"), **widget)
-    spec = nets.NetSpec(network=network, **{knob: NET_KNOBS[knob]((c1, c2)) for knob in nets.get(network).knobs})
-    spec = replace(spec, batch_norm=c1.toggle(t("train.batch_norm"), **kept("train.batch_norm", True)))
+        st.session_state[key] = st.session_state[f"_{key}"] = "synthetic"
+    v["dataset"] = c2.selectbox(t("train.dataset"), offered, format_func=labels("train.data_", datasets.LOADERS),
+                                help=None if "cifar-10" in offered else t("train.cifar_how"), **widget)
+    v |= {knob: NET_KNOBS[knob]((c1, c2)) for knob in nets.get(v["network"]).knobs}
+    v["batch_norm"] = c1.toggle(t("train.batch_norm"), **_kept("batch_norm"))
 
     c1, c2, c3 = st.columns(3)
-    optimizer = c1.radio(t("train.optimizer"), train.OPTIMIZERS, format_func=labels("train.opt_", train.OPTIMIZERS),
-                         **kept("train.optimizer", "adam"))
-    schedule = c2.radio(t("train.schedule"), train.SCHEDULES, format_func=labels("train.sched_", train.SCHEDULES),
-                        **kept("train.schedule", "none"))
-    lr = c3.select_slider(t("train.lr"), LEARNING_RATES, **kept("train.lr", 2e-3))
-    batch_size = c3.select_slider(t("train.batch_size"), (32, 64, 128, 256, 512), **kept("train.batch_size", 128))
+    v["optimizer"] = c1.radio(t("train.optimizer"), train.OPTIMIZERS, format_func=labels("train.opt_", train.OPTIMIZERS),
+                              **_kept("optimizer"))
+    v["schedule"] = c2.radio(t("train.schedule"), train.SCHEDULES, format_func=labels("train.sched_", train.SCHEDULES),
+                             **_kept("schedule"))
+    v["lr"] = c3.select_slider(t("train.lr"), LEARNING_RATES, **_kept("lr"))
+    v["batch_size"] = c3.select_slider(t("train.batch_size"), (32, 64, 128, 256, 512), **_kept("batch_size"))
 
     c1, c2, c3 = st.columns(3)
-    epochs = c1.slider(t("train.epochs"), 1, 20, **kept("train.epochs", 5))
+    v["epochs"] = c1.slider(t("train.epochs"), 1, 20, **_kept("epochs"))
     max_time = int(runs.runner().max_time_s)
-    time_limit = c2.slider(t("train.time_limit"), 2, max_time, **kept("train.time_limit", max_time))
-    seed = c3.number_input(t("train.seed"), min_value=0, max_value=1_000_000, step=1, **kept("train.seed", 0))
+    v["time_limit_s"] = c2.slider(t("train.time_limit"), 2, max_time, **_kept("time_limit_s", max_time))
+    v["seed"] = c3.number_input(t("train.seed"), min_value=0, max_value=1_000_000, step=1, **_kept("seed"))
 
     with st.expander(t("train.regularisation"), expanded=st.session_state.get(PRESET_USED, False)):
         c1, c2, c3 = st.columns(3)
-        dropout = c1.slider(t("train.dropout"), 0.0, nets.MAX_DROPOUT, step=0.1, **kept("train.dropout", 0.0))
-        weight_decay = c2.select_slider(t("train.weight_decay"), WEIGHT_DECAYS, **kept("train.weight_decay", 0.0))
-        subset = c3.select_slider(t("train.train_size"), TRAIN_SIZES, format_func=lambda n: f"{n:,}" if n else t("train.all"),
-                                  **kept("train.train_size", 0))
+        v["dropout"] = c1.slider(t("train.dropout"), 0.0, nets.MAX_DROPOUT, step=0.1, **_kept("dropout"))
+        v["weight_decay"] = c2.select_slider(t("train.weight_decay"), WEIGHT_DECAYS, **_kept("weight_decay"))
+        v["train_size"] = c3.select_slider(t("train.train_size"), TRAIN_SIZES,
+                                           format_func=lambda n: f"{n:,}" if n else t("train.all"), **_kept("train_size"))
         c1, c2, c3 = st.columns(3)
-        kinds = tuple(kind for kind in augment.KINDS
-                      if c1.toggle(t(f"train.aug_{kind}"), **kept(f"train.aug_{kind}", False)))
-        activation = c2.radio(t("train.activation"), tuple(nets.ACTIVATIONS), horizontal=True,
-                              **kept("train.activation", "relu"))
-        label_smoothing = c2.select_slider(t("train.label_smoothing"), LABEL_SMOOTHINGS, help=t("train.label_smoothing_help"),
-                                           **kept("train.label_smoothing", 0.0))
-        val_split = c3.slider(t("train.val_split"), train.MIN_VAL_SPLIT, 0.3, step=0.05, help=t("train.val_split_help"),
-                              **kept("train.val_split", train.VAL_SPLIT))
-        patience = c3.number_input(t("train.patience"), 0, 20, step=1, help=t("train.patience_help"),
-                                   **kept("train.patience", 0))
-    spec = replace(spec, dropout=float(dropout), activation=activation)
-    return TrainConfig(net=spec, dataset=dataset, optimizer=optimizer, lr=lr, schedule=schedule,
-                       batch_size=batch_size, epochs=epochs, time_limit_s=float(time_limit), seed=int(seed),
-                       weight_decay=float(weight_decay), train_size=int(subset) or None, augment=kinds,
-                       val_split=float(val_split), patience=int(patience), label_smoothing=float(label_smoothing))
+        v["augment"] = tuple(kind for kind in augment.KINDS
+                             if c1.toggle(t(f"train.aug_{kind}"), **kept(AUGMENT.format(kind), False)))
+        v["activation"] = c2.radio(t("train.activation"), tuple(nets.ACTIVATIONS), horizontal=True, **_kept("activation"))
+        v["label_smoothing"] = c2.select_slider(t("train.label_smoothing"), LABEL_SMOOTHINGS,
+                                                help=t("train.label_smoothing_help"), **_kept("label_smoothing"))
+        v["val_split"] = c3.slider(t("train.val_split"), train.MIN_VAL_SPLIT, 0.3, step=0.05, help=t("train.val_split_help"),
+                                   **_kept("val_split"))
+        v["patience"] = c3.number_input(t("train.patience"), 0, 20, step=1, help=t("train.patience_help"),
+                                        **_kept("patience"))
+    return config_of(v)
 
 
-# Presets: several knobs at once, each a lesson's experiment (the overfitting lesson uses them).
+# Presets: several settings at once, each a lesson's experiment (the overfitting lesson uses them),
+# each a partial config: the fields it sets; the others stay as the student left them.
 PRESETS = {
-    "alexnet": {"train.optimizer": tasks.ALEXNET_RECIPE["optimizer"], "train.lr": tasks.ALEXNET_RECIPE["lr"],
-                "train.batch_size": tasks.ALEXNET_RECIPE["batch_size"], "train.dropout": tasks.ALEXNET_RECIPE["dropout"],
-                "train.weight_decay": tasks.ALEXNET_RECIPE["weight_decay"], "train.activation": "relu",
-                **{f"train.aug_{kind}": kind in tasks.ALEXNET_RECIPE["augment"] for kind in augment.KINDS}},
-    "fast": {"train.network": "plain_cnn", "train.dataset": tasks.FAST_RECIPE["dataset"],
-             "train.optimizer": tasks.FAST_RECIPE["optimizer"], "train.lr": tasks.FAST_RECIPE["lr"],
-             "train.schedule": tasks.FAST_RECIPE["schedule"], "train.batch_size": tasks.FAST_RECIPE["batch_size"],
-             "train.epochs": tasks.FAST_RECIPE["epochs"], "train.label_smoothing": tasks.FAST_RECIPE["label_smoothing"],
-             "train.dropout": 0.0, "train.weight_decay": 0.0, "train.train_size": 0,
-             "train.val_split": tasks.FAST_RECIPE["val_split"], "train.patience": 0, "train.batch_norm": True, "train.activation": "relu",
-             **{f"train.aug_{kind}": False for kind in augment.KINDS}},
-    "overfit": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.0, "train.weight_decay": 0.0,
-                "train.aug_flip": False, "train.aug_shift": False, "train.aug_rotate": False, "train.val_split": train.VAL_SPLIT,
-                "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
-    "cure": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.5, "train.weight_decay": 5e-4,
-             "train.aug_flip": True, "train.aug_shift": True, "train.aug_rotate": True, "train.val_split": train.VAL_SPLIT,
-             "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
+    # AlexNet's recipe but its momentum, which the form has no widget for: every lab run keeps
+    # TrainConfig's 0.9, which is AlexNet's
+    "alexnet": {**{f: v for f, v in tasks.ALEXNET_RECIPE.items() if f != "momentum"}, "activation": "relu"},
+    "fast": {"network": "plain_cnn", **tasks.FAST_RECIPE, "dropout": 0.0, "weight_decay": 0.0, "train_size": None,
+             "patience": 0, "batch_norm": True, "activation": "relu", "augment": ()},
+    "overfit": {"train_size": 300, "epochs": 20, "dropout": 0.0, "weight_decay": 0.0, "augment": (),
+                "val_split": train.VAL_SPLIT, "patience": 0, "optimizer": "adam", "lr": 2e-3},
+    "cure": {"train_size": 300, "epochs": 20, "dropout": 0.5, "weight_decay": 5e-4, "augment": augment.KINDS,
+             "val_split": train.VAL_SPLIT, "patience": 0, "optimizer": "adam", "lr": 2e-3},
 }
 PRESET_USED = "_train.preset_used"
 # The numbers a preset's help sentence names, read from its recipe rather than typed into the sentence.
@@ -135,7 +188,7 @@ PRESET_HELP = {"fast": {"lr": f'{tasks.FAST_RECIPE["lr"]:g}', "epochs": tasks.FA
 
 
 def _apply(preset: str) -> None:
-    st.session_state.update(PRESETS[preset])
+    st.session_state.update(widget_state(PRESETS[preset]))
     st.session_state[PRESET_USED] = True
 
 
