@@ -57,6 +57,20 @@ def test_models_never_import_streamlit_ui_or_pages_and_keep_their_layers(path):
             assert other == layer or other in MAY_IMPORT[layer], f"{path}: {layer} imports {name}"
 
 
+def _source(module: str) -> Path | None:
+    """The file of a module of the app (``models.content.templates``), or None (a name inside one)."""
+    path = ROOT.joinpath(*module.split("."))
+    return next((p for p in (path.with_suffix(".py"), path / "__init__.py") if p.is_file()), None)
+
+
+@pytest.mark.parametrize("name", ["models.errors", "models.settings"])
+def test_what_every_layer_reads_imports_no_module_that_imports_it(name):
+    # models.errors once imported the eight modules that define its kinds, each of which imports it
+    for module in imports(_source(name)):  # imports inside functions included
+        source = _source(module) if module.startswith("models.") else None
+        assert source is None or name not in imports(source), f"{name} imports {module}, which imports it"
+
+
 @pytest.mark.parametrize("path", _files("ui"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_ui_never_imports_the_pages(path):
     assert not {m for m in imports(path) if m.startswith("app_pages")}, path
