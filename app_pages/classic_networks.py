@@ -1,4 +1,4 @@
-from ui import classic_networks
+from ui.lessons import classic_networks
 from ui.lesson import section
 
 section("classic_networks", "intro", level="title")

@@ -1,10 +1,11 @@
-from ui import classify as view
+from ui.lessons import classify as view
 from ui import picture
+from ui.analysis import analyse
 from ui.lesson import section
 
 intro = section("classify", "intro", level="title")
 chosen = picture.choose() if intro else picture.current()
-result = view.analyse(chosen) if chosen else None
+result = analyse(chosen) if chosen else None
 if result:
     if intro:
         view.describe(chosen, result)

@@ -1,4 +1,4 @@
-from ui import conv_arithmetic
+from ui.lessons import conv_arithmetic
 from ui.lesson import section
 
 if section("conv_arithmetic", "intro", level="title"):

@@ -1,4 +1,5 @@
-from ui import conv_operation, task_views
+from ui import task_views
+from ui.lessons import conv_operation
 from ui.lesson import section
 
 if section("conv_operation", "intro", level="title"):

@@ -1,5 +1,6 @@
-from ui import dense_connectivity, picture
-from ui.classify import analyse
+from ui import picture
+from ui.lessons import dense_connectivity
+from ui.analysis import analyse
 from ui.lesson import section
 
 section("dense_connectivity", "intro", level="title")

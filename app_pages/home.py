@@ -1,6 +1,6 @@
 import streamlit as st
 
-from ui.frame import ICONS, PAGES
+from lessons import course
 from ui.i18n import t
 from ui.lesson import render
 
@@ -9,7 +9,7 @@ st.markdown(t("app.tagline"))
 render("home")
 st.subheader(t("home.lessons"))
 st.caption(t("home.how"))
-for group, lesson in PAGES[1:]:
-    if group == "teacher":  # the teacher finds their page in the sidebar; students need not
+for lesson in course()[1:]:  # every lesson after this one
+    if lesson.group == "teacher":  # the teacher finds their page in the sidebar; students need not
         continue
-    st.page_link(f"app_pages/{lesson}.py", label=t(f"page.{lesson}"), icon=ICONS[lesson])
+    st.page_link(f"app_pages/{lesson.id}.py", label=t(f"page.{lesson.id}"), icon=lesson.icon)

@@ -1,4 +1,4 @@
-from ui import overfitting
+from ui.lessons import overfitting
 from ui.lesson import section
 
 section("overfitting", "intro", level="title")

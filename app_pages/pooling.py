@@ -1,4 +1,4 @@
-from ui import pooling
+from ui.lessons import pooling
 from ui.lesson import section
 
 section("pooling", "intro", level="title")

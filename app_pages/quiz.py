@@ -1,4 +1,4 @@
-from ui import quiz
+from ui.lessons import quiz
 from ui.lesson import section
 
 section("quiz", "intro", level="title")

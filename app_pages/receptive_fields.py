@@ -1,4 +1,4 @@
-from ui import receptive_fields
+from ui.lessons import receptive_fields
 from ui.lesson import section
 
 if section("receptive_fields", "intro", level="title"):

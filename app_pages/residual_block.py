@@ -1,4 +1,5 @@
-from ui import picture, residual_block
+from ui import picture
+from ui.lessons import residual_block
 from ui.lesson import section
 
 section("residual_block", "intro", level="title")

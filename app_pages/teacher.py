@@ -1,4 +1,4 @@
-from ui import teacher
+from ui.lessons import teacher
 from ui.lesson import section
 
 section("teacher", "intro", level="title")

@@ -1,17 +1,18 @@
 import streamlit as st
 
-from ui import training_lab
+from ui import lab_runs
+from ui.lessons import training_lab
 from ui.i18n import t
 from ui.lesson import section
 
-training_lab.record_finished()
+lab_runs.record_finished()
 if section("training_lab", "intro", level="title"):
     training_lab.presets()
     config = training_lab.settings()
     training_lab.start_button(config)
-    training_lab.live_panel()
+    lab_runs.live_panel()
     st.header(t("train.results"), anchor="results")
-    lab = training_lab.lab_runs()  # read once, shown three ways
+    lab = lab_runs.read()  # read once, shown three ways
     training_lab.results_table(lab)
     training_lab.try_model(lab)
     training_lab.mistakes_section(lab)

@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--network", default="plain_cnn", choices=nets.NETWORKS)
+    parser.add_argument("--network", default="plain_cnn", choices=nets.lab_networks())
     parser.add_argument("--dataset", default="fashion-mnist" if datasets.on_disk("fashion-mnist") else "synthetic")
     parser.add_argument("--device", default=None)
     args = parser.parse_args()

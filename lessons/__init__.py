@@ -1,5 +1,6 @@
-"""Lesson content as data: one Markdown file per lesson and language, UI strings per language.
+"""Lesson content as data: the course, one Markdown file per lesson and language, UI strings per language.
 
+    lessons/course.toml               the lessons in order, each with its sidebar group and icon
     lessons/<lesson>/en.md, ko.md     sections "## Title {#anchor}", same anchors in both
     lessons/strings/en.toml, ko.toml  UI strings, same keys in both
 
@@ -28,7 +29,22 @@ class Section:
     body: str  # Markdown with $LaTeX$
 
 
+@dataclass(frozen=True)
+class Lesson:
+    id: str  # its page script app_pages/<id>.py, its folder lessons/<id>/, its title the string page.<id>
+    group: str  # the sidebar group it sits in; the group's name is the string nav.<group>
+    icon: str
+
+
+@functools.cache
+def course() -> tuple[Lesson, ...]:
+    """Every lesson in the order of the course (``lessons/course.toml``); the first opens the app."""
+    with open(ROOT / "course.toml", "rb") as f:
+        return tuple(Lesson(**lesson) for lesson in tomllib.load(f)["lesson"])
+
+
 def lesson_ids() -> list[str]:
+    """The lesson folders: those with content (``en.md``), sorted by name."""
     return sorted(p.name for p in ROOT.iterdir() if (p / "en.md").is_file())
 
 

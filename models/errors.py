@@ -54,16 +54,11 @@ def _rebuild(cls, code, params):
 
 
 def every_kind() -> list[type[LabError]]:
-    """Every subclass of ``LabError`` that declares codes (importing the modules that define them)."""
-    import models.maths.conv_arithmetic  # noqa: F401 — each module below defines its own kind
-    import models.runtime.device  # noqa: F401
-    import models.runtime.images  # noqa: F401
-    import models.runtime.weights  # noqa: F401
-    import models.training.datasets  # noqa: F401
-    import models.training.jobs  # noqa: F401
-    import models.training.nets  # noqa: F401
-    import models.training.train  # noqa: F401
+    """Every subclass of ``LabError`` that declares codes, among the modules imported so far.
 
+    This module imports none of the modules that define them (each of those imports this one):
+    whoever needs them all imports them first, as tests/test_errors.py imports every module of
+    ``models``."""
     found, todo = [], [LabError]
     while todo:
         cls = todo.pop()

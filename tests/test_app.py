@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.frame import PAGES
+from lessons import course
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120
@@ -22,7 +22,7 @@ def _open(lang: str | None = None) -> AppTest:
 def test_every_page_renders_without_exception(lang):
     at = _open(lang)
     assert not at.exception
-    for _, lesson in PAGES:
+    for lesson in [lesson.id for lesson in course()]:
         at.switch_page(f"app_pages/{lesson}.py").run()
         assert not at.exception, f"{lesson} ({lang}): {at.exception}"
         assert at.header or at.title, f"{lesson} ({lang}) rendered no heading"

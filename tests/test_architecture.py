@@ -1,5 +1,8 @@
 """The import boundaries that make the tree the architecture: app_pages → ui → models.
 
+Inside ui/: ``ui/lessons/`` holds one view per lesson of the course, and a lesson's view never
+imports another lesson's view; what lessons share is a module of ui/ itself, which imports no view.
+
 Inside models/: ``maths`` is a pure core that imports nothing else of the app; ``runtime``
 (serving) and ``training`` build on it; ``probes`` (measuring real networks) and ``store`` (the
 class database) on those; and ``content`` (lesson glue) may use maths, runtime, training, probes. ``models.settings`` and ``models.errors`` are
@@ -54,9 +57,51 @@ def test_models_never_import_streamlit_ui_or_pages_and_keep_their_layers(path):
             assert other == layer or other in MAY_IMPORT[layer], f"{path}: {layer} imports {name}"
 
 
+def _source(module: str) -> Path | None:
+    """The file of a module of the app (``models.content.templates``), or None (a name inside one)."""
+    path = ROOT.joinpath(*module.split("."))
+    return next((p for p in (path.with_suffix(".py"), path / "__init__.py") if p.is_file()), None)
+
+
+@pytest.mark.parametrize("name", ["models.errors", "models.settings"])
+def test_what_every_layer_reads_imports_no_module_that_imports_it(name):
+    # models.errors once imported the eight modules that define its kinds, each of which imports it
+    for module in imports(_source(name)):  # imports inside functions included
+        source = _source(module) if module.startswith("models.") else None
+        assert source is None or name not in imports(source), f"{name} imports {module}, which imports it"
+
+
 @pytest.mark.parametrize("path", _files("ui"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_ui_never_imports_the_pages(path):
     assert not {m for m in imports(path) if m.startswith("app_pages")}, path
+
+
+def _views() -> list[Path]:
+    return sorted((ROOT / "ui" / "lessons").glob("*.py"))
+
+
+def _lesson_views(path: Path) -> set[str]:
+    """The lesson views a module imports: ``from ui.lessons import quiz``, ``import ui.lessons.quiz``…"""
+    return {m for m in imports(path) if m == "ui.lessons" or m.startswith("ui.lessons.")}
+
+
+@pytest.mark.parametrize("path", _views(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_lesson_view_never_imports_another_lessons_view(path):
+    assert not _lesson_views(path), f"{path.name} imports {_lesson_views(path)}: move what they share to ui/"
+
+
+@pytest.mark.parametrize("path", [p for p in _files("ui") if p.parent.name != "lessons"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_shared_ui_imports_no_lesson_view(path):
+    assert not _lesson_views(path), path
+
+
+def test_every_lesson_view_is_named_after_a_lesson_of_the_course():
+    from lessons import course
+
+    views = {p.stem for p in _views()} - {"__init__"}
+    assert views, "no lesson views found: the folder is stale"
+    assert views <= {lesson.id for lesson in course()}, views - {lesson.id for lesson in course()}
 
 
 @pytest.mark.parametrize("path", _files("app_pages") + [ROOT / "app.py"], ids=lambda p: str(p.relative_to(ROOT)))

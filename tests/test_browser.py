@@ -28,14 +28,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lessons import strings
+from lessons import course, strings
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("CNNLAB_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 CHROMIUM = os.environ.get("CNNLAB_CHROMIUM", "/usr/bin/chromium")
 TEACHER_KEY = "the-teachers-key-for-tests"
-PAGES = ["home", "conv_operation", "conv_arithmetic", "pooling", "receptive_fields", "classic_networks", "residual_block", "overfitting", "dense_connectivity",
-         "classify", "training_lab", "quiz", "teacher"]
+PAGES = [lesson.id for lesson in course()]
 # Opened at a page's URL (/classify), Streamlit's client first probes /classify/_stcore/... to
 # learn its base path, gets a 404, then uses /_stcore/...: a console line that is not an error of ours.
 BASE_PATH_PROBE = re.compile(r"/_stcore/(host-config|health)")

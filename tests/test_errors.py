@@ -1,17 +1,22 @@
 """One error convention: every error a user can meet has a code, and a sentence in each language."""
 
+import importlib
 import pickle
+import pkgutil
 import re
 from pathlib import Path
 
 import pytest
 
+import models
 from lessons import LANGUAGES, strings
 from models import errors
 from models.errors import LabError
 
 ROOT = Path(__file__).resolve().parents[1]
 HANGUL = re.compile("[가-힣]")
+for _module in pkgutil.walk_packages(models.__path__, "models."):  # every kind is defined in one of them
+    importlib.import_module(_module.name)
 KINDS = errors.every_kind()
 CODES = [(kind, code) for kind in KINDS for code in kind.CODES]
 

@@ -196,3 +196,37 @@ def test_the_process_ends_cleanly_while_a_run_is_inside_pytorch():
         done = subprocess.run([sys.executable, "-c", EXIT_DURING_A_RUN], cwd=ROOT, capture_output=True, text=True,
                               timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_one_mapping_from_a_runs_exception_to_the_sentence_its_student_reads():
+    from models.training import jobs, nets
+
+    assert jobs.run_error(torch.OutOfMemoryError("CUDA out of memory"), 1) == jobs.RunnerError("out_of_memory")
+    own = nets.NetworkError("depth", depth=21)
+    assert jobs.run_error(own, 1) is own  # settings no run can use: its own sentence
+    try:
+        raise KeyError("conv9")
+    except KeyError as err:
+        assert jobs.run_error(err, 1) == jobs.RunnerError("failed", kind="KeyError")
+
+    def bad_depth(config, device, report, should_stop):
+        raise own
+
+    failed = JobRunner(device=CPU, train_fn=bad_depth).submit("a", TrainConfig())
+    assert wait_for(lambda: failed.state is JobState.FAILED) and failed.error is own
+
+
+def test_the_local_and_the_ray_runner_are_one_runner_protocol():
+    import inspect
+
+    from models.training import jobs
+
+    assert isinstance(JobRunner(max_running=0, device=CPU), jobs.Runner)
+    assert isinstance(jobs.RefusingRunner(device=CPU), jobs.Runner)
+    ray_runner = pytest.importorskip("models.training.ray_runner")  # Ray is a school's dependency
+    methods = [name for name, value in vars(jobs.Runner).items() if callable(value) and not name.startswith("_")]
+    assert {"submit", "job_of", "collect", "cancel", "queue_position", "live_jobs", "held", "shutdown"} <= set(methods)
+    for name in methods:
+        ours, protocol = inspect.signature(getattr(ray_runner.RayRunner, name)), inspect.signature(getattr(jobs.Runner, name))
+        assert list(ours.parameters) == list(protocol.parameters), name
+    assert isinstance(ray_runner.RayRunner.notice, property)

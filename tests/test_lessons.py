@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 import lessons
-from ui.frame import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -29,16 +28,23 @@ def test_ui_strings_have_the_same_keys_in_both_languages():
         assert set(re.findall(r"\{(\w+)\}", en[key])) == set(re.findall(r"\{(\w+)\}", ko[key])), key
 
 
-def test_every_page_has_a_script_a_lesson_and_a_title():
-    for _, lesson in PAGES:
-        assert (ROOT / "app_pages" / f"{lesson}.py").is_file()
-        assert lesson in lessons.lesson_ids()
-        assert f"page.{lesson}" in lessons.strings("en")
+def test_the_course_lists_exactly_the_page_scripts_and_the_lesson_folders():
+    ids = [lesson.id for lesson in lessons.course()]
+    assert len(ids) == len(set(ids)), "a lesson is listed twice"
+    assert set(ids) == {p.stem for p in (ROOT / "app_pages").glob("*.py")}
+    assert set(ids) == set(lessons.lesson_ids())
+
+
+def test_every_lesson_of_the_course_has_a_title_an_icon_and_a_named_group():
+    for lesson in lessons.course():
+        assert f"page.{lesson.id}" in lessons.strings("en"), lesson.id
+        assert f"nav.{lesson.group}" in lessons.strings("en"), lesson.group
+        assert lesson.icon, lesson.id
 
 
 def test_every_string_the_code_asks_for_exists():
     used = set()
-    for path in list(ROOT.glob("ui/*.py")) + list(ROOT.glob("app_pages/*.py")) + [ROOT / "app.py"]:
+    for path in list(ROOT.glob("ui/**/*.py")) + list(ROOT.glob("app_pages/*.py")) + [ROOT / "app.py"]:
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text()))
     assert used, "no t() calls found: the pattern is stale"
     missing = used - set(lessons.strings("en"))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bench import load_test
-from ui.frame import PAGES
+from lessons import course
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,4 +38,4 @@ def test_every_page_opened_at_once_on_a_cold_server_in_both_languages():
                                           "--settle-s", "0"])
     report = load_test.measure(args)
     assert report["errors"] == [] and report["server_tracebacks"] == 0, report["first_traceback"]
-    assert report["pages_visited"] == 4 * (len(PAGES) - 1)  # each starts at home, then opens every other page
+    assert report["pages_visited"] == 4 * (len(course()) - 1)  # each starts at home, then opens every other page

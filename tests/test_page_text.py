@@ -1,7 +1,7 @@
 """What every page says, read as a student reads it: no string key instead of a sentence, no
 "1 epochs", and no English sentence on a Korean page.
 
-Every page (``ui.frame.PAGES``) is rendered under AppTest in both languages and every text it
+Every page (``lessons.course()``) is rendered under AppTest in both languages and every text it
 shows is collected: Markdown, headings, alerts, captions, metrics, every widget's label, help and
 options, expanders and tabs, table columns, and the titles and trace names of its charts. (A key
 with no string already fails a page while a test runs: ``ui.i18n.t`` raises ``MissingString``.)
@@ -14,7 +14,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lessons
-from ui.frame import PAGES
 
 from tests.test_glossary import prose
 from tests.test_app import APP, TIMEOUT
@@ -125,7 +124,7 @@ def test_every_page_reads_as_sentences_in_its_language(lang):
     at.query_params["lang"] = lang
     at.run()
     problems = []
-    for _, lesson in PAGES:
+    for lesson in [lesson.id for lesson in lessons.course()]:
         at.switch_page(f"app_pages/{lesson}.py").run()
         assert not at.exception, f"{lesson} ({lang}): {at.exception}"
         texts = page_texts(at)

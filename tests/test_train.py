@@ -59,6 +59,31 @@ def test_batchnorm_can_be_switched_off():
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
 
 
+def test_a_runs_label_names_its_network_as_each_record_says():
+    specs = [nets.NetSpec("plain", depth=20), nets.NetSpec("resnet", depth=56),
+             nets.NetSpec("densenet", growth_rate=12, block_config=(4, 4, 4)), nets.NetSpec("stack", layers=((7, 1, 3), (3, 2, 1))),
+             nets.NetSpec("resnet18"), nets.NetSpec("plain_cnn", batch_norm=False, dropout=0.5, activation="tanh")]
+    assert [spec.label() for spec in specs] == ["plain-20", "resnet-56", "densenet k=12 (4, 4, 4)", "7×7/1 → 3×3/2",
+                                                "resnet18", "plain_cnn, no BN, dropout 0.5, tanh"]
+
+
+def test_a_trainable_network_is_one_registration(monkeypatch):
+    tiny = nets.Trainable("tiny", lambda spec, c, k: torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(c * 28 * 28, k)),
+                          title=lambda spec: "tiny net")
+    monkeypatch.setitem(nets.NETWORKS, "tiny", tiny)  # the one place
+    assert nets.lab_networks()[-1] == "tiny"
+    assert nets.NetSpec("tiny", dropout=0.5).label() == "tiny net, dropout 0.5"
+    model = nets.build(nets.NetSpec("tiny", dropout=0.5), 1, 6)
+    assert isinstance(model[1][0], torch.nn.Dropout) and model(torch.zeros(2, 1, 28, 28)).shape == (2, 6)
+
+
+def test_the_lab_offers_every_registered_network_but_the_lessons_conv_stack():
+    assert nets.lab_networks() == ("plain_cnn", "plain", "resnet", "densenet", "resnet18", "densenet121")
+    with pytest.raises(nets.NetworkError) as raised:
+        nets.build(nets.NetSpec("vgg"), 1, 6)
+    assert raised.value.params == {"name": "vgg", "choices": ", ".join(nets.lab_networks())}
+
+
 @pytest.mark.parametrize("spec", [
     nets.NetSpec("plain_cnn"), nets.NetSpec("plain", depth=8), nets.NetSpec("resnet", depth=8),
     nets.NetSpec("densenet", growth_rate=4, block_config=(2, 2)), nets.NetSpec("resnet18"), nets.NetSpec("densenet121"),

@@ -200,3 +200,44 @@ def test_the_fast_and_good_preset_sets_the_recipe_the_benchmark_measures():
     # the button's help names the recipe's own numbers, not numbers typed into the sentence
     help_text = next(b for b in at.button if b.key == "train.preset.fast").help
     assert f"over {tasks.FAST_RECIPE['epochs']} epochs" in help_text and "from 0.003 " in help_text
+
+
+def test_every_network_the_lab_offers_has_a_title_and_a_widget_for_each_of_its_knobs():
+    from lessons import strings
+    from models.training import nets
+
+    at = _lab()
+    for name in nets.lab_networks():
+        assert all(f"train.net_{name}" in strings(lang) for lang in ("en", "ko")), name
+        at.selectbox(key="_train.network").set_value(name).run()
+        assert not at.exception, name
+        shown = {w.key for kind in ("slider", "selectbox", "select_slider") for w in at.get(kind)}
+        assert {f"_train.{knob}" for knob in nets.get(name).knobs} <= shown, name
+
+
+def test_the_form_shows_the_widgets_of_the_chosen_networks_knobs():
+    at = _lab()
+    at.selectbox(key="_train.network").set_value("densenet").run()
+    shown = {w.key for kind in ("slider", "selectbox", "select_slider") for w in at.get(kind)}
+    assert {"_train.growth_rate", "_train.block_config"} <= shown and "_train.depth" not in shown
+    at.selectbox(key="_train.network").set_value("plain").run()
+    shown = {w.key for kind in ("slider", "selectbox", "select_slider") for w in at.get(kind)}
+    assert "_train.depth" in shown and "_train.growth_rate" not in shown
+    assert not at.exception
+
+
+def test_a_preset_is_a_partial_config_that_the_form_reads_back_into_the_run():
+    from models.training import augment, tasks
+
+    at = _lab()
+    from ui.lessons import training_lab as lab  # after the app ran: the drawing canvas's component is declared
+
+    for name, preset in lab.PRESETS.items():
+        next(b for b in at.button if b.key == f"train.preset.{name}").click().run()
+        assert not at.exception, name
+        values = {field: at.session_state[s.key] for field, s in lab.SETTINGS.items() if s.key in at.session_state}
+        values["augment"] = tuple(kind for kind in augment.KINDS if at.session_state[lab.AUGMENT.format(kind)])
+        config = lab.config_of(values)
+        for field, value in preset.items():
+            assert getattr(config.net if field in lab.NET_FIELDS else config, field) == value, (name, field)
+    assert lab.config_of({}).momentum == tasks.ALEXNET_RECIPE["momentum"]  # the one field of the recipe with no widget

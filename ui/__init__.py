@@ -1,6 +1,7 @@
-"""Streamlit-only helpers: language, lesson rendering, the frame, every figure.
+"""Streamlit-only helpers: language, lesson rendering, the frame, every figure, and in
+``ui/lessons/`` one view per lesson.
 
-Imports flow one way: pages → ui → models.
+Imports flow one way: pages → ui → models; inside ui, a lesson's view → the shared modules.
 """
 
 import models  # noqa: F401, E402 — first, so that its thread settings precede torch's import

@@ -16,34 +16,16 @@ from models.runtime import priority, zoo
 from models.runtime.zoo import STORE
 from models.training import datasets
 from models.training.train import TrainConfig
+from lessons import course
 from ui import classroom, identity, runs
 from ui.i18n import language_toggle, say, t
 from ui.state import begin_run, forget_url_values, write_url
 
 log = logging.getLogger(__name__)
 
-# (navigation group, lesson id); each lesson id is a script app_pages/<id>.py and a folder lessons/<id>/.
+# The course (lessons/course.toml) gives each page: its script app_pages/<id>.py, its group, its icon.
 # (Not pages/: a folder of that name switches Streamlit's old multipage mode on, in which a page
 # opened first after a server start runs without this frame.)
-PAGES = [
-    ("start", "home"),
-    ("convolution", "conv_operation"),
-    ("convolution", "conv_arithmetic"),
-    ("convolution", "pooling"),
-    ("convolution", "receptive_fields"),
-    ("convolution", "classic_networks"),
-    ("connectivity", "residual_block"),
-    ("connectivity", "overfitting"),
-    ("connectivity", "dense_connectivity"),
-    ("practice", "classify"),
-    ("practice", "training_lab"),
-    ("practice", "quiz"),
-    ("teacher", "teacher"),
-]
-ICONS = {
-    "home": "🧠", "conv_operation": "🔲", "conv_arithmetic": "📐", "pooling": "🔽", "receptive_fields": "🎯", "classic_networks": "🏛️",
-    "residual_block": "↪️", "overfitting": "🎭", "dense_connectivity": "🕸️", "classify": "📷", "training_lab": "🏋️", "quiz": "❓", "teacher": "🧑‍🏫",
-}
 
 
 _process_ready = False
@@ -88,12 +70,12 @@ def run(page: st.Page) -> None:
 
 def navigation() -> dict[str, list[st.Page]]:
     groups: dict[str, list[st.Page]] = {}
-    for group, lesson in PAGES:
+    for i, lesson in enumerate(course()):
         page = st.Page(
-            f"app_pages/{lesson}.py", title=t(f"page.{lesson}"), icon=ICONS[lesson],
-            url_path=lesson, default=lesson == "home",
+            f"app_pages/{lesson.id}.py", title=t(f"page.{lesson.id}"), icon=lesson.icon,
+            url_path=lesson.id, default=i == 0,
         )
-        groups.setdefault(t(f"nav.{group}"), []).append(page)
+        groups.setdefault(t(f"nav.{lesson.group}"), []).append(page)
     return groups
 
 

@@ -68,7 +68,7 @@ def student_alive(sid: str) -> bool:
         return recent
 
 
-def runner() -> jobs.JobRunner:
+def runner() -> jobs.Runner:
     return jobs.runner(is_alive=student_alive)
 
 

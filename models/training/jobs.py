@@ -35,7 +35,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field, replace
-from typing import Callable, ClassVar, Protocol
+from typing import Callable, ClassVar, Protocol, runtime_checkable
 
 import torch
 
@@ -92,7 +92,7 @@ class Job:
     id: int
     owner: str
     task: Task
-    runner: "JobRunner"
+    runner: "Runner"
     tag: str = ""  # where the owner started it ("train", "demo.stride" …): which page shows it
     state: JobState = JobState.QUEUED
     history: list = field(default_factory=list)  # progress points, appended by the worker
@@ -123,6 +123,53 @@ class Job:
 def is_out_of_memory(err: BaseException) -> bool:
     oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
     return isinstance(err, oom) or (isinstance(err, RuntimeError) and "out of memory" in str(err).lower())
+
+
+def run_error(err: Exception, job_id: int) -> LabError:
+    """What a run that raised ``err`` ends with, said to its student; the one mapping of every
+    runner (here, and on a Ray worker). Out of memory; a ``LabError`` of its own (settings no run
+    can use, e.g. a ``NetworkError``); anything else "failed", with its kind, and logged for the
+    teacher (call it inside the ``except``)."""
+    if is_out_of_memory(err):
+        return RunnerError("out_of_memory")
+    if isinstance(err, LabError):
+        return err
+    log.exception("training job %s failed", job_id)
+    return RunnerError("failed", kind=type(err).__name__)
+
+
+@runtime_checkable
+class Runner(Protocol):
+    """What pages (``ui.runs``) and the teacher's view ask of a job runner: ``JobRunner`` (threads
+    in this process) and ``ray_runner.RayRunner`` (the class's queue on a Ray cluster) are both one."""
+
+    max_time_s: float  # a task's time limit is capped to this
+    is_alive: Callable[[str], bool]  # whether an owner's session still exists
+    notice: str | None  # where runs go when not where set up (``notice()``): None, "ray_fallback"…
+
+    def submit(self, owner: str, task: Task, tag: str = "") -> Job:
+        """Queue the task, or raise ``RunnerBusy``, ``AlreadyRunning`` or the task's ``LabError``."""
+
+    def job_of(self, owner: str) -> Job | None:
+        """The owner's latest job, live or ended and not yet collected."""
+
+    def collect(self, job: Job) -> None:
+        """The owner's page has recorded this ended job: the runner lets go of it."""
+
+    def cancel(self, job: Job) -> None:
+        """Drop a queued job; stop a running one within one batch."""
+
+    def queue_position(self, job: Job) -> int:
+        """1 for the next job to start; 0 once running or ended."""
+
+    def live_jobs(self) -> list[Job]:
+        """Every queued or running job, running first."""
+
+    def held(self) -> int:
+        """How many jobs the runner holds now."""
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Cancel every job (at exit)."""
 
 
 def _run_task(task: Task, device: torch.device, report, should_stop):
@@ -290,14 +337,7 @@ class JobRunner:
                                        should_stop=self._should_stop(job))
             job.state = JobState.DONE
         except Exception as err:  # the run ends; the runner and the next run go on
-            if is_out_of_memory(err):
-                job.error = RunnerError("out_of_memory")
-            elif isinstance(err, LabError):  # settings no run can use, e.g. a NetworkError
-                job.error = err
-            else:
-                job.error = RunnerError("failed", kind=type(err).__name__)
-                log.exception("training job %s failed", job.id)
-            job.state = JobState.FAILED
+            job.error, job.state = run_error(err, job.id), JobState.FAILED
         finally:
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
@@ -323,7 +363,7 @@ class RefusingRunner(JobRunner):
         raise RunnerError("ray_unreachable")
 
 
-_runner: JobRunner | None = None
+_runner: Runner | None = None
 _runner_lock = threading.Lock()
 
 
@@ -331,7 +371,7 @@ def _local(config: settings.Settings) -> JobRunner:
     return JobRunner(max_running=config.max_runs, max_queued=config.max_queue, max_time_s=config.max_run_seconds)
 
 
-def _make(config: settings.Settings):
+def _make(config: settings.Settings) -> Runner:
     """The runner of ``CNNLAB_RUNNER``: threads here, or the Ray cluster; a cluster that cannot be
     reached is said once in the console and gives the local runner (or a refusing one)."""
     if config.runner != "ray":
@@ -354,7 +394,7 @@ def _make(config: settings.Settings):
         return runner_
 
 
-def runner(is_alive: Callable[[str], bool] | None = None) -> JobRunner:
+def runner(is_alive: Callable[[str], bool] | None = None) -> Runner:
     """The process-wide runner, created on first use from ``CNNLAB_RUNNER``, ``CNNLAB_MAX_RUNS``,
     ``CNNLAB_MAX_QUEUE`` and ``CNNLAB_MAX_RUN_SECONDS`` (``models.settings``). ``is_alive``,
     when given, is how the runner tells whether an owner's session still exists, from now on."""

@@ -12,6 +12,14 @@
   (3×3 stride-1 first convolution, no max-pool), freshly initialised: never the shared
   pretrained models.
 
+Each is one record of ``NETWORKS`` (``register``, ``get``), as the pretrained networks are in
+``models.runtime.networks``: its builder, the ``NetSpec`` fields that shape it (the training lab
+shows a widget for each), its name in a run's label, and whether the training lab offers it.
+Adding a network is one ``register`` call (and its title, ``train.net_<name>``, in each
+language's strings):
+
+    register(Trainable("resnet18", lambda spec, c, k: resnet18_small(c, k)))
+
 Every builder takes ``in_channels`` and ``num_classes``; ``batch_norm=False`` replaces each
 BatchNorm by the identity. Two knobs of the overfitting and activation lessons apply to every
 network: ``dropout`` puts ``nn.Dropout(p)`` before the classifier (AlexNet's p = 0.5), and
@@ -22,6 +30,7 @@ not saturate: σ′(x) ≤ ¼ and tanh′(x) ≤ 1 shrink every gradient that pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -31,7 +40,6 @@ from torchvision import models as tvm
 from models.errors import LabError
 from models.runtime.seeding import seeded
 
-NETWORKS = ("plain_cnn", "plain", "resnet", "densenet", "resnet18", "densenet121")  # the training lab's choices
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 MAX_DROPOUT = 0.8
 CIFAR_DEPTHS = (20, 32, 44, 56)
@@ -189,14 +197,7 @@ class NetSpec:
     activation: str = "relu"  # relu, sigmoid or tanh, everywhere the network has a ReLU module
 
     def label(self) -> str:
-        if self.network in ("plain", "resnet"):
-            name = f"{self.network}-{self.depth}"
-        elif self.network == "densenet":
-            name = f"densenet k={self.growth_rate} {tuple(self.block_config)}"
-        elif self.network == "stack":
-            name = " → ".join(f"{k}×{k}/{s}" for k, s, _ in self.layers)
-        else:
-            name = self.network
+        name = NETWORKS[self.network].name_of(self) if self.network in NETWORKS else self.network
         extras = [] if self.batch_norm else ["no BN"]
         extras += [f"dropout {self.dropout:g}"] if self.dropout else []
         extras += [self.activation] if self.activation != "relu" else []
@@ -210,24 +211,7 @@ def build(spec: NetSpec, in_channels: int, num_classes: int, seed: int = 0) -> n
 
 
 def _build(spec: NetSpec, in_channels: int, num_classes: int) -> nn.Module:
-    if spec.network == "plain_cnn":
-        model = plain_cnn(in_channels, num_classes)
-    elif spec.network in ("plain", "resnet"):
-        model = CifarResNet(spec.depth, spec.network == "resnet", in_channels, num_classes)
-    elif spec.network == "densenet":
-        if spec.growth_rate < 1 or not spec.block_config or min(spec.block_config) < 1:
-            raise NetworkError("densenet")
-        model = densenet_small(in_channels, num_classes, spec.growth_rate, spec.block_config)
-    elif spec.network == "stack":
-        if not spec.layers:
-            raise NetworkError("stack")
-        model = conv_stack(in_channels, num_classes, tuple(spec.layers))
-    elif spec.network == "resnet18":
-        model = resnet18_small(in_channels, num_classes)
-    elif spec.network == "densenet121":
-        model = densenet121_small(in_channels, num_classes)
-    else:
-        raise NetworkError("unknown", name=spec.network, choices=", ".join(NETWORKS))
+    model = get(spec.network).build(spec, in_channels, num_classes)
     if not 0 <= spec.dropout <= MAX_DROPOUT:
         raise NetworkError("dropout", limit=MAX_DROPOUT)
     if spec.activation not in ACTIVATIONS:
@@ -260,3 +244,63 @@ def with_dropout(model: nn.Module, p: float) -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+# --- the registry: one record per trainable network ---------------------------------------------
+
+@dataclass(frozen=True)
+class Trainable:
+    """One network the lab and the lessons' tasks can train: everything about it, in one place."""
+
+    name: str  # NetSpec.network: "resnet"
+    build: Callable[[NetSpec, int, int], nn.Module]  # (spec, in_channels, num_classes) → a fresh network
+    knobs: tuple[str, ...] = ()  # the NetSpec fields that shape it (besides batch_norm, dropout, activation)
+    title: Callable[[NetSpec], str] | None = None  # its name in a run's label (NetSpec.label); None: ``name``
+    in_lab: bool = True  # offered by the training lab
+
+    def name_of(self, spec: NetSpec) -> str:
+        return self.title(spec) if self.title else self.name
+
+
+NETWORKS: dict[str, Trainable] = {}
+
+
+def register(network: Trainable) -> Trainable:
+    NETWORKS[network.name] = network
+    return network
+
+
+def get(name: str) -> Trainable:
+    if name not in NETWORKS:
+        raise NetworkError("unknown", name=name, choices=", ".join(lab_networks()))
+    return NETWORKS[name]
+
+
+def lab_networks() -> tuple[str, ...]:
+    """The training lab's choices, in the order registered."""
+    return tuple(name for name, network in NETWORKS.items() if network.in_lab)
+
+
+def _densenet(spec: NetSpec, in_channels: int, num_classes: int) -> tvm.DenseNet:
+    if spec.growth_rate < 1 or not spec.block_config or min(spec.block_config) < 1:
+        raise NetworkError("densenet")
+    return densenet_small(in_channels, num_classes, spec.growth_rate, spec.block_config)
+
+
+def _stack(spec: NetSpec, in_channels: int, num_classes: int) -> nn.Sequential:
+    if not spec.layers:
+        raise NetworkError("stack")
+    return conv_stack(in_channels, num_classes, tuple(spec.layers))
+
+
+register(Trainable("plain_cnn", lambda spec, c, k: plain_cnn(c, k)))
+register(Trainable("plain", lambda spec, c, k: CifarResNet(spec.depth, False, c, k), knobs=("depth",),
+                   title=lambda spec: f"plain-{spec.depth}"))
+register(Trainable("resnet", lambda spec, c, k: CifarResNet(spec.depth, True, c, k), knobs=("depth",),
+                   title=lambda spec: f"resnet-{spec.depth}"))
+register(Trainable("densenet", _densenet, knobs=("growth_rate", "block_config"),
+                   title=lambda spec: f"densenet k={spec.growth_rate} {tuple(spec.block_config)}"))
+register(Trainable("resnet18", lambda spec, c, k: resnet18_small(c, k)))
+register(Trainable("densenet121", lambda spec, c, k: densenet121_small(c, k)))
+register(Trainable("stack", _stack, knobs=("layers",), in_lab=False,
+                   title=lambda spec: " → ".join(f"{k}×{k}/{s}" for k, s, _ in spec.layers)))

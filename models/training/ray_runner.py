@@ -1,4 +1,4 @@
-"""The job runner on a Ray cluster, for a school: the same interface as ``jobs.JobRunner``.
+"""The job runner on a Ray cluster, for a school: a ``jobs.Runner``, as ``jobs.JobRunner`` is.
 
 With ``CNNLAB_RUNNER=ray`` every training run and lesson task runs as a Ray task on whichever
 machine of the cluster has room (Ray's own ``RAY_ADDRESS`` says which cluster). The pages cannot
@@ -102,13 +102,7 @@ def _run_on_worker(scheduler, job_id: int, task: jobs.Task, threads: int):
     try:
         result = task.run(device, report, stop.is_set)
     except Exception as err:  # noqa: BLE001 — the run ends with a sentence; the worker goes on
-        if jobs.is_out_of_memory(err):
-            result = _Failure(RunnerError("out_of_memory"))
-        elif isinstance(err, LabError):
-            result = _Failure(err)
-        else:
-            log.exception("training job %s failed", job_id)
-            result = _Failure(RunnerError("failed", kind=type(err).__name__))
+        result = _Failure(jobs.run_error(err, job_id))
     finally:
         done.set()
         beat.join()
@@ -326,7 +320,7 @@ def connect(address: str | None = None, timeout_s: float = 10.0) -> None:
 
 
 class RayRunner:
-    """``jobs.JobRunner``'s interface, with the jobs on the cluster's scheduler."""
+    """A ``jobs.Runner``, with the jobs on the cluster's scheduler."""
 
     def __init__(self, max_running: int = 1, max_queued: int = 4, max_time_s: float = 60.0,
                  is_alive: Callable[[str], bool] = lambda owner: True, num_cpus: float = 1.0,
@@ -356,7 +350,7 @@ class RayRunner:
         self._poller = threading.Thread(target=self._poll_forever, daemon=True, name="ray-runner-poll")
         self._poller.start()
 
-    # --- what pages call (as JobRunner) -------------------------------------------------
+    # --- what pages call (jobs.Runner) ---------------------------------------------------
 
     @property
     def notice(self) -> str | None:

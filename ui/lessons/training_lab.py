@@ -1,31 +1,31 @@
-"""The training lab's parts: settings, the live view of a run, the results table, trying a model.
+"""The training lab's parts: settings, the results table, trying a model, what it gets wrong.
 
 Runs go through ``ui.runs`` to the process-wide ``JobRunner`` (``models.training.jobs``), as the
-lessons' training tasks do; a rerun, a page switch or a closed tab never orphans a run.
+lessons' training tasks do; a rerun, a page switch or a closed tab never orphans a run. Watching
+the student's run, keeping it, and loading it back are ``ui.lab_runs``'s, shared with the pooling
+lesson.
 """
 
 from __future__ import annotations
 
 import functools
-import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
-from models.training import augment, datasets, jobs, nets, tasks, train
+from models.training import augment, datasets, nets, tasks, train
 from models.probes import mistakes
-from models.runtime import drawing, images
-from models.store.codec import StoredRowError, StoredRun
+from models.runtime import images
 from models.training.train import RunResult, TrainConfig
 from ui import figures
 from ui.i18n import labels, say, t
 from ui import drawing as drawing_ui
-from ui import identity, learned, runs, task_views
+from ui import learned, runs, task_views
+from ui.lab_runs import KEY, LabRuns, small_input, trained
 from ui.state import kept
 
-KEY = "train"  # the training lab's runs, in ui.runs
-TRIED = "train.tried"  # run id → RunResult of the networks tried, loaded once from the store
 EVALUATED = "train.evaluated"  # (run id, Evaluation): its held-out predictions, computed once
 GALLERY = 12  # images shown of a confusion cell
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1)
@@ -46,87 +46,140 @@ def offered_datasets() -> tuple[str, ...]:
     return tuple(name for name in datasets.LOADERS if name != "cifar-10" or datasets.on_disk("cifar-10"))
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One setting of the form: the session key its widget keeps, the widget's default, and the
+    conversions between the widget's value and the field's."""
+
+    key: str
+    default: object = None  # None: the widget's own (the time limit's is the runner's maximum)
+    to_config: Callable = lambda value: value  # the widget's value → the field's
+    to_widget: Callable = lambda value: value  # the field's value → the widget's
+
+
+# Every field of TrainConfig, and of its NetSpec, that the form sets → its widget's setting. The
+# widgets keep these keys, ``config_of`` reads their values into a run, and a preset (a partial
+# config) is written into them by ``widget_state``. ``augment`` is one toggle per kind (AUGMENT).
+SETTINGS = {
+    "network": Setting("train.network", "plain_cnn"),
+    "dataset": Setting("train.dataset", "synthetic"),
+    "depth": Setting("train.depth", 20),
+    "growth_rate": Setting("train.growth_rate", 12),
+    "block_config": Setting("train.block_config", (4, 4, 4)),
+    "batch_norm": Setting("train.batch_norm", True),
+    "optimizer": Setting("train.optimizer", "adam"),
+    "schedule": Setting("train.schedule", "none"),
+    "lr": Setting("train.lr", 2e-3),
+    "batch_size": Setting("train.batch_size", 128),
+    "epochs": Setting("train.epochs", 5),
+    "time_limit_s": Setting("train.time_limit", None, float, int),
+    "seed": Setting("train.seed", 0, int),
+    "dropout": Setting("train.dropout", 0.0, float),
+    "weight_decay": Setting("train.weight_decay", 0.0, float),
+    "train_size": Setting("train.train_size", 0, lambda n: int(n) or None, lambda n: n or 0),  # 0: all
+    "activation": Setting("train.activation", "relu"),
+    "label_smoothing": Setting("train.label_smoothing", 0.0, float),
+    "val_split": Setting("train.val_split", train.VAL_SPLIT, float),
+    "patience": Setting("train.patience", 0, int),
+}
+AUGMENT = "train.aug_{}"  # augment: one toggle per kind of augment.KINDS, off by default
+NET_FIELDS = {f.name for f in fields(nets.NetSpec)}
+
+
+def _kept(field: str, default=None) -> dict:
+    setting = SETTINGS[field]
+    return kept(setting.key, setting.default if default is None else default)
+
+
+def config_of(values: dict) -> TrainConfig:
+    """The run the form's widget values describe (keyed by field; the network's fields among them)."""
+    values = {f: SETTINGS[f].to_config(v) if f in SETTINGS else v for f, v in values.items()}
+    net = nets.NetSpec(**{f: v for f, v in values.items() if f in NET_FIELDS})
+    return TrainConfig(net=net, **{f: v for f, v in values.items() if f not in NET_FIELDS})
+
+
+def widget_state(partial: dict) -> dict:
+    """A partial config (fields of TrainConfig and of its NetSpec) as its widgets' session keys and values."""
+    state = {}
+    for field, value in partial.items():
+        if field == "augment":
+            state.update({AUGMENT.format(kind): kind in value for kind in augment.KINDS})
+        else:
+            state[SETTINGS[field].key] = SETTINGS[field].to_widget(value)
+    return state
+
+
+# The widget of each NetSpec field a network can be shaped by (nets.Trainable.knobs), in the column it takes.
+NET_KNOBS = {
+    "depth": lambda c: c[0].select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **_kept("depth")),
+    "growth_rate": lambda c: c[0].slider(t("train.growth_rate"), 4, 32, step=4, **_kept("growth_rate")),
+    "block_config": lambda c: c[1].selectbox(t("train.block_config"), BLOCK_CONFIGS, **_kept("block_config")),
+}
+
+
 def settings() -> TrainConfig:
     """The settings widgets; their values survive page switches."""
+    v = {}  # field → the widget's value
     c1, c2 = st.columns(2)
-    network = c1.selectbox(t("train.network"), nets.NETWORKS, format_func=labels("train.net_", nets.NETWORKS),
-                           **kept("train.network", "plain_cnn"))
-    offered, widget = offered_datasets(), kept("train.dataset", "synthetic")
-    if (asked := st.session_state["train.dataset"]) not in offered:  # from a link, or CIFAR-10 removed since
+    offered_nets = nets.lab_networks()
+    v["network"] = c1.selectbox(t("train.network"), offered_nets, format_func=labels("train.net_", offered_nets),
+                                **_kept("network"))
+    offered, widget, key = offered_datasets(), _kept("dataset"), SETTINGS["dataset"].key
+    if (asked := st.session_state[key]) not in offered:  # from a link, or CIFAR-10 removed since
         err = (datasets.DatasetUnavailable("cifar_missing", root=str(datasets.data_root())) if asked == "cifar-10"
                else datasets.DatasetUnavailable("unknown", name=str(asked), choices=", ".join(offered)))
         st.caption(say(err))
-        st.session_state["train.dataset"] = st.session_state["_train.dataset"] = "synthetic"
-    dataset = c2.selectbox(t("train.dataset"), offered, format_func=labels("train.data_", datasets.LOADERS),
-                           help=None if "cifar-10" in offered else t("train.cifar_how"), **widget)
-    spec = nets.NetSpec(network=network)
-    if network in ("plain", "resnet"):
-        spec = replace(spec, depth=c1.select_slider(t("train.depth"), nets.CIFAR_DEPTHS, **kept("train.depth", 20)))
-    elif network == "densenet":
-        spec = replace(
-            spec,
-            growth_rate=c1.slider(t("train.growth_rate"), 4, 32, step=4, **kept("train.growth_rate", 12)),
-            block_config=c2.selectbox(t("train.block_config"), BLOCK_CONFIGS, **kept("train.block_config", (4, 4, 4))),
-        )
-    spec = replace(spec, batch_norm=c1.toggle(t("train.batch_norm"), **kept("train.batch_norm", True)))
+        st.session_state[key] = st.session_state[f"_{key}"] = "synthetic"
+    v["dataset"] = c2.selectbox(t("train.dataset"), offered, format_func=labels("train.data_", datasets.LOADERS),
+                                help=None if "cifar-10" in offered else t("train.cifar_how"), **widget)
+    v |= {knob: NET_KNOBS[knob]((c1, c2)) for knob in nets.get(v["network"]).knobs}
+    v["batch_norm"] = c1.toggle(t("train.batch_norm"), **_kept("batch_norm"))
 
     c1, c2, c3 = st.columns(3)
-    optimizer = c1.radio(t("train.optimizer"), train.OPTIMIZERS, format_func=labels("train.opt_", train.OPTIMIZERS),
-                         **kept("train.optimizer", "adam"))
-    schedule = c2.radio(t("train.schedule"), train.SCHEDULES, format_func=labels("train.sched_", train.SCHEDULES),
-                        **kept("train.schedule", "none"))
-    lr = c3.select_slider(t("train.lr"), LEARNING_RATES, **kept("train.lr", 2e-3))
-    batch_size = c3.select_slider(t("train.batch_size"), (32, 64, 128, 256, 512), **kept("train.batch_size", 128))
+    v["optimizer"] = c1.radio(t("train.optimizer"), train.OPTIMIZERS, format_func=labels("train.opt_", train.OPTIMIZERS),
+                              **_kept("optimizer"))
+    v["schedule"] = c2.radio(t("train.schedule"), train.SCHEDULES, format_func=labels("train.sched_", train.SCHEDULES),
+                             **_kept("schedule"))
+    v["lr"] = c3.select_slider(t("train.lr"), LEARNING_RATES, **_kept("lr"))
+    v["batch_size"] = c3.select_slider(t("train.batch_size"), (32, 64, 128, 256, 512), **_kept("batch_size"))
 
     c1, c2, c3 = st.columns(3)
-    epochs = c1.slider(t("train.epochs"), 1, 20, **kept("train.epochs", 5))
+    v["epochs"] = c1.slider(t("train.epochs"), 1, 20, **_kept("epochs"))
     max_time = int(runs.runner().max_time_s)
-    time_limit = c2.slider(t("train.time_limit"), 2, max_time, **kept("train.time_limit", max_time))
-    seed = c3.number_input(t("train.seed"), min_value=0, max_value=1_000_000, step=1, **kept("train.seed", 0))
+    v["time_limit_s"] = c2.slider(t("train.time_limit"), 2, max_time, **_kept("time_limit_s", max_time))
+    v["seed"] = c3.number_input(t("train.seed"), min_value=0, max_value=1_000_000, step=1, **_kept("seed"))
 
     with st.expander(t("train.regularisation"), expanded=st.session_state.get(PRESET_USED, False)):
         c1, c2, c3 = st.columns(3)
-        dropout = c1.slider(t("train.dropout"), 0.0, nets.MAX_DROPOUT, step=0.1, **kept("train.dropout", 0.0))
-        weight_decay = c2.select_slider(t("train.weight_decay"), WEIGHT_DECAYS, **kept("train.weight_decay", 0.0))
-        subset = c3.select_slider(t("train.train_size"), TRAIN_SIZES, format_func=lambda n: f"{n:,}" if n else t("train.all"),
-                                  **kept("train.train_size", 0))
+        v["dropout"] = c1.slider(t("train.dropout"), 0.0, nets.MAX_DROPOUT, step=0.1, **_kept("dropout"))
+        v["weight_decay"] = c2.select_slider(t("train.weight_decay"), WEIGHT_DECAYS, **_kept("weight_decay"))
+        v["train_size"] = c3.select_slider(t("train.train_size"), TRAIN_SIZES,
+                                           format_func=lambda n: f"{n:,}" if n else t("train.all"), **_kept("train_size"))
         c1, c2, c3 = st.columns(3)
-        kinds = tuple(kind for kind in augment.KINDS
-                      if c1.toggle(t(f"train.aug_{kind}"), **kept(f"train.aug_{kind}", False)))
-        activation = c2.radio(t("train.activation"), tuple(nets.ACTIVATIONS), horizontal=True,
-                              **kept("train.activation", "relu"))
-        label_smoothing = c2.select_slider(t("train.label_smoothing"), LABEL_SMOOTHINGS, help=t("train.label_smoothing_help"),
-                                           **kept("train.label_smoothing", 0.0))
-        val_split = c3.slider(t("train.val_split"), train.MIN_VAL_SPLIT, 0.3, step=0.05, help=t("train.val_split_help"),
-                              **kept("train.val_split", train.VAL_SPLIT))
-        patience = c3.number_input(t("train.patience"), 0, 20, step=1, help=t("train.patience_help"),
-                                   **kept("train.patience", 0))
-    spec = replace(spec, dropout=float(dropout), activation=activation)
-    return TrainConfig(net=spec, dataset=dataset, optimizer=optimizer, lr=lr, schedule=schedule,
-                       batch_size=batch_size, epochs=epochs, time_limit_s=float(time_limit), seed=int(seed),
-                       weight_decay=float(weight_decay), train_size=int(subset) or None, augment=kinds,
-                       val_split=float(val_split), patience=int(patience), label_smoothing=float(label_smoothing))
+        v["augment"] = tuple(kind for kind in augment.KINDS
+                             if c1.toggle(t(f"train.aug_{kind}"), **kept(AUGMENT.format(kind), False)))
+        v["activation"] = c2.radio(t("train.activation"), tuple(nets.ACTIVATIONS), horizontal=True, **_kept("activation"))
+        v["label_smoothing"] = c2.select_slider(t("train.label_smoothing"), LABEL_SMOOTHINGS,
+                                                help=t("train.label_smoothing_help"), **_kept("label_smoothing"))
+        v["val_split"] = c3.slider(t("train.val_split"), train.MIN_VAL_SPLIT, 0.3, step=0.05, help=t("train.val_split_help"),
+                                   **_kept("val_split"))
+        v["patience"] = c3.number_input(t("train.patience"), 0, 20, step=1, help=t("train.patience_help"),
+                                        **_kept("patience"))
+    return config_of(v)
 
 
-# Presets: several knobs at once, each a lesson's experiment (the overfitting lesson uses them).
+# Presets: several settings at once, each a lesson's experiment (the overfitting lesson uses them),
+# each a partial config: the fields it sets; the others stay as the student left them.
 PRESETS = {
-    "alexnet": {"train.optimizer": tasks.ALEXNET_RECIPE["optimizer"], "train.lr": tasks.ALEXNET_RECIPE["lr"],
-                "train.batch_size": tasks.ALEXNET_RECIPE["batch_size"], "train.dropout": tasks.ALEXNET_RECIPE["dropout"],
-                "train.weight_decay": tasks.ALEXNET_RECIPE["weight_decay"], "train.activation": "relu",
-                **{f"train.aug_{kind}": kind in tasks.ALEXNET_RECIPE["augment"] for kind in augment.KINDS}},
-    "fast": {"train.network": "plain_cnn", "train.dataset": tasks.FAST_RECIPE["dataset"],
-             "train.optimizer": tasks.FAST_RECIPE["optimizer"], "train.lr": tasks.FAST_RECIPE["lr"],
-             "train.schedule": tasks.FAST_RECIPE["schedule"], "train.batch_size": tasks.FAST_RECIPE["batch_size"],
-             "train.epochs": tasks.FAST_RECIPE["epochs"], "train.label_smoothing": tasks.FAST_RECIPE["label_smoothing"],
-             "train.dropout": 0.0, "train.weight_decay": 0.0, "train.train_size": 0,
-             "train.val_split": tasks.FAST_RECIPE["val_split"], "train.patience": 0, "train.batch_norm": True, "train.activation": "relu",
-             **{f"train.aug_{kind}": False for kind in augment.KINDS}},
-    "overfit": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.0, "train.weight_decay": 0.0,
-                "train.aug_flip": False, "train.aug_shift": False, "train.aug_rotate": False, "train.val_split": train.VAL_SPLIT,
-                "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
-    "cure": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.5, "train.weight_decay": 5e-4,
-             "train.aug_flip": True, "train.aug_shift": True, "train.aug_rotate": True, "train.val_split": train.VAL_SPLIT,
-             "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
+    # AlexNet's recipe but its momentum, which the form has no widget for: every lab run keeps
+    # TrainConfig's 0.9, which is AlexNet's
+    "alexnet": {**{f: v for f, v in tasks.ALEXNET_RECIPE.items() if f != "momentum"}, "activation": "relu"},
+    "fast": {"network": "plain_cnn", **tasks.FAST_RECIPE, "dropout": 0.0, "weight_decay": 0.0, "train_size": None,
+             "patience": 0, "batch_norm": True, "activation": "relu", "augment": ()},
+    "overfit": {"train_size": 300, "epochs": 20, "dropout": 0.0, "weight_decay": 0.0, "augment": (),
+                "val_split": train.VAL_SPLIT, "patience": 0, "optimizer": "adam", "lr": 2e-3},
+    "cure": {"train_size": 300, "epochs": 20, "dropout": 0.5, "weight_decay": 5e-4, "augment": augment.KINDS,
+             "val_split": train.VAL_SPLIT, "patience": 0, "optimizer": "adam", "lr": 2e-3},
 }
 PRESET_USED = "_train.preset_used"
 # The numbers a preset's help sentence names, read from its recipe rather than typed into the sentence.
@@ -135,7 +188,7 @@ PRESET_HELP = {"fast": {"lr": f'{tasks.FAST_RECIPE["lr"]:g}', "epochs": tasks.FA
 
 
 def _apply(preset: str) -> None:
-    st.session_state.update(PRESETS[preset])
+    st.session_state.update(widget_state(PRESETS[preset]))
     st.session_state[PRESET_USED] = True
 
 
@@ -160,42 +213,6 @@ def start_button(config: TrainConfig) -> None:
     runs.start_button(config, KEY, label=t("train.start"))
 
 
-def _progress(job: jobs.Job) -> None:
-    """The live run: a progress bar, the latest figures and the curves so far."""
-    if job.state is not jobs.JobState.RUNNING:
-        return
-    p, budget = job.latest, job.task.time_limit_s
-    if p:
-        done = max(p.step / p.total_steps, p.elapsed_s / budget)
-        text = t("train.progress", step=p.step, total=p.total_steps, eta=round(p.eta_s), rate=round(p.images_per_s))
-    else:  # slow networks measure their first point after hundreds of images: show the clock
-        elapsed = time.monotonic() - (job.started_at or time.monotonic())
-        done, text = elapsed / budget, t("train.starting", elapsed=round(elapsed))
-    st.progress(min(1.0, done), text=text)
-    if p:
-        c1, c2, c3 = st.columns(3)
-        c1.metric(t("figure.loss"), f"{p.loss:.3f}")
-        c2.metric(t("train.train_acc"), f"{p.train_acc:.1%}")
-        c3.metric(t("train.val_acc"), f"{p.val_acc:.1%}")
-        st.plotly_chart(figures.training_curves({job.task.net.label(): list(job.history)}), key="train.live_chart")
-        learned.newest(job.history)
-
-
-def live_panel() -> None:
-    """While this session's run is queued or running, a view that refreshes itself once a second."""
-    runs.live(KEY, _progress)
-
-
-def _record(job: jobs.Job) -> None:
-    """Into the class store: the row, the curves and the weights (the latest few are kept)."""
-    identity.store().save_run(identity.current().id, job.kind, KEY, job.result)
-
-
-def record_finished() -> None:
-    """Save this student's ended run in the class store, once; the runner then forgets it."""
-    runs.collect(KEY, _record)
-
-
 # The results' columns (models.training.train.RunResult.summary, and "run") with their strings' keys. The CSV
 # keeps these names and values, stable for a notebook; the page shows them in its language.
 COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "optimizer": "col_optimizer",
@@ -213,24 +230,6 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
     stopped = table["stopped by"].map(lambda how: t(f"train.stopped_{how.replace(' ', '_')}"))
     heldout = table["heldout"].map(lambda on: t(f"train.heldout_{on}"))
     return table.assign(**{"stopped by": stopped, "heldout": heldout}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
-
-
-@dataclass(frozen=True)
-class LabRuns:
-    """This student's training-lab runs as the store has them, read once per page run."""
-
-    rows: list[tuple[str, StoredRun]]  # oldest first, each with its label "#n network"
-    usable: dict[int, str]  # run id → label, for the runs whose trained weights are kept
-
-
-def lab_runs() -> LabRuns:
-    store, sid = identity.store(), identity.current().id
-    stored, skipped = store.runs(sid, tag=KEY)
-    for _ in skipped:
-        st.caption(t("train.row_skipped"))
-    kept = store.weights_kept(sid)
-    rows = [(f"#{n} {run.label}", run) for n, run in enumerate(stored, start=1)]
-    return LabRuns(rows, {run.id: label for label, run in rows if run.id in kept})
 
 
 RACE = "train.race"  # the optimizer race's runs, in ui.runs
@@ -262,22 +261,6 @@ def results_table(lab: LabRuns) -> None:
         st.plotly_chart(figures.training_curves({label: run.history for label, run in results if label in chosen}),
                         key="train.compare_chart")
     st.download_button(t("train.download_csv"), table.to_csv(index=False).encode(), "results_df.csv", "text/csv")
-
-
-def trained(run_id: int, lab: LabRuns) -> RunResult | None:
-    """The trained network of one of this student's runs, loaded from the store once per session:
-    the session holds those of its usable runs only (at most the store's latest few)."""
-    held = {i: r for i, r in st.session_state.get(TRIED, {}).items() if i in lab.usable}
-    if run_id not in held:
-        stored = identity.store().run_with_weights(identity.current().id, run_id)
-        try:
-            held[run_id] = stored.result() if stored else None
-        except StoredRowError:  # weights that do not load: never used, said
-            held[run_id] = None
-    st.session_state[TRIED] = held
-    if held[run_id] is None:
-        st.warning(t("train.weights_unreadable"))
-    return held[run_id]
 
 
 def try_model(lab: LabRuns) -> None:
@@ -317,21 +300,6 @@ def try_model(lab: LabRuns) -> None:
         x = small_input(result, image, drawn, "train")
     probs = train.predict(train.restore(result), x)[0].tolist()
     c2.plotly_chart(figures.class_probabilities(result.classes, probs), key="train.try_chart")
-
-
-def small_input(result: RunResult, image, drawn: bool, key: str):
-    """A picture as a training-lab network gets it, (1, C, H, W), with a picture of that input:
-    a drawing framed the way its data set's images were made; a photo fitted, inverted if asked."""
-    if drawn:
-        x = drawing.to_small_input(image, result.config.dataset, result.in_channels, result.image_size,
-                                   result.mean, result.std)
-    else:
-        invert = st.checkbox(t("train.invert"), value=True, key=f"{key}.invert")
-        x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
-    seen = (x[0] * result.std + result.mean).clamp(0, 1)  # (C, H, W), back in [0, 1]
-    st.image((seen[0] if result.in_channels == 1 else seen.permute(1, 2, 0)).numpy(), width=140,
-             caption=t("train.seen_as", size=result.image_size))
-    return x
 
 
 def _evaluation(run_id: int, result: RunResult) -> mistakes.Evaluation:

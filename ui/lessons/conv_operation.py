@@ -4,7 +4,6 @@ and ResNet18's first layer on an image."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 import torch
 import torchvision.transforms.functional as TF
@@ -12,34 +11,12 @@ import torchvision.transforms.functional as TF
 from models.runtime import zoo
 from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, sliding_window
 from models.runtime.examples import EXAMPLES, example
-from models.content.facts import SEED_INPUT, SEED_KERNEL
 from models.maths.kernels import CLASSIC, rgb_feature_map
 from ui import figures
 from ui.i18n import labels, say, t
 from ui.lesson import untrained_notice
+from ui.grid import editable_grid
 from ui.state import kept, number_row
-
-
-def _pattern(n: int) -> list[list[float]]:
-    """A default grid of size n: the lecture's 4×4 input and 3×3 kernel, else a small pattern."""
-    if n == 4:
-        return [list(map(float, row)) for row in SEED_INPUT]
-    if n == 3:
-        return [list(map(float, row)) for row in SEED_KERNEL]
-    return [[float((r + c) % 4) for c in range(n)] for r in range(n)]
-
-
-def editable_grid(key: str, n: int, label: str) -> list[list[float]]:
-    """An n×n grid of numbers the student can edit; kept across reruns and page switches."""
-    values = st.session_state.get(key)
-    if not values or len(values) != n:
-        values = st.session_state[key] = _pattern(n)
-    st.caption(label)
-    frame = pd.DataFrame(values, columns=[str(c) for c in range(n)])
-    edited = st.data_editor(frame, key=f"_{key}.{n}", hide_index=True, width="content")
-    values = edited.apply(pd.to_numeric, errors="coerce").fillna(0.0).astype(float).values.tolist()
-    st.session_state[key] = values
-    return values
 
 
 def _step_view(steps, x, kernel, p: int) -> None:

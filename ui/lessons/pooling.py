@@ -20,8 +20,8 @@ from models.runtime import images
 from models.runtime.examples import example
 from models.training import nets, train
 from models.training.train import TrainConfig
-from ui import figures, picture, runs, task_views, training_lab
-from ui.conv_operation import editable_grid
+from ui import figures, lab_runs, picture, runs, task_views
+from ui.grid import editable_grid
 from ui.i18n import labels, say, t
 from ui.state import kept, number_row
 
@@ -61,22 +61,22 @@ def shift() -> None:
 
 def _trained():
     """The student's latest trained default network from the training lab (loaded once a session)."""
-    lab = training_lab.lab_runs()
+    lab = lab_runs.read()
     for _, run in reversed(lab.rows):
         if run.id in lab.usable and run.meta.get("config", {}).get("net", {}).get("network") == "plain_cnn":
-            result = training_lab.trained(run.id, lab)
+            result = lab_runs.trained(run.id, lab)
             if result is not None:
                 return result
     return None
 
 
 def whole_pipeline() -> None:
-    training_lab.record_finished()  # a run started here is a training-lab run: it lands in the lab's results too
+    lab_runs.record_finished()  # a run started here is a training-lab run: it lands in the lab's results too
     result = _trained()
     if result is None:
         st.info(t("pool.no_network"), icon="🏋️")
-        runs.start_button(TrainConfig(epochs=2, time_limit_s=30.0), training_lab.KEY, label=t("pool.train_one"))
-        training_lab.live_panel()
+        runs.start_button(TrainConfig(epochs=2, time_limit_s=30.0), lab_runs.KEY, label=t("pool.train_one"))
+        lab_runs.live_panel()
         return
     st.caption(t("pool.network", label=result.label, acc=f"{result.test_acc:.0%}", data=result.config.dataset))
     chosen = picture.choose()
@@ -87,7 +87,7 @@ def whole_pipeline() -> None:
     except images.ImageError as err:
         st.error(say(err))
         return
-    x = training_lab.small_input(result, image, chosen.drawn, "pool")
+    x = lab_runs.small_input(result, image, chosen.drawn, "pool")
     steps = pipeline.walk(train.restore(result), x)
     st.markdown(" → ".join(f"`{s.kind}` {'×'.join(map(str, s.shape))}" for s in steps))
     for step in steps[:-1]:

@@ -21,10 +21,9 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from lessons import sections
+from lessons import course, sections
 from models.content import quiz
 from ui import identity
-from ui.frame import PAGES
 from ui.i18n import lang, t
 from ui.lesson import fill
 from ui.state import kept
@@ -38,7 +37,7 @@ SHOWN = "quiz.shown"  # "lesson/id" → when the question was first shown (time.
 def _lessons() -> list[str]:
     """The lessons with a quiz, in the order of the course."""
     with_quiz = set(quiz.quiz_lessons())
-    return [lesson for _, lesson in PAGES if lesson in with_quiz]
+    return [lesson.id for lesson in course() if lesson.id in with_quiz]
 
 
 def _results() -> dict:

@@ -15,7 +15,7 @@ from models.training import nets
 from models.probes.layer_table import family_sizes, layer_table
 from models.training.train import TrainConfig
 from ui import figures, task_views
-from ui.classify import stage_maps
+from ui.analysis import stage_maps
 from ui.i18n import t
 from ui.lesson import untrained_notice
 from ui.state import kept

@@ -19,7 +19,7 @@ from models.training import datasets, tasks
 from models.training.train import point_from_dict
 from torchvision.models.resnet import BasicBlock, Bottleneck
 from ui import figures, identity, task_views
-from ui.classify import analyse
+from ui.analysis import analyse
 from ui.i18n import labels, t
 from ui.lesson import reveal, untrained_notice
 from ui.classroom import guess, guess_first
