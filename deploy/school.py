@@ -94,7 +94,7 @@ class School:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "School":
+    def __enter__(self) -> School:
         self._made_home = self.home is None
         self.home = Path(self.home or tempfile.mkdtemp(prefix="cnnlab-school-"))
         self.port = self.port or free_port()

@@ -55,14 +55,14 @@ def _rebuild(cls, code, params):
 
 def every_kind() -> list[type[LabError]]:
     """Every subclass of ``LabError`` that declares codes (importing the modules that define them)."""
-    import models.maths.conv_arithmetic  # noqa: F401 — each module below defines its own kind
-    import models.runtime.device  # noqa: F401
-    import models.runtime.images  # noqa: F401
-    import models.runtime.weights  # noqa: F401
-    import models.training.datasets  # noqa: F401
-    import models.training.jobs  # noqa: F401
-    import models.training.nets  # noqa: F401
-    import models.training.train  # noqa: F401
+    import models.maths.conv_arithmetic  # each module below defines its own kind
+    import models.runtime.device
+    import models.runtime.images
+    import models.runtime.weights
+    import models.training.datasets
+    import models.training.jobs
+    import models.training.nets
+    import models.training.train  # noqa: F401 — binds `models`, as each import above does
 
     found, todo = [], [LabError]
     while todo:

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("CNNLAB_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 CHROMIUM = os.environ.get("CNNLAB_CHROMIUM", "/usr/bin/chromium")
 TEACHER_KEY = "the-teachers-key-for-tests"
-PAGES = ["home", "conv_operation", "conv_arithmetic", "pooling", "receptive_fields", "classic_networks", "residual_block", "overfitting", "dense_connectivity",
-         "classify", "training_lab", "quiz", "teacher"]
+PAGES = ["home", "conv_operation", "conv_arithmetic", "pooling", "receptive_fields", "classic_networks",
+         "residual_block", "overfitting", "dense_connectivity", "classify", "training_lab", "quiz", "teacher"]
 # Opened at a page's URL (/classify), Streamlit's client first probes /classify/_stcore/... to
 # learn its base path, gets a 404, then uses /_stcore/...: a console line that is not an error of ours.
 BASE_PATH_PROBE = re.compile(r"/_stcore/(host-config|health)")
@@ -391,7 +391,8 @@ def test_after_a_run_a_confusion_cell_opens_its_images_the_snapshots_scrub_and_a
 
 
 # The snapshots are inline PNGs (ui.figures.inline_image): their data URIs change with the moment shown.
-SNAPSHOT_IMAGES = "[...document.querySelectorAll('img')].map(i => i.src).filter(src => src.startsWith('data:image/png'))"
+SNAPSHOT_IMAGES = ("[...document.querySelectorAll('img')].map(i => i.src)"
+                   ".filter(src => src.startsWith('data:image/png'))")
 
 
 def _snapshot_sources(pg) -> list[str]:

@@ -116,7 +116,7 @@ def test_the_overfitting_page_runs_its_experiment_and_says_what_the_curves_show(
     at = open_page("overfitting", lang=lang)
     assert not at.exception
     stored = _run_demo(at, "demo.overfit")
-    (label, row), = stored.summary["runs"].items()
+    (_label, row), = stored.summary["runs"].items()
     assert row["train images"] == 300 and row["dropout"] == 0.0 and row["augment"] == "none"
     verdict = fitting.diagnose(row["train acc"], row["val acc"]).verdict
     said = strings(lang)[f"ov.verdict_{verdict}"].split("**")[1]  # the verdict's bold words
@@ -160,4 +160,4 @@ def test_the_pipeline_runs_the_students_own_trained_network_on_their_picture(ope
     at.run()
     assert not at.exception
     assert any("Your network: plain_cnn" in c.value for c in at.caption)
-    assert len([c for c in at.get("plotly_chart")]) >= 5  # every step's maps, and the softmax
+    assert len(list(at.get("plotly_chart"))) >= 5  # every step's maps, and the softmax

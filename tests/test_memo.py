@@ -60,7 +60,7 @@ def test_an_exception_is_not_kept():
             raise OSError("not there yet")
         return "there"
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="not there yet"):
         flaky()
     assert flaky() == "there"
     assert flaky() == "there" and len(attempts) == 2

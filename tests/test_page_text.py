@@ -14,10 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lessons
-from ui.frame import PAGES
-
-from tests.test_glossary import prose
 from tests.test_app import APP, TIMEOUT
+from tests.test_glossary import prose
+from ui.frame import PAGES
 
 # string-valued fields of the element protos that a student reads (not ids, keys, formats, code)
 READ = {"body", "label", "help", "options", "placeholder", "caption", "title"}

@@ -60,10 +60,13 @@ def test_a_run_waits_at_most_its_share_of_its_time():
 
 
 def test_a_page_that_fails_still_counts_as_done():
-    with pytest.raises(RuntimeError):
+    def page():
         with priority.page_running():
             assert priority.pages_running() == 1
             raise RuntimeError("the page's own error")
+
+    with pytest.raises(RuntimeError, match="the page's own error"):
+        page()
     assert priority.pages_running() == 0
 
 

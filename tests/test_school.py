@@ -20,11 +20,11 @@ if not shutil.which("haproxy") and not __import__("pathlib").Path("/usr/sbin/hap
         pytest.fail("haproxy is not installed; .ci/run installs Debian's haproxy")
     pytest.skip("haproxy is not installed (apt install haproxy)")
 
-from bench import load_test  # noqa: E402
-from deploy.school import School  # noqa: E402
-from lessons import strings  # noqa: E402
-from models.store import database  # noqa: E402
-from tests.test_browser import _chromium, settle  # noqa: E402
+from bench import load_test
+from deploy.school import School
+from lessons import strings
+from models.store import database
+from tests.test_browser import _chromium, settle
 
 
 @pytest.fixture(scope="module")

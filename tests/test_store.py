@@ -152,7 +152,8 @@ def test_the_teachers_view_sums_up_the_class(store, trained):
     store.save_answer(carol.id, "pooling", "q", "an old text", False, 1.0)
     store.save_answer(dave.id, "pooling", "q", "c1", False, 1.0)
     same = {"an old text": "c1"}
-    (pooled,) = [q for q in store.quiz_summary(same=lambda lesson, q, given: same.get(given, given)) if q["question"] == "q"]
+    summary = store.quiz_summary(same=lambda lesson, q, given: same.get(given, given))
+    (pooled,) = [q for q in summary if q["question"] == "q"]
     assert pooled["common_wrong"] == "c1" and pooled["common_wrong_count"] == 2
     files = store.export_csv()
     assert b"Bob" in files["students.csv"] and b"304" in files["quiz_answers.csv"]

@@ -4,10 +4,10 @@ import time
 
 import torch
 
-from models.training import nets
-from models.training.tasks import Comparison, KernelFit
-from models.training.jobs import JobRunner, JobState
 from models.maths.kernels import CLASSIC
+from models.training import nets
+from models.training.jobs import JobRunner, JobState
+from models.training.tasks import Comparison, KernelFit
 from models.training.train import TrainConfig
 
 CPU = torch.device("cpu")

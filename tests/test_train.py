@@ -83,7 +83,8 @@ def test_the_same_seed_gives_the_same_curve_and_another_seed_another():
     config = TrainConfig(epochs=3, train_size=512, batch_size=64, seed=7)
     a, b = train.train(config, CPU), train.train(config, CPU)
     c = train.train(TrainConfig(epochs=3, train_size=512, batch_size=64, seed=8), CPU)
-    curve = lambda r: [(p.step, p.loss, p.train_acc, p.val_acc) for p in r.history]
+    def curve(r):
+        return [(p.step, p.loss, p.train_acc, p.val_acc) for p in r.history]
     assert curve(a) == curve(b) and len(curve(a)) > 1
     assert curve(a) != curve(c)
 
@@ -98,7 +99,8 @@ def test_default_run_learns_the_shapes():
 
 @pytest.mark.parametrize("schedule", ["step", "cosine"])
 def test_schedules_follow_their_formulas(schedule):
-    result = train.train(TrainConfig(epochs=2, train_size=1024, batch_size=64, schedule=schedule, optimizer="sgd", lr=0.05), CPU)
+    config = TrainConfig(epochs=2, train_size=1024, batch_size=64, schedule=schedule, optimizer="sgd", lr=0.05)
+    result = train.train(config, CPU)
     total = result.history[-1].total_steps
     for p in result.history:  # the rate after p.step scheduler steps
         if schedule == "cosine":
@@ -110,8 +112,9 @@ def test_schedules_follow_their_formulas(schedule):
 
 
 def test_settings_no_run_can_use_are_sentences():
-    for bad in (TrainConfig(lr=0), TrainConfig(optimizer="lbfgs"), TrainConfig(batch_size=0), TrainConfig(schedule="x")):
-        with pytest.raises(ValueError):
+    for bad in (TrainConfig(lr=0), TrainConfig(optimizer="lbfgs"), TrainConfig(batch_size=0),
+                TrainConfig(schedule="x")):
+        with pytest.raises(train.RunSettingsError):
             bad.validate()
 
 
@@ -164,7 +167,8 @@ def test_the_test_set_is_looked_at_once_when_the_run_ends(monkeypatch):
         return real(model, x, y, device, batch_size)
 
     monkeypatch.setattr(train, "accuracy", spy)
-    result = train.train(TrainConfig(epochs=2, train_size=1024, val_split=0.2, patience=50), torch.device("cpu"), data=data)
+    result = train.train(TrainConfig(epochs=2, train_size=1024, val_split=0.2, patience=50), torch.device("cpu"),
+                         data=data)
     assert looked.count("test") == 1 and looked[-1] == "test"
     assert len(result.history) >= 4 and looked.count("other") >= len(result.history)
     assert 0 <= result.test_acc <= 1 and result.best_val_acc >= result.final_val_acc

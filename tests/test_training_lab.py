@@ -134,8 +134,8 @@ def test_after_a_run_the_lab_shows_what_the_network_gets_wrong():
 def _snapshot_figures(at: AppTest) -> list[tuple[str, str]]:
     """The snapshot pictures on the page (ui.figures.inline_image): (PNG data URI, caption) each."""
     return [(m["src"], html.unescape(m["caption"])) for h in at.get("html")
-            for m in re.finditer(r'<img src="(?P<src>data:image/png;base64,[^"]+)".*?<figcaption[^>]*>(?P<caption>.*?)</figcaption>',
-                                 h.value, re.S)]
+            for m in re.finditer(r'<img src="(?P<src>data:image/png;base64,[^"]+)".*?'
+                                 r'<figcaption[^>]*>(?P<caption>.*?)</figcaption>', h.value, re.S)]
 
 
 def _pictures(at: AppTest) -> list[str]:

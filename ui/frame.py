@@ -8,12 +8,11 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitAPIException
 
-from models.runtime import device
-from models.store import database
+from models.runtime import device, priority, zoo
 from models.runtime.networks import NETWORKS
 from models.runtime.weights import FETCH_COMMAND, State
-from models.runtime import priority, zoo
 from models.runtime.zoo import STORE
+from models.store import database
 from models.training import datasets
 from models.training.train import TrainConfig
 from ui import classroom, identity, runs
@@ -41,8 +40,9 @@ PAGES = [
     ("teacher", "teacher"),
 ]
 ICONS = {
-    "home": "🧠", "conv_operation": "🔲", "conv_arithmetic": "📐", "pooling": "🔽", "receptive_fields": "🎯", "classic_networks": "🏛️",
-    "residual_block": "↪️", "overfitting": "🎭", "dense_connectivity": "🕸️", "classify": "📷", "training_lab": "🏋️", "quiz": "❓", "teacher": "🧑‍🏫",
+    "home": "🧠", "conv_operation": "🔲", "conv_arithmetic": "📐", "pooling": "🔽", "receptive_fields": "🎯",
+    "classic_networks": "🏛️", "residual_block": "↪️", "overfitting": "🎭", "dense_connectivity": "🕸️", "classify": "📷",
+    "training_lab": "🏋️", "quiz": "❓", "teacher": "🧑‍🏫",
 }
 
 

@@ -13,15 +13,14 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import streamlit as st
 
-from models.training import augment, datasets, jobs, nets, tasks, train
 from models.probes import mistakes
 from models.runtime import drawing, images
 from models.store.codec import StoredRowError, StoredRun
+from models.training import augment, datasets, jobs, nets, tasks, train
 from models.training.train import RunResult, TrainConfig
-from ui import figures
-from ui.i18n import labels, say, t
 from ui import drawing as drawing_ui
-from ui import identity, learned, runs, task_views
+from ui import figures, identity, learned, runs, task_views
+from ui.i18n import labels, say, t
 from ui.state import kept
 
 KEY = "train"  # the training lab's runs, in ui.runs
@@ -88,14 +87,16 @@ def settings() -> TrainConfig:
         c1, c2, c3 = st.columns(3)
         dropout = c1.slider(t("train.dropout"), 0.0, nets.MAX_DROPOUT, step=0.1, **kept("train.dropout", 0.0))
         weight_decay = c2.select_slider(t("train.weight_decay"), WEIGHT_DECAYS, **kept("train.weight_decay", 0.0))
-        subset = c3.select_slider(t("train.train_size"), TRAIN_SIZES, format_func=lambda n: f"{n:,}" if n else t("train.all"),
+        subset = c3.select_slider(t("train.train_size"), TRAIN_SIZES,
+                                  format_func=lambda n: f"{n:,}" if n else t("train.all"),
                                   **kept("train.train_size", 0))
         c1, c2, c3 = st.columns(3)
         kinds = tuple(kind for kind in augment.KINDS
                       if c1.toggle(t(f"train.aug_{kind}"), **kept(f"train.aug_{kind}", False)))
         activation = c2.radio(t("train.activation"), tuple(nets.ACTIVATIONS), horizontal=True,
                               **kept("train.activation", "relu"))
-        label_smoothing = c2.select_slider(t("train.label_smoothing"), LABEL_SMOOTHINGS, help=t("train.label_smoothing_help"),
+        label_smoothing = c2.select_slider(t("train.label_smoothing"), LABEL_SMOOTHINGS,
+                                           help=t("train.label_smoothing_help"),
                                            **kept("train.label_smoothing", 0.0))
         val_split = c3.slider(t("train.val_split"), train.MIN_VAL_SPLIT, 0.3, step=0.05, help=t("train.val_split_help"),
                               **kept("train.val_split", train.VAL_SPLIT))
@@ -111,7 +112,8 @@ def settings() -> TrainConfig:
 # Presets: several knobs at once, each a lesson's experiment (the overfitting lesson uses them).
 PRESETS = {
     "alexnet": {"train.optimizer": tasks.ALEXNET_RECIPE["optimizer"], "train.lr": tasks.ALEXNET_RECIPE["lr"],
-                "train.batch_size": tasks.ALEXNET_RECIPE["batch_size"], "train.dropout": tasks.ALEXNET_RECIPE["dropout"],
+                "train.batch_size": tasks.ALEXNET_RECIPE["batch_size"],
+                "train.dropout": tasks.ALEXNET_RECIPE["dropout"],
                 "train.weight_decay": tasks.ALEXNET_RECIPE["weight_decay"], "train.activation": "relu",
                 **{f"train.aug_{kind}": kind in tasks.ALEXNET_RECIPE["augment"] for kind in augment.KINDS}},
     "fast": {"train.network": "plain_cnn", "train.dataset": tasks.FAST_RECIPE["dataset"],
@@ -119,13 +121,16 @@ PRESETS = {
              "train.schedule": tasks.FAST_RECIPE["schedule"], "train.batch_size": tasks.FAST_RECIPE["batch_size"],
              "train.epochs": tasks.FAST_RECIPE["epochs"], "train.label_smoothing": tasks.FAST_RECIPE["label_smoothing"],
              "train.dropout": 0.0, "train.weight_decay": 0.0, "train.train_size": 0,
-             "train.val_split": tasks.FAST_RECIPE["val_split"], "train.patience": 0, "train.batch_norm": True, "train.activation": "relu",
+             "train.val_split": tasks.FAST_RECIPE["val_split"], "train.patience": 0, "train.batch_norm": True,
+             "train.activation": "relu",
              **{f"train.aug_{kind}": False for kind in augment.KINDS}},
     "overfit": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.0, "train.weight_decay": 0.0,
-                "train.aug_flip": False, "train.aug_shift": False, "train.aug_rotate": False, "train.val_split": train.VAL_SPLIT,
+                "train.aug_flip": False, "train.aug_shift": False, "train.aug_rotate": False,
+                "train.val_split": train.VAL_SPLIT,
                 "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
     "cure": {"train.train_size": 300, "train.epochs": 20, "train.dropout": 0.5, "train.weight_decay": 5e-4,
-             "train.aug_flip": True, "train.aug_shift": True, "train.aug_rotate": True, "train.val_split": train.VAL_SPLIT,
+             "train.aug_flip": True, "train.aug_shift": True, "train.aug_rotate": True,
+             "train.val_split": train.VAL_SPLIT,
              "train.patience": 0, "train.optimizer": "adam", "train.lr": 2e-3},
 }
 PRESET_USED = "_train.preset_used"
@@ -202,7 +207,8 @@ COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "opti
            "lr": "col_lr", "schedule": "col_schedule", "batch": "col_batch", "epochs": "col_epochs",
            "seed": "col_seed", "params": "col_params", "dropout": "col_dropout", "weight decay": "col_weight_decay",
            "augment": "col_augment", "train images": "col_train_images", "activation": "col_activation",
-           "val split": "col_val_split", "label smoothing": "col_label_smoothing", "train acc": "col_train_acc", "val acc": "col_val_acc",
+           "val split": "col_val_split", "label smoothing": "col_label_smoothing", "train acc": "col_train_acc",
+           "val acc": "col_val_acc",
            "best val acc": "col_best_val_acc", "test acc": "col_test_acc",
            "time (s)": "col_time", "images/s": "col_images_per_s", "stopped by": "col_stopped_by",
            "device": "col_device", "heldout": "col_heldout"}
@@ -212,7 +218,8 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
     """The results table in the page's language."""
     stopped = table["stopped by"].map(lambda how: t(f"train.stopped_{how.replace(' ', '_')}"))
     heldout = table["heldout"].map(lambda on: t(f"train.heldout_{on}"))
-    return table.assign(**{"stopped by": stopped, "heldout": heldout}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
+    return (table.assign(**{"stopped by": stopped, "heldout": heldout})
+            .rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()}))
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,9 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 import torch
 
@@ -92,7 +93,7 @@ class Job:
     id: int
     owner: str
     task: Task
-    runner: "JobRunner"
+    runner: JobRunner
     tag: str = ""  # where the owner started it ("train", "demo.stride" …): which page shows it
     state: JobState = JobState.QUEUED
     history: list = field(default_factory=list)  # progress points, appended by the worker
