@@ -4,6 +4,8 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.support import eventually
+
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_arithmetic_page_computes_the_lecture_example_and_the_real_networks(lang, open_page):
@@ -71,19 +73,13 @@ def test_operation_page_explains_a_kernel_too_large_and_plays(open_page):
 
 def _run_demo(at: AppTest, key: str, timeout: float = 150):
     """Start the page's task, wait for it, and return its row in the class store."""
-    import time
-
     from models.store import database
 
     next(b for b in at.button if b.key == f"{key}.start").click().run()
     assert not at.exception
     student = at.session_state["_identity.student"]
-    deadline = time.monotonic() + timeout
-    while not database.store().runs(student.id, tag=key)[0] and time.monotonic() < deadline:
-        time.sleep(1)
-        at.run()
-    stored, _ = database.store().runs(student.id, tag=key)
-    assert stored, "the task did not finish"
+    stored = eventually(lambda: database.store().runs(student.id, tag=key)[0], timeout_s=timeout, every_s=1,
+                        between=at.run)  # the task finished
     at.run()
     assert not at.exception
     return stored[-1]

@@ -26,6 +26,8 @@ from lessons import strings
 from models.store import database
 from tests.test_browser import _chromium, settle
 
+pytestmark = [pytest.mark.school, pytest.mark.ray, pytest.mark.slow]  # two app servers, HAProxy, a Ray head
+
 
 @pytest.fixture(scope="module")
 def school(tmp_path_factory):
@@ -66,6 +68,7 @@ def test_every_server_of_the_school_listens_on_loopback_only(school, listeners):
     assert {address for _, address, _ in sockets} == {"127.0.0.1"}, sockets
 
 
+@pytest.mark.browser
 def test_a_student_whose_server_dies_is_sent_to_the_other_and_finds_their_runs(school):
     from playwright.sync_api import sync_playwright
 

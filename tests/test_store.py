@@ -39,7 +39,7 @@ def _postgres_url() -> str:
     return POSTGRES.rsplit("/", 1)[0] + f"/{name}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'class.sqlite'}"

@@ -16,6 +16,7 @@ import torch
 import models.weights as command
 from models.runtime import networks, weights, zoo
 from models.runtime.weights import Checkpoint, State, WeightsCorrupt, WeightsMissing, WeightsStore
+from tests.support import eventually
 
 
 def _serialise(obj) -> bytes:
@@ -200,10 +201,7 @@ def test_store_downloads_in_the_background_then_reports_ready(torch_home, server
     store = WeightsStore({"resnet18": ckpt}.__getitem__)
     first = store.ensure("resnet18")
     assert first.state in (State.DOWNLOADING, State.READY)
-    deadline = time.monotonic() + 10
-    while store.status("resnet18").state is not State.READY and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert store.status("resnet18").state is State.READY
+    eventually(lambda: store.status("resnet18").state is State.READY, timeout_s=10)
 
 
 def test_store_gives_up_once_and_says_why_when_the_download_fails(torch_home, server, monkeypatch):
@@ -212,9 +210,7 @@ def test_store_gives_up_once_and_says_why_when_the_download_fails(torch_home, se
                       server.base + "/missing/resnet18-f37072fd.pth")
     store = WeightsStore({"resnet18": ckpt}.__getitem__)
     store.ensure("resnet18")
-    deadline = time.monotonic() + 10
-    while store.status("resnet18").state is State.DOWNLOADING and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: store.status("resnet18").state is not State.DOWNLOADING, timeout_s=10)
     status = store.ensure("resnet18")
     assert status.state is State.UNAVAILABLE
     assert status.error.code == "download_failed" and "could not be downloaded" in str(status.error)
