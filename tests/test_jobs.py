@@ -183,6 +183,7 @@ time.sleep(0.5)  # and the process ends, with the run inside PyTorch
 """
 
 
+@pytest.mark.slow  # two processes of their own, each importing torch
 def test_the_process_ends_cleanly_while_a_run_is_inside_pytorch():
     # a daemon worker ended by the interpreter inside a torch operator aborted the process
     # ("terminate called without an active exception"): JobRunner.shutdown runs at exit

@@ -218,6 +218,7 @@ def test_the_lessons_layer_counts_are_torchvisions():
     assert sum(isinstance(m, torch.nn.Conv2d) for m in model.modules()) == 1 + 16 + 3
 
 
+@pytest.mark.slow  # four networks trained: ~15 s
 def test_degradation_experiment_runs_end_to_end_at_a_tiny_scale():
     runs = tasks.degradation_runs("cpu", depths=(8, 14), dataset="synthetic")
     assert list(runs) == ["plain-8", "plain-14", "resnet-8", "resnet-14"]

@@ -196,6 +196,7 @@ for i in range(40):
 """
 
 
+@pytest.mark.slow  # processes of their own, each importing torch
 def test_two_server_processes_share_one_sqlite_file(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
     database.Store(url).engine.dispose()  # created and migrated once
@@ -303,6 +304,7 @@ while True:
 """
 
 
+@pytest.mark.slow  # a process of its own, writing for a while
 def test_a_server_killed_in_the_middle_of_writing_loses_at_most_that_write(tmp_path):
     url = f"sqlite:///{tmp_path / 'class.sqlite'}"
     proc = subprocess.Popen([sys.executable, "-c", FOREVER, url], cwd=ROOT, stdout=subprocess.PIPE, text=True)
