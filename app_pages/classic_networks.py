@@ -1,5 +1,5 @@
-from ui.lessons import classic_networks
 from ui.lesson import section
+from ui.lessons import classic_networks
 
 section("classic_networks", "intro", level="title")
 if section("classic_networks", "alexnet"):

@@ -1,7 +1,7 @@
-from ui.lessons import classify as view
 from ui import picture
 from ui.analysis import analyse
 from ui.lesson import section
+from ui.lessons import classify as view
 
 intro = section("classify", "intro", level="title")
 chosen = picture.choose() if intro else picture.current()

@@ -1,5 +1,5 @@
-from ui.lessons import conv_arithmetic
 from ui.lesson import section
+from ui.lessons import conv_arithmetic
 
 if section("conv_arithmetic", "intro", level="title"):
     conv_arithmetic.calculator()

@@ -1,6 +1,6 @@
 from ui import task_views
-from ui.lessons import conv_operation
 from ui.lesson import section
+from ui.lessons import conv_operation
 
 if section("conv_operation", "intro", level="title"):
     conv_operation.sliding_window_demo()

@@ -1,7 +1,7 @@
 from ui import picture
-from ui.lessons import dense_connectivity
 from ui.analysis import analyse
 from ui.lesson import section
+from ui.lessons import dense_connectivity
 
 section("dense_connectivity", "intro", level="title")
 if section("dense_connectivity", "bookkeeping"):

@@ -1,5 +1,5 @@
-from ui.lessons import overfitting
 from ui.lesson import section
+from ui.lessons import overfitting
 
 section("overfitting", "intro", level="title")
 if section("overfitting", "side-by-side"):

@@ -1,5 +1,5 @@
-from ui.lessons import pooling
 from ui.lesson import section
+from ui.lessons import pooling
 
 section("pooling", "intro", level="title")
 if section("pooling", "step"):

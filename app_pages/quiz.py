@@ -1,5 +1,5 @@
-from ui.lessons import quiz
 from ui.lesson import section
+from ui.lessons import quiz
 
 section("quiz", "intro", level="title")
 quiz.scores()

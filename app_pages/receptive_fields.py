@@ -1,5 +1,5 @@
-from ui.lessons import receptive_fields
 from ui.lesson import section
+from ui.lessons import receptive_fields
 
 if section("receptive_fields", "intro", level="title"):
     receptive_fields.stacking()

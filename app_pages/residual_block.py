@@ -1,6 +1,6 @@
 from ui import picture
-from ui.lessons import residual_block
 from ui.lesson import section
+from ui.lessons import residual_block
 
 section("residual_block", "intro", level="title")
 if section("residual_block", "block"):

@@ -1,5 +1,5 @@
-from ui.lessons import teacher
 from ui.lesson import section
+from ui.lessons import teacher
 
 section("teacher", "intro", level="title")
 if teacher.unlocked():

@@ -1,9 +1,9 @@
 import streamlit as st
 
 from ui import lab_runs
-from ui.lessons import training_lab
 from ui.i18n import t
 from ui.lesson import section
+from ui.lessons import training_lab
 
 lab_runs.record_finished()
 if section("training_lab", "intro", level="title"):

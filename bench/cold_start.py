@@ -17,25 +17,13 @@ import platform
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from deploy.school import free_port  # re-exported: bench.load_test takes it from here
+from deploy.processes import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def wait_healthy(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError("the server did not answer its health check")
 
 
 def main() -> None:
@@ -50,11 +38,12 @@ def main() -> None:
     env = {**os.environ, "CNNLAB_OFFLINE": "1"}
     start = time.monotonic()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1"],
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        wait_healthy(url, start + 60)
+        wait_healthy(url, timeout_s=start + 60 - time.monotonic(), proc=server)
         healthy = time.monotonic() - start
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)

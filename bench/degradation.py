@@ -20,8 +20,7 @@ from pathlib import Path
 import torch
 
 from models.runtime import device
-from models.training import tasks
-from models.training import train
+from models.training import tasks, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,8 +39,8 @@ def main() -> None:
         curves[label] = [dataclasses.asdict(p) for p in result.history]
         last = result.history[-1]
         finals[label] = {"final_train_acc": round(last.train_acc, 4), "final_loss": round(last.loss, 4),
-                         "final_val_acc": round(result.final_val_acc, 4), "test_acc": round(result.test_acc, 4), "steps": result.steps,
-                         "seconds": round(result.elapsed_s, 1)}
+                         "final_val_acc": round(result.final_val_acc, 4), "test_acc": round(result.test_acc, 4),
+                         "steps": result.steps, "seconds": round(result.elapsed_s, 1)}
     size = tasks.SCALES[scale]
     record = {"machine": f"{platform.machine()} · {device.current().label} · torch {torch.__version__}",
               "scale": scale, "train_size": size["train_size"] or 60000, "epochs": size["epochs"],

@@ -70,7 +70,7 @@ def main() -> None:
     config = replace(tasks.fast_recipe(), time_limit_s=args.seconds)
     report = {"benchmark": "fashion_mnist_accuracy_within_a_time_limit",
               "machine": f"{platform.machine()} · {device.describe(dev)}", "torch": torch.__version__,
-              "recipe": {k: v for k, v in tasks.FAST_RECIPE.items()}, "network": config.net.label(),
+              "recipe": dict(tasks.FAST_RECIPE), "network": config.net.label(),
               "time_limit_s": args.seconds}
     if args.ablation:
         report["ablation"] = ablation(config, dev, data)

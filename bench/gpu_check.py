@@ -115,7 +115,7 @@ def check_grad_cam(dev: torch.device, scale: Scale) -> dict:
         model = network.build(clf.model.state_dict()).to(dev)
         layer = model.get_submodule(network.cam_layer)
         kept = {}
-        layer.register_forward_hook(lambda m, i, o: kept.update(a=o) or o.retain_grad())
+        layer.register_forward_hook(lambda m, i, o: kept.update(a=o) or o.retain_grad())  # noqa: B023 — this model only
         with torch.enable_grad():
             logits = model(x.to(dev).clone().requires_grad_(True))
             c = int(logits.argmax())
@@ -317,7 +317,7 @@ class TooLarge:
 
     def run(self, dev, report, should_stop):
         if dev.type == "cuda":
-            free, total = torch.cuda.mem_get_info(dev)
+            _free, total = torch.cuda.mem_get_info(dev)
             return torch.empty(2 * total, dtype=torch.uint8, device=dev)  # plain cudaMalloc: refused at once
         raise torch.OutOfMemoryError("injected: no CUDA device to exhaust")
 

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -149,7 +150,7 @@ def measure(name: str, dev: torch.device, runs: int, inputs: int, compile_: bool
             if isinstance(fn, str):
                 result[variant] = {"skipped": fn}
                 continue
-            times = time_runs(lambda: fn(x0), dev, runs)
+            times = time_runs(functools.partial(fn, x0), dev, runs)
             agree = sum(top5(fn(p)) == ref for p, ref in zip(pictures, reference)) / len(pictures)
             result[variant] = {**summary(times), "same_top5_as_eager_fp32": round(agree, 4)}
     if only is None or "app_engine" in only:

@@ -47,8 +47,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from bench.cold_start import CHROMIUM_ARGS, free_port, wait_healthy
+from bench.cold_start import CHROMIUM_ARGS
 from bench.streamlit_client import Tab, find
+from deploy.processes import RAY_PROCESSES, cpu_seconds, free_port, processes_cpu, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_PATH_PROBE = re.compile(r"/_stcore/(host-config|health)")  # see tests/test_browser.py
@@ -60,17 +61,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    """CPU time used so far: by one process (user + system, /proc/<pid>/stat), or by the whole
-    machine when ``pid`` is None (/proc/stat, all cores, idle left out)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    if pid is None:
-        user, nice, system = map(int, Path("/proc/stat").read_text().split()[1:4])
-        return (user + nice + system) / ticks
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
 
 
 def picture(seed: int) -> bytes:
@@ -220,37 +210,6 @@ def summary(times: list[float]) -> dict:
     return {"p50": percentile(times, 50), "p95": percentile(times, 95), "max": round(max(times), 2) if times else None}
 
 
-RAY_PROCESSES = ("ray::", "/ray/")  # Ray's head, agents and workers, by their command lines
-
-
-def pids_matching(*matches: str) -> list[int]:
-    """Every other process whose command line contains one of ``matches`` (Ray's:
-    ``RAY_PROCESSES``; HAProxy: "haproxy")."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # it ended while we looked
-            continue
-        if any(m in command for m in matches):
-            pids.append(int(proc.name))
-    return pids
-
-
-def processes_cpu(*matches: str) -> float:
-    """CPU-seconds used so far by every other process whose command line contains one of
-    ``matches``."""
-    total = 0.0
-    for pid in pids_matching(*matches):
-        try:
-            total += cpu_seconds(pid)
-        except OSError:  # it ended while we looked
-            continue
-    return total
-
-
 @contextlib.contextmanager
 def servers(args: argparse.Namespace):
     """One ``streamlit run`` (the classroom), or a School (N app servers behind HAProxy, runs on
@@ -265,7 +224,7 @@ def servers(args: argparse.Namespace):
                                   text=True)
         logs: list[str] = []
         try:
-            wait_healthy(url, time.monotonic() + 90)
+            wait_healthy(url, timeout_s=90, proc=server)
             yield url, [server], logs
         finally:
             server.terminate()

@@ -27,11 +27,13 @@ import torch
 
 from models.training import datasets, tasks, train
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--dataset", default="fashion-mnist")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "lessons" / "overfitting" / "overfit.json"))
+    parser.add_argument("--out",
+                        default=str(Path(__file__).resolve().parents[1] / "lessons" / "overfitting" / "overfit.json"))
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     dev = torch.device("cpu")

@@ -17,7 +17,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -30,8 +30,10 @@ BENCHMARKS = {  # name: (module in bench/, arguments, quick arguments)
     "cold_start": ("cold_start", [], []),
     # the class of thirty: arriving one a second, all at once, and in real browsers
     "load_test": ("load_test", [], ["--students", "10", "--trainers", "2"]),
-    "load_test_at_once": ("load_test", ["--arrival-s", "0"], ["--students", "10", "--trainers", "2", "--arrival-s", "0"]),
-    "load_test_browser": ("load_test", ["--client", "browser"], ["--client", "browser", "--students", "5", "--trainers", "1"]),
+    "load_test_at_once": ("load_test", ["--arrival-s", "0"],
+                          ["--students", "10", "--trainers", "2", "--arrival-s", "0"]),
+    "load_test_browser": ("load_test", ["--client", "browser"],
+                          ["--client", "browser", "--students", "5", "--trainers", "1"]),
     # every page opened by everyone at once, on a server that has loaded nothing
     "load_test_tour": ("load_test", ["--tour", "--cold", "--arrival-s", "0"],
                        ["--tour", "--cold", "--arrival-s", "0", "--students", "10"]),
@@ -43,7 +45,7 @@ def run(module: str, args: list[str]) -> dict:
     done = subprocess.run([sys.executable, "-m", f"bench.{module}", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=1800)
     if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["exit status %d" % done.returncode])[-1]}
+        return {"error": (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]}
     result = json.loads(done.stdout)
     result["bench_seconds"] = round(time.monotonic() - start, 1)
     return result
@@ -56,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     report = {
-        "taken": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "taken": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cores": os.cpu_count(), "torch": torch.__version__,
                     "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
         "quick": args.quick,

@@ -26,8 +26,9 @@ import json
 import os
 import platform
 
-from bench.load_test import cpu_seconds, picture, servers
+from bench.load_test import picture, servers
 from bench.streamlit_client import Tab
+from deploy.processes import cpu_seconds
 
 WAVES = {"visit": (False, 0), "visit_upload": (True, 0), "visit_upload_rerun": (True, 1)}
 

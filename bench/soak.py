@@ -133,7 +133,8 @@ def soak(runs: int = 300, sessions: int = 100, at_once: int = 5, real_every: int
     held_after_10 = runner.held()
     wave(next_session, runs - warm)
     at_end = rss_mb()
-    return {"runs": dict(done), "sessions": sessions, "at_once": at_once, "seconds": round(time.perf_counter() - start, 1),
+    return {"runs": dict(done), "sessions": sessions, "at_once": at_once,
+            "seconds": round(time.perf_counter() - start, 1),
             "rss_after_10_runs_mb": round(after_10, 1), "rss_at_end_mb": round(at_end, 1),
             "growth_mb": round(at_end - after_10, 1), "jobs_held_after_10_runs": held_after_10,
             "jobs_held_at_end": runner.held()}

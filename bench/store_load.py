@@ -84,7 +84,8 @@ def main() -> None:
     weights_mb = sum(t.numel() * t.element_size() for t in result.state_dict.values()) / 2**20
     backends = {}
     with tempfile.TemporaryDirectory() as folder:
-        backends["sqlite"] = one_class(f"sqlite:///{folder}/class.sqlite", result, args.students, args.answers, args.runs)
+        backends["sqlite"] = one_class(f"sqlite:///{folder}/class.sqlite", result, args.students, args.answers,
+                                       args.runs)
     if args.postgres:
         backends["postgresql"] = one_class(args.postgres, result, args.students, args.answers, args.runs)
     print(json.dumps({"benchmark": "store_load", "machine": platform.platform(), "students": args.students,

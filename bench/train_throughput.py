@@ -18,8 +18,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from models.training import datasets, nets, train
 from models.runtime import device
+from models.training import datasets, nets, train
 from models.training.train import TrainConfig
 
 SPECS = {

@@ -25,14 +25,14 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from deploy.processes import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("haproxy.cfg")
@@ -49,23 +49,52 @@ RAY_CLI = [sys.executable, "-m", "ray.scripts.scripts"]
 ONE_MACHINE_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@dataclass
+class RayHead:
+    """``ray start --head`` on 127.0.0.1 (``ONE_MACHINE_RAY``); its address once started.
 
+    Ray's files, its logs among them, go to ``files``. Ray's socket paths must stay short (a Unix
+    socket's path has at most 107 bytes), so Ray is given a short name for that folder, a link
+    ``/tmp/cnnlab-ray-<port>``, removed when the head stops; the files stay where ``files`` is.
+    """
 
-def wait_healthy(url: str, timeout_s: float = 90.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{url}: the process ended with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not become healthy within {timeout_s:.0f} s")
+    files: Path
+    num_cpus: int | None = None
+    env: dict = field(default_factory=dict)  # more environment for Ray's processes
+    address: str | None = None
+    link: Path | None = None  # the short name Ray has for ``files``
+
+    def ray_env(self) -> dict:
+        """The environment of Ray's command line and of every process that joins this head."""
+        return {**os.environ, "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled"),
+                "RAY_USAGE_STATS_ENABLED": "0", **ONE_MACHINE_RAY,
+                **({"RAY_TMPDIR": str(self.link)} if self.link else {}), **self.env}
+
+    def start(self) -> str:
+        port = free_port()
+        self.files.mkdir(parents=True, exist_ok=True)
+        self.link = Path("/tmp") / f"cnnlab-ray-{port}"
+        self.link.unlink(missing_ok=True)
+        self.link.symlink_to(self.files.resolve(), target_is_directory=True)
+        cpus = ["--num-cpus", str(self.num_cpus)] if self.num_cpus is not None else []
+        log = self.files / "ray-start.log"
+        with open(log, "w") as out:
+            done = subprocess.run([*RAY_CLI, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
+                                   *cpus, "--include-dashboard", "false", "--temp-dir", str(self.link),
+                                   "--disable-usage-stats"], env=self.ray_env(), cwd=ROOT, stdout=out,
+                                  stderr=subprocess.STDOUT, timeout=180)
+        if done.returncode != 0:
+            raise RuntimeError(f"ray start ended with status {done.returncode}:\n{log.read_text()[-3000:]}")
+        self.address = f"127.0.0.1:{port}"
+        return self.address
+
+    def stop(self) -> None:
+        """Every Ray process of this machine ends (``ray stop --force``)."""
+        with open(self.files / "ray-stop.log", "w") as log:
+            subprocess.run([*RAY_CLI, "stop", "--force"], env=self.ray_env(), stdout=log, stderr=subprocess.STDOUT,
+                           timeout=120)
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
 
 
 def haproxy_config(bind: str, servers: list[tuple[str, str]]) -> str:
@@ -80,7 +109,7 @@ class School:
     replicas: int = 2
     runner: str = "local"
     port: int = 0  # the proxy's; 0: a free one
-    home: Path | None = None  # logs, the SQLite class store, Ray's files; a temporary folder if None
+    home: Path | None = None  # logs, the SQLite class store, Ray's files (ray/); a temporary folder if None
     db: str | None = None
     env: dict = field(default_factory=dict)  # more environment for the app servers
     offline: bool = True  # tests and benchmarks: no downloads; a real school leaves it to its settings
@@ -88,13 +117,17 @@ class School:
     apps: list[subprocess.Popen] = field(default_factory=list)
     app_ports: list[int] = field(default_factory=list)
     proxy: subprocess.Popen | None = None
-    ray_address: str | None = None
+    ray: RayHead | None = None
+
+    @property
+    def ray_address(self) -> str | None:
+        return self.ray.address if self.ray else None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "School":
+    def __enter__(self) -> School:
         self._made_home = self.home is None
         self.home = Path(self.home or tempfile.mkdtemp(prefix="cnnlab-school-"))
         self.port = self.port or free_port()
@@ -124,15 +157,8 @@ class School:
         return path.read_text()
 
     def _start_ray(self) -> None:
-        port = free_port()
-        self._ray_tmp = Path("/tmp") / f"cnnlab-ray-{port}"  # Ray's socket paths must stay short
-        self._ray_tmp.mkdir(exist_ok=True)
-        env = {**os.environ, "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled"),
-               "RAY_USAGE_STATS_ENABLED": "0", **ONE_MACHINE_RAY}
-        subprocess.run([*RAY_CLI, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
-                        "--include-dashboard", "false", "--temp-dir", str(self._ray_tmp), "--disable-usage-stats"],
-                       check=True, env=env, cwd=ROOT, capture_output=True, timeout=180)
-        self.ray_address = f"127.0.0.1:{port}"
+        self.ray = RayHead(self.home / "ray")  # its logs beside the app servers'
+        self.ray.start()
 
     def _start_apps(self) -> None:
         env = self.app_env()
@@ -175,9 +201,8 @@ class School:
         for proc in self.apps:
             with contextlib.suppress(Exception):
                 proc.wait(timeout=30)
-        if self.ray_address:
-            subprocess.run([*RAY_CLI, "stop", "--force"], capture_output=True, timeout=120)
-            shutil.rmtree(self._ray_tmp, ignore_errors=True)
+        if self.ray is not None:
+            self.ray.stop()
         if self._made_home and exc == (None, None, None):
             shutil.rmtree(self.home, ignore_errors=True)
 

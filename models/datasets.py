@@ -31,7 +31,8 @@ def status(name: str) -> str:
     if (datasets.data_root() / "cifar-10-batches-py").is_dir():
         return f"cifar-10: ready, every file verified ({datasets.verify_cifar10()})"
     if datasets.on_disk("cifar-10"):
-        return f"cifar-10: ready, the binary version ({datasets.data_root() / 'cifar-10-batches-bin'}; read, not checksummed)"
+        folder = datasets.data_root() / "cifar-10-batches-bin"
+        return f"cifar-10: ready, the binary version ({folder}; read, not checksummed)"
     raise DatasetUnavailable("cifar_missing", root=str(datasets.data_root()))
 
 

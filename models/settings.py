@@ -17,9 +17,9 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
 
 log = logging.getLogger("cnnlab.settings")
 
@@ -142,7 +142,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ray_gpus", "CNNLAB_RAY_GPUS_PER_RUN", 0.0, _share,
             "the share of one GPU Ray gives each run (0.25: four small runs share a GPU); 0: CPUs only", "0"),
     Setting("inference", "CNNLAB_INFERENCE", "onnxruntime", _one_of("onnxruntime", "torch"),
-            "`torch` runs the classifiers in PyTorch on the CPU too, instead of ONNX Runtime", "`onnxruntime` on the CPU"),
+            "`torch` runs the classifiers in PyTorch on the CPU too, instead of ONNX Runtime",
+            "`onnxruntime` on the CPU"),
     Setting("inference_threads", "CNNLAB_INFERENCE_THREADS", 1, _whole(1),
             "ONNX Runtime threads for one classification; more make one picture faster on an idle machine, "
             "but cost more CPU-seconds per picture when a class uploads at once", "1"),

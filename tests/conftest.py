@@ -75,42 +75,10 @@ def open_page():
     return open_
 
 
-# --- which addresses the servers a test started listen on (from /proc: no tool needed) ---------
-
-def _address(hex_address: str) -> str:
-    """/proc/net/tcp{,6}'s ``0100007F`` (IPv4) or 32 hex digits (IPv6), each 32-bit word in the
-    machine's byte order: the address, an IPv4-mapped IPv6 one given as IPv4."""
-    import ipaddress
-
-    raw = bytes.fromhex(hex_address)
-    raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4)) if sys.byteorder == "little" else raw
-    address = ipaddress.ip_address(raw)
-    return str(getattr(address, "ipv4_mapped", None) or address)
-
-
-def listening(pids) -> list[tuple[int, str, int]]:
-    """(pid, address, port) of every TCP socket in LISTEN that one of ``pids`` holds."""
-    listen = {}  # socket inode -> (address, port)
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A":  # TCP_LISTEN
-                host, port = fields[1].split(":")
-                listen[fields[9]] = (_address(host), int(port, 16))
-    found = []
-    for pid in pids:
-        try:
-            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        except OSError:  # gone, or not ours to read
-            continue
-        found += [(pid, *listen[link[8:-1]]) for link in links if link.startswith("socket:[") and link[8:-1] in listen]
-    return found
-
-
 @pytest.fixture
 def listeners():
     """``listeners(pids)``: (pid, address, port) of every TCP socket in LISTEN held by one of
     ``pids`` or by one of Ray's processes on this machine (its servers, agents and workers)."""
-    from bench.load_test import RAY_PROCESSES, pids_matching
+    from tests.support import RAY_PROCESSES, listening, pids_matching
 
     return lambda pids=(): listening([*pids, *pids_matching(*RAY_PROCESSES)])

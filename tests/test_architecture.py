@@ -5,8 +5,9 @@ imports another lesson's view; what lessons share is a module of ui/ itself, whi
 
 Inside models/: ``maths`` is a pure core that imports nothing else of the app; ``runtime``
 (serving) and ``training`` build on it; ``probes`` (measuring real networks) and ``store`` (the
-class database) on those; and ``content`` (lesson glue) may use maths, runtime, training, probes. ``models.settings`` and ``models.errors`` are
-read by everyone. Nothing in models/ imports streamlit, not even indirectly.
+class database) on those; and ``content`` (lesson glue) may use maths, runtime, training,
+probes. ``models.settings`` and ``models.errors`` are read by everyone. Nothing in models/
+imports streamlit, not even indirectly.
 """
 
 import ast

@@ -18,17 +18,18 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from lessons import course, strings
+from tests.support import free_port, wait_healthy
+
+pytestmark = [pytest.mark.browser, pytest.mark.school]  # Chromium, against an app server of its own
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("CNNLAB_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
@@ -51,9 +52,7 @@ def _chromium() -> str:
 @contextlib.contextmanager
 def running_app(home: Path):
     """``streamlit run app.py`` on a free port of 127.0.0.1, offline; yields its URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "CNNLAB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "CNNLAB_DATA": str(home / "data"),
            "CNNLAB_MAX_RUN_SECONDS": "30", "CNNLAB_DB": f"sqlite:///{home / 'class.sqlite'}",
            "CNNLAB_TEACHER_KEY": TEACHER_KEY}
@@ -61,16 +60,11 @@ def running_app(home: Path):
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
+    try:
+        wait_healthy(url, proc=proc)
+    except RuntimeError as err:
         proc.kill()
-        pytest.fail("the server did not start:\n" + (home / "server.log").read_text())
+        pytest.fail(f"the server did not start ({err}):\n" + (home / "server.log").read_text())
     yield url
     proc.terminate()
     proc.wait(timeout=20)
@@ -391,7 +385,8 @@ def test_after_a_run_a_confusion_cell_opens_its_images_the_snapshots_scrub_and_a
 
 
 # The snapshots are inline PNGs (ui.figures.inline_image): their data URIs change with the moment shown.
-SNAPSHOT_IMAGES = "[...document.querySelectorAll('img')].map(i => i.src).filter(src => src.startsWith('data:image/png'))"
+SNAPSHOT_IMAGES = ("[...document.querySelectorAll('img')].map(i => i.src)"
+                   ".filter(src => src.startsWith('data:image/png'))")
 
 
 def _snapshot_sources(pg) -> list[str]:

@@ -24,7 +24,7 @@ def jpeg(image: Image.Image) -> bytes:
 
 @pytest.fixture(scope="module")
 def x():
-    steps, x = classify.preprocess(examples.example("shapes"), zoo.classifier("resnet18").transforms())
+    _steps, x = classify.preprocess(examples.example("shapes"), zoo.classifier("resnet18").transforms())
     return x
 
 
@@ -115,7 +115,8 @@ def test_stage_shapes_are_those_of_the_papers(x):
         (64, 112, 112), (64, 56, 56), (128, 28, 28), (256, 14, 14), (512, 7, 7)]
     dense = classify.predict(zoo.classifier("densenet121"), x)
     # 64 + 6·32 = 256; halved to 128; 128 + 12·32 = 512; 256 + 24·32 = 1024; 512 + 16·32 = 1024
-    assert [dense.stages[s].shape[0] for s in networks.get("densenet121").stages] == [256, 128, 512, 256, 1024, 512, 1024]
+    channels = [dense.stages[s].shape[0] for s in networks.get("densenet121").stages]
+    assert channels == [256, 128, 512, 256, 1024, 512, 1024]
 
 
 def test_kept_feature_maps_are_the_most_active_channels(x):

@@ -8,7 +8,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.maths import receptive_field as rf
-from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, same_padding, sliding_window, transposed_out
+from models.maths.conv_arithmetic import (
+    Conv,
+    ConvSettingsError,
+    dense_parameters,
+    same_padding,
+    sliding_window,
+    transposed_out,
+)
 
 SEED_INPUT = [[1, 2, 3, 0], [0, 1, 2, 3], [3, 0, 1, 2], [2, 3, 0, 1]]
 SEED_KERNEL = [[2, 0, 1], [0, 1, 2], [1, 0, 2]]
@@ -18,7 +25,8 @@ def test_the_lecture_example_gives_15_then_16():
     steps = sliding_window(SEED_INPUT, SEED_KERNEL)
     assert [s.total for s in steps] == [15, 16, 6, 15]
     assert steps[0].products == (2, 0, 3, 0, 1, 4, 3, 0, 2)  # (1×2)+(2×0)+(3×1)+…
-    expected = F.conv2d(torch.tensor(SEED_INPUT, dtype=torch.float)[None, None], torch.tensor(SEED_KERNEL, dtype=torch.float)[None, None])
+    expected = F.conv2d(torch.tensor(SEED_INPUT, dtype=torch.float)[None, None],
+                        torch.tensor(SEED_KERNEL, dtype=torch.float)[None, None])
     assert expected.flatten().tolist() == [s.total for s in steps]
 
 
@@ -42,7 +50,8 @@ def test_the_lecture_example_32x32x3_with_four_5x5_filters():
     assert layer(torch.zeros(1, 3, 32, 32)).shape == (1, 4, 28, 28)
 
 
-GRID = list(itertools.product([5, 8, 11], [1, 2, 3, 5], [0, 1, 2], [1, 2, 3], [1, 2], [(4, 8, 1), (4, 8, 2), (6, 6, 3)]))
+GRID = list(itertools.product([5, 8, 11], [1, 2, 3, 5], [0, 1, 2], [1, 2, 3], [1, 2],
+                              [(4, 8, 1), (4, 8, 2), (6, 6, 3)]))
 
 
 @pytest.mark.parametrize("w, k, p, s, d, channels", GRID)
@@ -63,7 +72,8 @@ def test_output_size_parameters_and_macs_match_nn_conv2d(w, k, p, s, d, channels
     assert eval(conv.torch_line(), {"nn": nn}).weight.shape == layer.weight.shape
 
 
-@pytest.mark.parametrize("w, k, p, s, d, out_pad", [(5, 3, 0, 1, 1, 0), (5, 3, 1, 2, 1, 1), (7, 4, 1, 2, 1, 0), (4, 3, 2, 3, 2, 2)])
+@pytest.mark.parametrize("w, k, p, s, d, out_pad",
+                         [(5, 3, 0, 1, 1, 0), (5, 3, 1, 2, 1, 1), (7, 4, 1, 2, 1, 0), (4, 3, 2, 3, 2, 2)])
 def test_transposed_output_size_matches_conv_transpose2d(w, k, p, s, d, out_pad):
     layer = nn.ConvTranspose2d(1, 1, k, stride=s, padding=p, dilation=d, output_padding=out_pad)
     assert layer(torch.zeros(1, 1, w, w)).shape[-1] == transposed_out(w, k, p, s, d, out_pad)
@@ -93,7 +103,7 @@ def test_the_floor_leaves_the_last_rows_unreached():
 ])
 def test_impossible_settings_are_named_not_thrown_from_torch(settings, code):
     with pytest.raises(ConvSettingsError) as err:
-        Conv(**settings).out
+        _ = Conv(**settings).out
     assert err.value.code == code
 
 
@@ -144,8 +154,7 @@ def test_resnet18_layer4_sees_435_pixels_with_a_jump_of_32():
 @pytest.mark.parametrize("name", ["resnet18", "densenet121"])
 def test_layer_table_totals_equal_torchvisions_and_every_prediction_holds(name):
     from models.probes import layer_table
-    from models.runtime import zoo
-    from models.runtime import networks
+    from models.runtime import networks, zoo
 
     rows = layer_table.layer_table(zoo.build(name), torch.zeros(1, 3, 224, 224))
     assert sum(r.parameters for r in rows) == networks.get(name).num_params  # 11,689,512 / 7,978,856

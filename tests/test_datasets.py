@@ -1,7 +1,7 @@
-import os
-from pathlib import Path
 import gzip
+import os
 import struct
+from pathlib import Path
 
 import pytest
 import torch
@@ -100,7 +100,8 @@ def test_unknown_dataset_name_is_a_sentence():
 
 def _cifar_arrays(n, seed):
     g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 256, (n, 3, 32, 32), generator=g, dtype=torch.uint8), torch.randint(0, 10, (n,), generator=g)
+    images = torch.randint(0, 256, (n, 3, 32, 32), generator=g, dtype=torch.uint8)
+    return images, torch.randint(0, 10, (n,), generator=g)
 
 
 def test_cifar10_binary_version_is_read_from_the_data_root(tmp_path):

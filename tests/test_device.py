@@ -1,7 +1,6 @@
 import torch
 
 from models import settings
-
 from models.runtime.device import choose_device, cpu_threads
 
 

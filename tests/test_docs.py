@@ -114,20 +114,23 @@ def test_the_pages_the_readme_promises_are_there():
     for name in ("README.md", "CONTRIBUTING.md", "docs/teaching.md", "docs/school.md", "docs/architecture.md",
                  "docs/benchmarks.md", "docs/decisions.md"):
         assert (ROOT / name).is_file(), name
-    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200  # a teacher reads it in five minutes
+    # a teacher reads it in five minutes
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
 
 
 def test_the_checks_find_what_they_look_for():
     page = ROOT / "docs" / "example.md"  # not written: the checks read the text given
     text = "\n".join([
         "# A page", "## Two words", "[fine](../README.md#configuration) [here](#two-words) [web](https://example.org)",
-        "[gone](missing.md) [no heading](../README.md#no-such-heading) [not here](#three-words) `[in code](nowhere.md)`",
+        "[gone](missing.md) [no heading](../README.md#no-such-heading) [not here](#three-words) "
+        "`[in code](nowhere.md)`",
         "```bash", "python -m models.settings --markdown", "python -m models.no_such_module",
         ".venv/bin/python -m pytest tests/test_docs.py tests/test_no_such_file.py::test_x", "```",
     ])
-    assert broken_links(page, text) == ["example.md: missing.md — no such file",
-                                        "example.md: ../README.md#no-such-heading — no heading with that anchor in README.md",
-                                        "example.md: #three-words — no heading with that anchor here"]
+    assert broken_links(page, text) == [
+        "example.md: missing.md — no such file",
+        "example.md: ../README.md#no-such-heading — no heading with that anchor in README.md",
+        "example.md: #three-words — no heading with that anchor here"]
     assert broken_commands(page, text) == ["example.md: python -m models.no_such_module — no such module",
                                            "example.md: pytest tests/test_no_such_file.py::test_x — no such file"]
     assert slug("The class of thirty (`bench.load_test`)") == "the-class-of-thirty-benchload_test"

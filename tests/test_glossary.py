@@ -97,8 +97,8 @@ def test_every_korean_text_uses_the_glossarys_terms():
 
 # --- particles ---------------------------------------------------------------------------------
 
-FIXED = {"을", "를", "이", "가", "은", "는", "과", "와", "로", "으로", "로서", "으로서", "로써", "으로써", "로는", "으로는",
-         "로도", "으로도", "라는", "이라는", "라고", "이라고", "라", "이라", "나", "이나"}
+FIXED = {"을", "를", "이", "가", "은", "는", "과", "와", "로", "으로", "로서", "으로서", "로써", "으로써",
+         "로는", "으로는", "로도", "으로도", "라는", "이라는", "라고", "이라고", "라", "이라", "나", "이나"}
 _VALUE = re.compile(rf"(\{{\{{\w+\}}\}}|\{{[^{{}}]*\}})[*_`]*(?!{PARTICLE})([{HANGUL}]+)")
 
 
@@ -108,7 +108,8 @@ def particles_after_values(texts) -> list[str]:
     return [f"{where}: {m.group(0)!r}" for where, text in texts for m in _VALUE.finditer(text) if m.group(2) in FIXED]
 
 
-_SPACED = re.compile(rf"\*\*[^*\n]+?\*\* +(은|는|을|를|가|의|에|에서|에게|와|과|도|로|으로|만|이며|이고|이다|입니다|하기|하는|개|개의)(?![{HANGUL}])")
+_SPACED = re.compile(rf"\*\*[^*\n]+?\*\* +(은|는|을|를|가|의|에|에서|에게|와|과|도|로|으로|만|이며|이고|이다|입니다"
+                     rf"|하기|하는|개|개의)(?![{HANGUL}])")
 _UNCLOSED = re.compile(rf"\)\*\*[{HANGUL}]")  # CommonMark leaves "**x(y)**을" unclosed: ")" then a letter
 
 
@@ -122,9 +123,12 @@ def particles_after_bold(texts) -> list[str]:
 def test_the_particle_checks_find_what_they_look_for():
     assert particles_after_values([("a", "{n}으로 바꿉니다"), ("b", "{name!r}라는"), ("c", "**{{x}}** 을")]) != []
     assert len(particles_after_values([("a", "{n}으로"), ("b", "{name!r}라는"), ("c", "{{x}}을")])) == 3
-    assert particles_after_values([("a", "{n}(으)로"), ("b", "{x}을(를) {y}개 {z}이고 {w}번째"), ("c", "{{x}}(이)라는")]) == []
-    assert len(particles_after_bold([("a", "**커널(필터)** 을"), ("b", "**특징 맵** 입니다"), ("c", "**커널(필터)**을")])) == 3
-    assert particles_after_bold([("a", "**커널**(필터)을"), ("b", "**ReLU** 활성화 함수"), ("c", "**학습** 데이터")]) == []
+    assert particles_after_values([("a", "{n}(으)로"), ("b", "{x}을(를) {y}개 {z}이고 {w}번째"),
+                                   ("c", "{{x}}(이)라는")]) == []
+    assert len(particles_after_bold([("a", "**커널(필터)** 을"), ("b", "**특징 맵** 입니다"),
+                                     ("c", "**커널(필터)**을")])) == 3
+    assert particles_after_bold([("a", "**커널**(필터)을"), ("b", "**ReLU** 활성화 함수"),
+                                 ("c", "**학습** 데이터")]) == []
 
 
 def test_a_particle_after_a_value_is_written_in_both_forms():
@@ -139,10 +143,12 @@ def test_a_particle_after_bold_text_follows_it_directly():
 
 @pytest.mark.parametrize("text, value, expected", [
     ("{n}(으)로", 56, "56으로"), ("{n}(으)로", 32, "32로"), ("{n}(으)로", 10, "10으로"), ("{n}(으)로", 1, "1로"),
-    ("{n}(으)로", 7, "7로"), ("{n}(으)로", 100, "100으로"), ("{n}(으)로", "1,000", "1,000으로"), ("{n}(으)로", 0, "0으로"),
+    ("{n}(으)로", 7, "7로"), ("{n}(으)로", 100, "100으로"), ("{n}(으)로", "1,000", "1,000으로"),
+    ("{n}(으)로", 0, "0으로"),
     ("{n}(으)로", 20000, "20000으로"), ("{n}(으)로", "0.25", "0.25로"), ("{n}(으)로", "필터", "필터로"),
     ("{n}(으)로", "커널", "커널로"), ("{n}(으)로", "층", "층으로"), ("{n}을(를)", 3, "3을"), ("{n}을(를)", 2, "2를"),
-    ("{n}이(가)", "셔츠", "셔츠가"), ("{n}이(가)", "가방", "가방이"), ("{n}은(는)", 16, "16은"), ("{n}은(는)", 4, "4는"),
+    ("{n}이(가)", "셔츠", "셔츠가"), ("{n}이(가)", "가방", "가방이"), ("{n}은(는)", 16, "16은"),
+    ("{n}은(는)", 4, "4는"),
     ("{n}와(과)", 64, "64와"), ("{n}와(과)", 128, "128과"), ("{n}(이)라는", "코트", "코트라는"),
     ("{n}(이)라는", "샌들", "샌들이라는"), ("**{n}**을(를)", "커널", "**커널**을"),
     ("{n}(으)로", "ResNet", "ResNet(으)로"),  # a Latin word: the letters do not say, both forms stay

@@ -19,6 +19,7 @@ def test_percentile_interpolates_like_numpy():
     assert latency.percentile(values, 95) == pytest.approx(8.75)
 
 
+@pytest.mark.slow  # every check of the benchmark, small: ~15 s
 def test_every_check_passes_small_on_the_cpu_and_says_what_it_skipped(tmp_path):
     out = tmp_path / "gpu_check.json"
     only = ("inference", "grad_cam", "latency", "classroom", "throughput", "concurrent_runs", "runner",

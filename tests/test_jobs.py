@@ -12,19 +12,11 @@ import torch
 from models.training import train
 from models.training.jobs import AlreadyRunning, JobRunner, JobState, RunnerBusy
 from models.training.train import TrainConfig
+from tests.support import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 
 CPU = torch.device("cpu")
-
-
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 class Gate:
@@ -46,10 +38,10 @@ def test_a_second_run_waits_in_the_queue_while_the_first_runs():
     runner = JobRunner(max_running=1, max_queued=4, device=CPU, train_fn=gate)
     first = runner.submit("alice", TrainConfig(seed=1))
     second = runner.submit("bob", TrainConfig(seed=2))
-    assert wait_for(lambda: first.state is JobState.RUNNING)
+    eventually(lambda: first.state is JobState.RUNNING)
     assert second.state is JobState.QUEUED and second.queue_position() == 1
     gate.release.set()
-    assert wait_for(lambda: second.state is JobState.DONE)
+    eventually(lambda: second.state is JobState.DONE)
     assert first.result == "result of seed 1" and second.result == "result of seed 2"
     assert gate.started == [1, 2]
 
@@ -58,7 +50,7 @@ def test_a_full_queue_refuses_with_a_sentence():
     gate = Gate()
     runner = JobRunner(max_running=1, max_queued=1, device=CPU, train_fn=gate)
     runner.submit("a", TrainConfig())
-    assert wait_for(lambda: gate.started)
+    eventually(lambda: gate.started)
     runner.submit("b", TrainConfig())
     with pytest.raises(RunnerBusy, match="Try again in a minute"):
         runner.submit("c", TrainConfig())
@@ -72,7 +64,7 @@ def test_one_live_run_per_session():
     with pytest.raises(AlreadyRunning):
         runner.submit("alice", TrainConfig())
     gate.release.set()
-    assert wait_for(lambda: job.state is JobState.DONE)
+    eventually(lambda: job.state is JobState.DONE)
     assert runner.submit("alice", TrainConfig()).id != job.id  # a new run once the first ended
     gate.release.set()
 
@@ -84,9 +76,10 @@ def test_cancelling_a_queued_run_drops_it_at_once():
     queued = runner.submit("b", TrainConfig(seed=2))
     runner.cancel(queued)
     assert queued.state is JobState.DONE and queued.queue_position() == 0
+    later = runner.submit("c", TrainConfig(seed=3))
     gate.release.set()
-    time.sleep(0.2)
-    assert gate.started == [1]
+    eventually(lambda: later.state is JobState.DONE)  # the runner went past where b's run was
+    assert gate.started == [1, 3]
 
 
 def test_a_closed_tab_frees_its_slot():
@@ -95,11 +88,11 @@ def test_a_closed_tab_frees_its_slot():
     runner = JobRunner(device=CPU, train_fn=gate, is_alive=lambda o: alive[o], alive_check_s=0.05)
     running = runner.submit("alice", TrainConfig(seed=1))
     queued = runner.submit("bob", TrainConfig(seed=2))
-    assert wait_for(lambda: running.state is JobState.RUNNING)
+    eventually(lambda: running.state is JobState.RUNNING)
     alive["bob"] = False  # bob's tab closes while he waits: his run is skipped
     alive["alice"] = False  # alice's tab closes while she trains: her run stops
-    assert wait_for(lambda: running.state is JobState.DONE, timeout=5)
-    assert wait_for(lambda: queued.state is JobState.DONE, timeout=5)
+    eventually(lambda: running.state is JobState.DONE, timeout_s=5)
+    eventually(lambda: queued.state is JobState.DONE, timeout_s=5)
     assert gate.started == [1]
 
 
@@ -114,10 +107,11 @@ def test_out_of_memory_ends_that_run_with_a_message_and_the_next_run_works():
 
     runner = JobRunner(device=CPU, train_fn=flaky)
     failed = runner.submit("a", TrainConfig(seed=1))
-    assert wait_for(lambda: failed.state is JobState.FAILED)
+    eventually(lambda: failed.state is JobState.FAILED)
     assert failed.error.code == "out_of_memory" and "ran out of memory" in str(failed.error)
     ok = runner.submit("a", TrainConfig(seed=2))
-    assert wait_for(lambda: ok.state is JobState.DONE) and ok.result == "ok"
+    eventually(lambda: ok.state is JobState.DONE)
+    assert ok.result == "ok"
 
 
 def test_time_limit_is_capped_by_the_server():
@@ -131,9 +125,9 @@ def test_time_limit_is_capped_by_the_server():
 def test_real_run_cancelled_from_outside_stops_within_one_batch():
     runner = JobRunner(device=CPU)
     job = runner.submit("a", TrainConfig(epochs=50, time_limit_s=60, train_size=2048))
-    assert wait_for(lambda: job.history, timeout=30)
+    eventually(lambda: job.history, timeout_s=30)
     runner.cancel(job)
-    assert wait_for(lambda: job.state is JobState.DONE, timeout=10)
+    eventually(lambda: job.state is JobState.DONE, timeout_s=10)
     assert job.result.stopped_by == "cancelled"
     assert job.result.steps < 50 * 16
 
@@ -189,6 +183,7 @@ time.sleep(0.5)  # and the process ends, with the run inside PyTorch
 """
 
 
+@pytest.mark.slow  # two processes of their own, each importing torch
 def test_the_process_ends_cleanly_while_a_run_is_inside_pytorch():
     # a daemon worker ended by the interpreter inside a torch operator aborted the process
     # ("terminate called without an active exception"): JobRunner.shutdown runs at exit
@@ -204,16 +199,14 @@ def test_one_mapping_from_a_runs_exception_to_the_sentence_its_student_reads():
     assert jobs.run_error(torch.OutOfMemoryError("CUDA out of memory"), 1) == jobs.RunnerError("out_of_memory")
     own = nets.NetworkError("depth", depth=21)
     assert jobs.run_error(own, 1) is own  # settings no run can use: its own sentence
-    try:
-        raise KeyError("conv9")
-    except KeyError as err:
-        assert jobs.run_error(err, 1) == jobs.RunnerError("failed", kind="KeyError")
+    assert jobs.run_error(KeyError("conv9"), 1) == jobs.RunnerError("failed", kind="KeyError")
 
     def bad_depth(config, device, report, should_stop):
         raise own
 
     failed = JobRunner(device=CPU, train_fn=bad_depth).submit("a", TrainConfig())
-    assert wait_for(lambda: failed.state is JobState.FAILED) and failed.error is own
+    eventually(lambda: failed.state is JobState.FAILED)
+    assert failed.error is own
 
 
 def test_the_local_and_the_ray_runner_are_one_runner_protocol():
@@ -227,6 +220,7 @@ def test_the_local_and_the_ray_runner_are_one_runner_protocol():
     methods = [name for name, value in vars(jobs.Runner).items() if callable(value) and not name.startswith("_")]
     assert {"submit", "job_of", "collect", "cancel", "queue_position", "live_jobs", "held", "shutdown"} <= set(methods)
     for name in methods:
-        ours, protocol = inspect.signature(getattr(ray_runner.RayRunner, name)), inspect.signature(getattr(jobs.Runner, name))
+        ours = inspect.signature(getattr(ray_runner.RayRunner, name))
+        protocol = inspect.signature(getattr(jobs.Runner, name))
         assert list(ours.parameters) == list(protocol.parameters), name
     assert isinstance(ray_runner.RayRunner.notice, property)

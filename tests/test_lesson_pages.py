@@ -4,6 +4,8 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.support import eventually
+
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_arithmetic_page_computes_the_lecture_example_and_the_real_networks(lang, open_page):
@@ -71,19 +73,13 @@ def test_operation_page_explains_a_kernel_too_large_and_plays(open_page):
 
 def _run_demo(at: AppTest, key: str, timeout: float = 150):
     """Start the page's task, wait for it, and return its row in the class store."""
-    import time
-
     from models.store import database
 
     next(b for b in at.button if b.key == f"{key}.start").click().run()
     assert not at.exception
     student = at.session_state["_identity.student"]
-    deadline = time.monotonic() + timeout
-    while not database.store().runs(student.id, tag=key)[0] and time.monotonic() < deadline:
-        time.sleep(1)
-        at.run()
-    stored, _ = database.store().runs(student.id, tag=key)
-    assert stored, "the task did not finish"
+    stored = eventually(lambda: database.store().runs(student.id, tag=key)[0], timeout_s=timeout, every_s=1,
+                        between=at.run)  # the task finished
     at.run()
     assert not at.exception
     return stored[-1]
@@ -116,7 +112,7 @@ def test_the_overfitting_page_runs_its_experiment_and_says_what_the_curves_show(
     at = open_page("overfitting", lang=lang)
     assert not at.exception
     stored = _run_demo(at, "demo.overfit")
-    (label, row), = stored.summary["runs"].items()
+    (_label, row), = stored.summary["runs"].items()
     assert row["train images"] == 300 and row["dropout"] == 0.0 and row["augment"] == "none"
     verdict = fitting.diagnose(row["train acc"], row["val acc"]).verdict
     said = strings(lang)[f"ov.verdict_{verdict}"].split("**")[1]  # the verdict's bold words
@@ -160,4 +156,4 @@ def test_the_pipeline_runs_the_students_own_trained_network_on_their_picture(ope
     at.run()
     assert not at.exception
     assert any("Your network: plain_cnn" in c.value for c in at.caption)
-    assert len([c for c in at.get("plotly_chart")]) >= 5  # every step's maps, and the softmax
+    assert len(list(at.get("plotly_chart"))) >= 5  # every step's maps, and the softmax

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench import load_test
 from lessons import course
 
@@ -22,6 +24,8 @@ def test_modules_plotly_only_peeks_at_are_whole_before_any_page_runs():
     assert done.stdout.strip() == ""
 
 
+@pytest.mark.school
+@pytest.mark.slow
 def test_a_class_arriving_at_once_is_served_without_an_error():
     args = load_test.parser().parse_args(["--students", "8", "--trainers", "2", "--arrival-s", "0",
                                           "--run-seconds", "3", "--settle-s", "0"])
@@ -32,6 +36,8 @@ def test_a_class_arriving_at_once_is_served_without_an_error():
     assert report["runs"]["refused"] == 0
 
 
+@pytest.mark.school
+@pytest.mark.slow
 def test_every_page_opened_at_once_on_a_cold_server_in_both_languages():
     # the first minutes of a lesson: nothing loaded yet, everyone clicking around at once
     args = load_test.parser().parse_args(["--tour", "--cold", "--students", "4", "--arrival-s", "0",

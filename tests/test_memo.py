@@ -1,51 +1,63 @@
 """models.runtime.memo: one computation per arguments, however many students' threads ask at once."""
 
+import sys
 import threading
-import time
 
 import pytest
 
 from models.runtime.memo import memoized
+from tests.support import eventually
+
+
+def _inside(thread: threading.Thread, fn) -> bool:
+    """Whether ``thread`` is running ``fn``'s code now, or waiting somewhere inside it."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code is fn.__code__:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def test_threads_asking_together_share_one_computation():
     calls = []
+    release = threading.Event()
 
     @memoized
     def slow(n):
         calls.append(n)
-        time.sleep(0.2)
+        release.wait(10)  # computing, until every student has asked
         return [n]  # a new object each time it is computed
 
-    start = threading.Barrier(8)
     results = []
-
-    def student():
-        start.wait()
-        results.append(slow(3))
-
-    threads = [threading.Thread(target=student) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: results.append(slow(3))) for _ in range(8)]
     for thread in threads:
         thread.start()
+    eventually(lambda: all(_inside(thread, slow) for thread in threads))  # all eight have asked
+    release.set()
     for thread in threads:
         thread.join()
     assert calls == [3]
-    assert all(r is results[0] for r in results)
+    assert len(results) == 8 and all(r is results[0] for r in results)
 
 
 def test_different_arguments_are_computed_side_by_side_and_kept_apart():
+    together = threading.Barrier(4, timeout=10)  # passed only by four computations under way at once
+    passed = []
+
     @memoized
     def slow(n, scale=1):
-        time.sleep(0.3)
+        if scale == 1:
+            passed.append(together.wait())
         return n * scale
 
     threads = [threading.Thread(target=slow, args=(n,)) for n in range(4)]
-    begun = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert time.perf_counter() - begun < 0.3 * 3  # not one after another
+    assert sorted(passed) == [0, 1, 2, 3]  # not one after another: the barrier would have broken
+    together.abort()  # from now on computing slow(n) again fails at once: these come from memory
     assert [slow(n) for n in range(4)] == [0, 1, 2, 3]
     assert slow(2, scale=10) == 20
 
@@ -60,7 +72,7 @@ def test_an_exception_is_not_kept():
             raise OSError("not there yet")
         return "there"
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="not there yet"):
         flaky()
     assert flaky() == "there"
     assert flaky() == "there" and len(attempts) == 2

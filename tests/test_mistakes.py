@@ -20,7 +20,8 @@ def test_the_confusion_matrix_is_the_count_of_each_true_predicted_pair():
     for t, p in zip(e.labels.tolist(), e.probs.argmax(1).tolist()):
         expected[t, p] += 1
     assert torch.equal(e.confusion(), expected)
-    assert e.confusion().sum() == 300 and e.confusion().sum(1).tolist() == torch.bincount(e.labels, minlength=4).tolist()
+    assert e.confusion().sum() == 300
+    assert e.confusion().sum(1).tolist() == torch.bincount(e.labels, minlength=4).tolist()
     assert e.per_class_accuracy() == (expected.diag() / expected.sum(1)).tolist()
 
 

@@ -14,9 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import lessons
-
-from tests.test_glossary import prose
 from tests.test_app import APP, TIMEOUT
+from tests.test_glossary import prose
 
 # string-valued fields of the element protos that a student reads (not ids, keys, formats, code)
 READ = {"body", "label", "help", "options", "placeholder", "caption", "title"}

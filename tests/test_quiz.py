@@ -1,8 +1,8 @@
 """Quiz files valid in both languages; generated answers checked against PyTorch; the page keeps results."""
 
 import math
-import re
 import random
+import re
 import tomllib
 
 import pytest
@@ -135,7 +135,8 @@ def test_checking_answers():
     assert choice.answer == "c2" and choice.choices["c2"] == "304"
     assert choice.check("c2") and not choice.check("c1") and not choice.check(2)  # an id, never a place
     cosine = quiz.question("training_lab", "cosine", "en", seed=2)
-    assert cosine.check({"lr": round(cosine.answers["lr"], 3)}) and not cosine.check({"lr": cosine.answers["lr"] + 0.002})
+    assert cosine.check({"lr": round(cosine.answers["lr"], 3)})
+    assert not cosine.check({"lr": cosine.answers["lr"] + 0.002})
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -144,10 +145,11 @@ def test_answers_get_feedback_and_survive_a_page_switch(lang, open_page):
     assert not at.exception
     at.selectbox(key="_quiz.lesson").set_value("conv_arithmetic").run()
     at.radio(key="quiz.conv_arithmetic/seed-304.choice").set_value("c2")  # in a form: sent with its submit
-    at.button(key="FormSubmitter:quiz.form.conv_arithmetic/seed-304-" + ("Check" if lang == "en" else "확인")).click().run()
+    check = "Check" if lang == "en" else "확인"
+    at.button(key=f"FormSubmitter:quiz.form.conv_arithmetic/seed-304-{check}").click().run()
     assert at.success and "304" in at.success[0].value
     at.radio(key="quiz.conv_arithmetic/stride-two.choice").set_value("c0")
-    at.button(key="FormSubmitter:quiz.form.conv_arithmetic/stride-two-" + ("Check" if lang == "en" else "확인")).click().run()
+    at.button(key=f"FormSubmitter:quiz.form.conv_arithmetic/stride-two-{check}").click().run()
     assert at.error
     at.switch_page("app_pages/home.py").run()
     at = at.switch_page("app_pages/quiz.py").run()

@@ -15,8 +15,8 @@ stays silent past ``lost_after_s`` is a lost one, and the runs go to the fallbac
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,20 +25,23 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.ray
 ray = pytest.importorskip("ray")  # requirements-ray.txt, included by requirements-dev.txt
 
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy  # noqa: E402
 
-from deploy.school import RAY_CLI, free_port  # noqa: E402
+from deploy.school import RayHead  # noqa: E402
 from models.training import jobs, ray_runner  # noqa: E402
 from models.training.jobs import AlreadyRunning, JobState, RunnerBusy, RunnerError  # noqa: E402
 from models.training.train import TrainConfig  # noqa: E402
+from tests.support import eventually, free_port, pids_matching  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = TrainConfig(epochs=1, train_size=640, batch_size=64, seed=3)
 STEADY = TrainConfig(epochs=2, train_size=3000, batch_size=64, seed=3)  # a few seconds of points
 LONG = TrainConfig(epochs=50, train_size=640, batch_size=64)  # runs until stopped
-RAY_TMP = Path("/tmp") / f"cnnlab-ray-{os.getpid()}"  # Ray's files; its socket paths must stay short
+RAY_S = 60.0  # how long a test waits for the cluster to do something
+SCHEDULER_TITLE = "ray::Scheduler"  # how Ray titles the scheduler actor's process
 
 
 def ray_env(tmp: Path) -> dict:
@@ -48,21 +51,22 @@ def ray_env(tmp: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A Ray head on 127.0.0.1 with 3 CPUs for runs; its address."""
-    tmp = RAY_TMP
-    tmp.mkdir(exist_ok=True)
-    port = free_port()
-    env = ray_env(tmp)
-    subprocess.run([*RAY_CLI, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
-                    "--num-cpus", "3", "--include-dashboard", "false", "--temp-dir", str(tmp),
-                    "--disable-usage-stats"], check=True, env=env, cwd=ROOT, capture_output=True, timeout=120)
-    address = f"127.0.0.1:{port}"
+    """A Ray head on 127.0.0.1 with 3 CPUs for runs, as a school starts one. Its files and logs,
+    and those of the machines that join it, are in this module's temporary folder (ray*/)."""
+    head = RayHead(tmp_path_factory.mktemp("ray"), num_cpus=3, env={"PYTHONPATH": str(ROOT)})
+    head.start()
     os.environ["RAY_AUTH_MODE"] = "disabled"
-    ray_runner.connect(address, timeout_s=60)
-    yield address
-    ray.shutdown()
-    subprocess.run([*RAY_CLI, "stop", "--force"], env=env, capture_output=True, timeout=120)
-    shutil.rmtree(tmp, ignore_errors=True)
+    with pytest.MonkeyPatch.context() as patch, open(head.files / "driver.log", "a") as log:
+        # What Ray tells its drivers, this process among them, when it likes ("(raylet) Raylet is
+        # terminated …" and a state dump when a machine leaves), goes to a file, not to the console
+        patch.setattr(ray._private.worker, "print_to_stdstream",
+                      lambda data, ignore_prefix: ray._private.worker.print_worker_logs(data, log, ignore_prefix))
+        try:
+            ray_runner.connect(head.address, timeout_s=60)
+            yield head
+        finally:
+            ray.shutdown()
+            head.stop()
 
 
 @pytest.fixture
@@ -70,9 +74,10 @@ def fresh(cluster):
     """A new scheduler for each test (it is a detached actor: it would outlive the test)."""
     try:
         ray.kill(ray.get_actor(ray_runner.SCHEDULER, namespace=ray_runner.NAMESPACE))
-        time.sleep(0.5)
-    except ValueError:
+    except ValueError:  # none yet
         pass
+    # gone by name, and its process too (the tests that pause the scheduler look for it by name)
+    eventually(lambda: not _scheduler_named() and not pids_matching(SCHEDULER_TITLE), timeout_s=RAY_S)
     made = []
 
     def make(**kw) -> ray_runner.RayRunner:
@@ -84,25 +89,18 @@ def fresh(cluster):
         r.shutdown()
 
 
-def _wait(condition, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_a_run_on_ray_streams_its_points_and_returns_what_the_local_runner_would(fresh):
     runner = fresh()
     job = runner.submit("ada", STEADY, tag="train")
     arrivals = []
-    _wait(lambda: (arrivals.append((time.monotonic(), len(job.history))) or not job.live))
+    eventually(lambda: (arrivals.append((time.monotonic(), len(job.history))) or not job.live), timeout_s=RAY_S)
     assert job.state is JobState.DONE, job.error
     assert job.worker.startswith("pid ") and int(job.worker.split()[1]) != os.getpid()  # a Ray worker ran it
     result = job.result
     assert result.stopped_by == "finished" and [p.step for p in result.history] == [p.step for p in job.history]
     assert len(result.snapshots) >= 2  # the result, weights and snapshots, came through the object store
     grew = sorted({t for (t, n), (_, before) in zip(arrivals[1:], arrivals) if n > before})
-    assert len(grew) >= 2 and max(b - a for a, b in zip(grew, grew[1:])) < 1.5  # about once a second, or faster
+    assert len(grew) >= 2 and max(b - a for a, b in itertools.pairwise(grew)) < 1.5  # about once a second, or faster
     runner.collect(job)
     assert runner.job_of("ada") is None and runner.held() == 0
 
@@ -112,7 +110,7 @@ def test_the_same_seed_gives_the_same_curve_on_ray(fresh):
     curves = []
     for _ in range(2):
         job = runner.submit("ada", QUICK)
-        _wait(lambda: not job.live)
+        eventually(lambda: not job.live, timeout_s=RAY_S)  # noqa: B023 — waited for in this iteration
         curves.append([p.loss for p in job.result.history])
         runner.collect(job)
     assert curves[0] == curves[1]
@@ -121,32 +119,32 @@ def test_the_same_seed_gives_the_same_curve_on_ray(fresh):
 def test_stop_ends_a_ray_run_within_a_batch_and_the_time_limit_holds(fresh):
     runner = fresh(max_time_s=3.0)
     job = runner.submit("ada", LONG)
-    _wait(lambda: job.state is JobState.RUNNING and job.history)
+    eventually(lambda: job.state is JobState.RUNNING and job.history, timeout_s=RAY_S)
     stopped = time.monotonic()
     runner.cancel(job)
-    _wait(lambda: not job.live, timeout_s=10)
+    eventually(lambda: not job.live, timeout_s=10)
     assert job.result.stopped_by == "cancelled" and time.monotonic() - stopped < 2.0
     runner.collect(job)
     job = runner.submit("ada", LONG)  # the runner's cap: 3 s, whatever the task asked for
-    _wait(lambda: not job.live)
+    eventually(lambda: not job.live, timeout_s=RAY_S)
     assert job.result.stopped_by == "time limit" and job.result.elapsed_s < 4.0
 
 
 def test_one_live_run_per_student_and_one_queue_across_two_app_servers(fresh):
     first, second = fresh(max_running=1, max_queued=1), fresh(max_running=1, max_queued=1)
     running = first.submit("ada", LONG)
-    _wait(lambda: running.state is JobState.RUNNING)
+    eventually(lambda: running.state is JobState.RUNNING, timeout_s=RAY_S)
     with pytest.raises(AlreadyRunning):
         second.submit("ada", QUICK)  # Ada, sent to the other server, still has her run
     adopted = second.job_of("ada")  # … and finds it there, with its progress
     assert adopted is not None and adopted.live
-    _wait(lambda: adopted.history)
+    eventually(lambda: adopted.history, timeout_s=RAY_S)
     queued = second.submit("grace", QUICK)
-    _wait(lambda: queued.queue_position() == 1)
+    eventually(lambda: queued.queue_position() == 1, timeout_s=RAY_S)
     with pytest.raises(RunnerBusy):
         first.submit("alan", QUICK)  # the queue is full, counted over both servers
     second.cancel(adopted)  # Stop pressed on the other server
-    _wait(lambda: not running.live and not queued.live)
+    eventually(lambda: not running.live and not queued.live, timeout_s=RAY_S)
     assert running.result.stopped_by == "cancelled" and queued.state is JobState.DONE
 
 
@@ -154,7 +152,7 @@ def test_a_failing_run_ends_only_itself_with_its_sentence(fresh):
     runner = fresh(max_running=2)
     broken = runner.submit("ada", TrainConfig(dataset="cifar-10", epochs=1))  # no CIFAR-10 on the workers
     fine = runner.submit("grace", QUICK)
-    _wait(lambda: not broken.live and not fine.live)
+    eventually(lambda: not broken.live and not fine.live, timeout_s=RAY_S)
     assert broken.state is JobState.FAILED and broken.error.code == "cifar_missing"
     assert fine.state is JobState.DONE and fine.result.stopped_by == "finished"
 
@@ -162,14 +160,14 @@ def test_a_failing_run_ends_only_itself_with_its_sentence(fresh):
 def test_a_killed_worker_ends_its_run_with_a_sentence_and_the_next_run_works(fresh):
     runner = fresh()
     job = runner.submit("ada", LONG)
-    _wait(lambda: job.worker and job.history)
+    eventually(lambda: job.worker and job.history, timeout_s=RAY_S)
     os.kill(int(job.worker.split()[1]), signal.SIGKILL)  # the worker process dies mid-run
-    _wait(lambda: not job.live, timeout_s=60)
+    eventually(lambda: not job.live, timeout_s=60)
     assert job.state is JobState.FAILED and job.error.code == "worker_lost"
     assert "stopped in the middle" in job.error.message("en")
     runner.collect(job)
     again = runner.submit("ada", QUICK)  # the student starts again
-    _wait(lambda: not again.live)
+    eventually(lambda: not again.live, timeout_s=RAY_S)
     assert again.state is JobState.DONE
 
 
@@ -191,18 +189,18 @@ class _Busy:
         return True
 
 
-def _machine_joins(address: str, cpus: int):
+def _machine_joins(head: RayHead, cpus: int):
     """Another machine joins the cluster: here, a second Ray node on 127.0.0.1, made as
     ``ray.cluster_utils.Cluster.add_node`` makes one (``ray start --address`` refuses a second
     node on one machine, with Ray kept on loopback)."""
     from ray._private.node import Node
     from ray._private.parameter import RayParams
 
-    node = Node(RayParams(gcs_address=address, node_ip_address="127.0.0.1", num_cpus=cpus, num_gpus=0,
+    node = Node(RayParams(gcs_address=head.address, node_ip_address="127.0.0.1", num_cpus=cpus, num_gpus=0,
                           object_store_memory=150 * 2**20, min_worker_port=0, max_worker_port=0,
-                          node_manager_port=0, include_log_monitor=False, temp_dir=str(RAY_TMP)),
+                          node_manager_port=0, include_log_monitor=False, temp_dir=str(head.link)),
                 head=False, shutdown_at_exit=True, spawn_reaper=False)
-    _wait(lambda: any(n["NodeID"] == node.node_id and n["Alive"] for n in ray.nodes()), timeout_s=30)
+    eventually(lambda: any(n["NodeID"] == node.node_id and n["Alive"] for n in ray.nodes()), timeout_s=30)
     return node
 
 
@@ -224,22 +222,22 @@ def test_a_machine_leaving_the_cluster_ends_only_its_run_and_the_student_starts_
         ray.kill(busy)
         assert ray.get(runner.scheduler.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id())) == head
         ada = runner.submit("ada", LONG)
-        _wait(lambda: ada.worker and ada.history)
+        eventually(lambda: ada.worker and ada.history, timeout_s=RAY_S)
         machines.append(_machine_joins(cluster, cpus=4))
         grace = runner.submit("grace", STEADY)  # the first machine is full: on the second
-        _wait(lambda: grace.history)
+        eventually(lambda: grace.history, timeout_s=RAY_S)
         _machine_leaves(machines[0])  # with Ada's run, in the middle of it
-        _wait(lambda: not ada.live, timeout_s=90)
+        eventually(lambda: not ada.live, timeout_s=90)
         assert ada.state is JobState.FAILED and ada.error.code == "worker_lost"
         assert "stopped in the middle" in ada.error.message("en")
-        _wait(lambda: not grace.live)  # the other run went on to its end
+        eventually(lambda: not grace.live, timeout_s=RAY_S)  # the other run went on to its end
         assert grace.state is JobState.DONE and grace.result.stopped_by == "finished"
         assert [p.step for p in grace.history] == [p.step for p in grace.result.history]
         # The scheduler lives on the head: the class's queue did not leave with the machine
         assert not runner.lost.is_set() and runner.notice is None
         runner.collect(ada)
         again = runner.submit("ada", QUICK)  # Ada starts again, on the machine still there
-        _wait(lambda: not again.live)
+        eventually(lambda: not again.live, timeout_s=RAY_S)
         assert again.state is JobState.DONE
     finally:
         for node in machines:
@@ -251,21 +249,26 @@ def test_a_closed_tab_cancels_its_run_on_ray(fresh):
     open_tabs = {"ada"}
     runner = fresh(is_alive=lambda owner: owner in open_tabs, alive_check_s=0.5)
     job = runner.submit("ada", LONG)
-    _wait(lambda: job.history)
+    eventually(lambda: job.history, timeout_s=RAY_S)
     open_tabs.clear()
-    _wait(lambda: not job.live, timeout_s=10)
+    eventually(lambda: not job.live, timeout_s=10)
     assert job.result.stopped_by == "cancelled"
+
+
+def _scheduler_named() -> bool:
+    """Whether Ray still knows an actor by the scheduler's name (a killed one is gone soon after)."""
+    try:
+        ray.get_actor(ray_runner.SCHEDULER, namespace=ray_runner.NAMESPACE)
+    except ValueError:
+        return False
+    return True
 
 
 def _scheduler_pid() -> int:
     """The scheduler actor's process: Ray titles an actor's worker ``ray::Scheduler``."""
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and (proc / "cmdline").read_bytes().startswith(b"ray::Scheduler"):
-                return int(proc.name)
-        except OSError:  # a process that ended while we looked
-            continue
-    raise AssertionError("no ray::Scheduler process")
+    pids = pids_matching(SCHEDULER_TITLE)
+    assert len(pids) == 1, f"{SCHEDULER_TITLE} processes: {pids}"
+    return pids[0]
 
 
 @contextlib.contextmanager
@@ -285,35 +288,35 @@ def _local_fallback() -> jobs.JobRunner:
 def test_a_slow_scheduler_is_waited_for_not_taken_for_a_lost_cluster(fresh):
     runner = fresh(call_timeout_s=0.5, lost_after_s=60.0, fallback=_local_fallback)
     job = runner.submit("ada", STEADY)
-    _wait(lambda: job.history)
+    eventually(lambda: job.history, timeout_s=RAY_S)
     with _paused(_scheduler_pid()):
         time.sleep(3)  # six of the poller's calls go unanswered
         with pytest.raises(RunnerError) as slow:
             runner.submit("grace", QUICK)
         assert slow.value.code == "ray_slow" and "press Start again" in slow.value.message("en")
         assert job.live and not runner.lost.is_set() and runner.notice is None
-    _wait(lambda: not job.live)
+    eventually(lambda: not job.live, timeout_s=RAY_S)
     assert job.state is JobState.DONE and job.result.stopped_by == "finished"
     # Calls that were waiting went through once the scheduler answered: every point once, in order
     assert [p.step for p in job.history] == [p.step for p in job.result.history]
     runner.collect(job)
     # Grace's Start reached the scheduler late; her page finds the run, as from another server
-    _wait(lambda: runner.job_of("grace") is not None)
+    eventually(lambda: runner.job_of("grace") is not None, timeout_s=RAY_S)
     assert runner.job_of("grace").runner is runner and not runner.lost.is_set()
 
 
 def test_a_scheduler_silent_past_lost_after_s_loses_the_cluster_and_runs_fall_back(fresh):
     runner = fresh(call_timeout_s=0.5, lost_after_s=2.0, fallback=_local_fallback)
     job = runner.submit("ada", LONG)
-    _wait(lambda: job.history)
+    eventually(lambda: job.history, timeout_s=RAY_S)
     with _paused(_scheduler_pid()):
-        _wait(lambda: not job.live, timeout_s=15)
+        eventually(lambda: not job.live, timeout_s=15)
         assert job.state is JobState.FAILED and job.error.code == "worker_lost"
         assert runner.lost.is_set() and runner.notice == "ray_fallback"
         runner.collect(job)
         again = runner.submit("ada", QUICK)  # trains in this process now
         assert again.runner is runner.fallback()
-        _wait(lambda: not again.live)
+        eventually(lambda: not again.live, timeout_s=RAY_S)
         assert again.state is JobState.DONE and again.result.trained_in.endswith(f"pid {os.getpid()}")
 
 

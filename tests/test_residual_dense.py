@@ -10,8 +10,8 @@ from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from models.maths import blocks
 from models.probes import dense, residual
-from models.training import datasets, nets, tasks
 from models.runtime import zoo
+from models.training import datasets, nets, tasks
 
 
 def params(module) -> int:
@@ -128,7 +128,7 @@ def test_default_init_is_pytorchs_own_conv_init_and_a_sixth_of_kaimings_variance
     assert float(kaiming.var()) == pytest.approx(2 / 576, rel=0.03)
     assert float(default.var()) == pytest.approx(1 / (3 * 576), rel=0.03)
     assert float(default.abs().max()) <= 1 / math.sqrt(576)  # U(±1/√n)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="init must be one of"):
         residual.gradient_norms(spec, batch=16, init="xavier")
 
 
@@ -139,7 +139,8 @@ def test_first_vs_last_reads_a_ratio_as_the_lessons_three_answers(ratio, verdict
 
 
 def _at_init(network: str, batch_norm: bool = True, init: str = "kaiming") -> residual.GradientNorms:
-    return residual.gradient_norms(nets.NetSpec(network, depth=residual.GRADIENT_DEPTH, batch_norm=batch_norm), init=init)
+    spec = nets.NetSpec(network, depth=residual.GRADIENT_DEPTH, batch_norm=batch_norm)
+    return residual.gradient_norms(spec, init=init)
 
 
 def test_gradient_facts_are_the_probes_numbers():
@@ -195,6 +196,7 @@ def test_facts_compute_the_measured_ones_only_when_asked():
 def test_the_number_in_the_name_counts_the_weighted_layers(build, count):
     """Every Conv2d and Linear of torchvision's constructor, less ResNet's 1×1 projection shortcuts."""
     import torchvision.models as tvm
+
     from models.probes.layer_table import weighted_layers
 
     with torch.device("meta"):
@@ -212,9 +214,11 @@ def test_the_lessons_layer_counts_are_torchvisions():
     assert f["densenet121_layers"] == "1 + 116 + 3 + 1 = 121" and f["densenet121_dense_layers"] == "58"
     model = resnet18()
     assert 1 + 2 * len(residual.block_names(model)) + 1 == 18
-    assert sum(isinstance(m, torch.nn.Conv2d) for m in model.modules()) == 1 + 16 + 3  # the 3 projections not in the name
+    # the 3 projections are not in the name
+    assert sum(isinstance(m, torch.nn.Conv2d) for m in model.modules()) == 1 + 16 + 3
 
 
+@pytest.mark.slow  # four networks trained: ~15 s
 def test_degradation_experiment_runs_end_to_end_at_a_tiny_scale():
     runs = tasks.degradation_runs("cpu", depths=(8, 14), dataset="synthetic")
     assert list(runs) == ["plain-8", "plain-14", "resnet-8", "resnet-14"]
@@ -229,7 +233,8 @@ def test_degradation_experiment_runs_end_to_end_at_a_tiny_scale():
 def test_densenet121_bookkeeping_matches_the_model():
     model = densenet121()
     blocks = dense.bookkeeping(model)
-    assert [(b.c0, b.layers, b.growth_rate) for b in blocks] == [(64, 6, 32), (128, 12, 32), (256, 24, 32), (512, 16, 32)]
+    assert [(b.c0, b.layers, b.growth_rate) for b in blocks] == [(64, 6, 32), (128, 12, 32), (256, 24, 32),
+                                                                 (512, 16, 32)]
     assert [b.c_out for b in blocks] == [256, 512, 1024, 1024]
     assert [b.transition_out for b in blocks] == [128, 256, 512, None]
     # the real feature maps have exactly those channels
@@ -245,7 +250,7 @@ def test_densenet121_bookkeeping_matches_the_model():
 
 def test_each_dense_layer_reads_c0_plus_l_times_k_channels():
     model = densenet121()
-    for (name, block), info in zip(dense._blocks(model), dense.bookkeeping(model)):
+    for (_name, block), info in zip(dense._blocks(model), dense.bookkeeping(model)):
         for i, layer in enumerate(block.children()):
             assert layer.conv1.in_channels == info.c0 + i * info.growth_rate
 

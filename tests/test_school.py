@@ -20,11 +20,13 @@ if not shutil.which("haproxy") and not __import__("pathlib").Path("/usr/sbin/hap
         pytest.fail("haproxy is not installed; .ci/run installs Debian's haproxy")
     pytest.skip("haproxy is not installed (apt install haproxy)")
 
-from bench import load_test  # noqa: E402
-from deploy.school import School  # noqa: E402
-from lessons import strings  # noqa: E402
-from models.store import database  # noqa: E402
-from tests.test_browser import _chromium, settle  # noqa: E402
+from bench import load_test
+from deploy.school import School
+from lessons import strings
+from models.store import database
+from tests.test_browser import _chromium, settle
+
+pytestmark = [pytest.mark.school, pytest.mark.ray, pytest.mark.slow]  # two app servers, HAProxy, a Ray head
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +68,7 @@ def test_every_server_of_the_school_listens_on_loopback_only(school, listeners):
     assert {address for _, address, _ in sockets} == {"127.0.0.1"}, sockets
 
 
+@pytest.mark.browser
 def test_a_student_whose_server_dies_is_sent_to_the_other_and_finds_their_runs(school):
     from playwright.sync_api import sync_playwright
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 SOAK = """
 import json
@@ -19,6 +21,7 @@ print(json.dumps({**report, "max_held": max(held)}))
 """
 
 
+@pytest.mark.slow
 def test_many_runs_from_sessions_that_come_and_go_leave_memory_where_ten_left_it():
     out = subprocess.run([sys.executable, "-c", SOAK], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]

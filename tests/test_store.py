@@ -39,7 +39,7 @@ def _postgres_url() -> str:
     return POSTGRES.rsplit("/", 1)[0] + f"/{name}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'class.sqlite'}"
@@ -152,7 +152,8 @@ def test_the_teachers_view_sums_up_the_class(store, trained):
     store.save_answer(carol.id, "pooling", "q", "an old text", False, 1.0)
     store.save_answer(dave.id, "pooling", "q", "c1", False, 1.0)
     same = {"an old text": "c1"}
-    (pooled,) = [q for q in store.quiz_summary(same=lambda lesson, q, given: same.get(given, given)) if q["question"] == "q"]
+    summary = store.quiz_summary(same=lambda lesson, q, given: same.get(given, given))
+    (pooled,) = [q for q in summary if q["question"] == "q"]
     assert pooled["common_wrong"] == "c1" and pooled["common_wrong_count"] == 2
     files = store.export_csv()
     assert b"Bob" in files["students.csv"] and b"304" in files["quiz_answers.csv"]
@@ -195,6 +196,7 @@ for i in range(40):
 """
 
 
+@pytest.mark.slow  # processes of their own, each importing torch
 def test_two_server_processes_share_one_sqlite_file(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
     database.Store(url).engine.dispose()  # created and migrated once
@@ -302,6 +304,7 @@ while True:
 """
 
 
+@pytest.mark.slow  # a process of its own, writing for a while
 def test_a_server_killed_in_the_middle_of_writing_loses_at_most_that_write(tmp_path):
     url = f"sqlite:///{tmp_path / 'class.sqlite'}"
     proc = subprocess.Popen([sys.executable, "-c", FOREVER, url], cwd=ROOT, stdout=subprocess.PIPE, text=True)

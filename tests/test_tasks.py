@@ -1,14 +1,14 @@
 """The lessons' training tasks, run on their own and through the job runner."""
 
-import time
 
 import torch
 
-from models.training import nets
-from models.training.tasks import Comparison, KernelFit
-from models.training.jobs import JobRunner, JobState
 from models.maths.kernels import CLASSIC
+from models.training import nets
+from models.training.jobs import JobRunner, JobState
+from models.training.tasks import Comparison, KernelFit
 from models.training.train import TrainConfig
+from tests.support import eventually
 
 CPU = torch.device("cpu")
 
@@ -37,15 +37,11 @@ def test_a_comparison_runs_each_network_and_reports_which_point_is_whose():
 def test_tasks_go_through_the_job_runner_and_stop_within_a_step_of_stop():
     runner = JobRunner(device=CPU)
     job = runner.submit("alice", KernelFit(steps=10_000_000, time_limit_s=60, report_every=10))
-    deadline = time.monotonic() + 20
-    while len(job.history) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    eventually(lambda: len(job.history) >= 3)
     runner.cancel(job)
     reported = job.history[-1].step  # read after Stop: at most one more report can follow
-    stopped_at = time.monotonic()
-    while job.live and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert job.state is JobState.DONE and time.monotonic() - stopped_at < 2
+    eventually(lambda: not job.live, timeout_s=2)
+    assert job.state is JobState.DONE
     assert job.result[-1].step <= reported + job.task.report_every  # the loop checked Stop at every step
 
 

@@ -2,12 +2,12 @@
 
 import html
 import re
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from models.training import train
+from tests.support import eventually
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -23,10 +23,7 @@ def _short_run(at: AppTest, seconds: int, timeout: float = 90) -> None:
     """Start a run of ``seconds`` and wait until its row is in the results table."""
     at.slider(key="_train.time_limit").set_value(seconds).run()
     next(b for b in at.button if b.key == "train.start").click().run()
-    deadline = time.monotonic() + timeout
-    while not at.dataframe and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
+    eventually(lambda: at.dataframe, timeout_s=timeout, every_s=0.5, between=at.run)
 
 
 def test_a_short_run_shows_progress_then_a_row_in_the_results_table():
@@ -36,12 +33,10 @@ def test_a_short_run_shows_progress_then_a_row_in_the_results_table():
     start = next(b for b in at.button if b.label == "Start training")
     start.click().run()
     assert not at.exception
-    saw_progress = bool(at.get("progress"))
-    deadline = time.monotonic() + 60
-    while not at.dataframe and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
-        saw_progress |= bool(at.get("progress"))
+    progress = [bool(at.get("progress"))]
+    eventually(lambda: at.dataframe, timeout_s=60, every_s=0.5,
+               between=lambda: progress.append(bool(at.run().get("progress"))))
+    saw_progress = any(progress)
     assert not at.exception
     assert saw_progress, "no progress bar was shown while the run was live"
     table = at.dataframe[0].value
@@ -77,16 +72,12 @@ def test_changing_a_setting_after_a_finished_run_does_not_break_the_page():
 def test_the_results_table_speaks_korean_on_the_korean_page():
     at = _lab("ko")
     at.slider(key="_train.time_limit").set_value(2).run()
-    deadline = time.monotonic() + 60
     # every AppTest session has the same id, so an earlier test's run may still be this "student's"
     # live run, and Start stays disabled until it ends, as it would in a browser
-    while next(b for b in at.button if b.label == "학습 시작").disabled and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
+    eventually(lambda: not next(b for b in at.button if b.label == "학습 시작").disabled, timeout_s=60, every_s=0.5,
+               between=at.run)
     next(b for b in at.button if b.label == "학습 시작").click().run()
-    while not at.dataframe and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
+    eventually(lambda: at.dataframe, timeout_s=60, every_s=0.5, between=at.run)
     table = at.dataframe[0].value
     assert {"실행", "검증 정확도", "테스트 정확도 (한 번)", "곡선을 잰 데이터", "멈춘 이유"} <= set(table.columns)
     assert table.iloc[0]["곡선을 잰 데이터"] == "검증 분할"
@@ -120,10 +111,8 @@ def test_after_a_run_the_lab_shows_what_the_network_gets_wrong():
     at = _lab("ko")
     at.slider(key="_train.time_limit").set_value(3).run()
     next(b for b in at.button if b.key == "train.start").click().run()
-    deadline = time.monotonic() + 90
-    while not any(s.key == "train.mistakes_which" for s in at.selectbox) and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
+    eventually(lambda: any(s.key == "train.mistakes_which" for s in at.selectbox), timeout_s=90, every_s=0.5,
+               between=at.run)
     assert not at.exception
     assert any(s.key == "train.mistakes_which" for s in at.selectbox)
     charts = [c.proto.spec for c in at.get("plotly_chart")]
@@ -134,8 +123,8 @@ def test_after_a_run_the_lab_shows_what_the_network_gets_wrong():
 def _snapshot_figures(at: AppTest) -> list[tuple[str, str]]:
     """The snapshot pictures on the page (ui.figures.inline_image): (PNG data URI, caption) each."""
     return [(m["src"], html.unescape(m["caption"])) for h in at.get("html")
-            for m in re.finditer(r'<img src="(?P<src>data:image/png;base64,[^"]+)".*?<figcaption[^>]*>(?P<caption>.*?)</figcaption>',
-                                 h.value, re.S)]
+            for m in re.finditer(r'<img src="(?P<src>data:image/png;base64,[^"]+)".*?'
+                                 r'<figcaption[^>]*>(?P<caption>.*?)</figcaption>', h.value, re.S)]
 
 
 def _pictures(at: AppTest) -> list[str]:
@@ -175,10 +164,7 @@ def test_the_optimizer_race_overlays_three_curves_and_says_who_got_there_first()
     at = _lab()
     at.slider(key="_train.time_limit").set_value(6).run()
     next(b for b in at.button if b.key == "train.race.start").click().run()
-    deadline = time.monotonic() + 90
-    while not any("reached" in m.value for m in at.markdown) and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
+    eventually(lambda: any("reached" in m.value for m in at.markdown), timeout_s=90, every_s=0.5, between=at.run)
     assert not at.exception
     verdict = next(m.value for m in at.markdown if "reached" in m.value)
     assert any(name in verdict for name in ("SGD", "Adam"))

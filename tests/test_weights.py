@@ -16,6 +16,7 @@ import torch
 import models.weights as command
 from models.runtime import networks, weights, zoo
 from models.runtime.weights import Checkpoint, State, WeightsCorrupt, WeightsMissing, WeightsStore
+from tests.support import eventually
 
 
 def _serialise(obj) -> bytes:
@@ -94,7 +95,8 @@ def test_torchvision_checkpoints_carry_their_hash_in_the_file_name():
     assert networks.get("resnet18").checkpoint.path().parent.name == "checkpoints"
 
 
-def test_cached_file_with_matching_hash_loads_into_the_shared_model(torch_home, resnet_payload, monkeypatch, use_checkpoint):
+def test_cached_file_with_matching_hash_loads_into_the_shared_model(torch_home, resnet_payload, monkeypatch,
+                                                                    use_checkpoint):
     ckpt = _named_checkpoint("resnet18", resnet_payload)
     _install(ckpt, resnet_payload)
     use_checkpoint(ckpt)
@@ -108,7 +110,8 @@ def test_cached_file_with_matching_hash_loads_into_the_shared_model(torch_home, 
     assert zoo.classifier("resnet18", store=store) is clf  # loaded once, shared
 
 
-def test_tampered_file_is_refused_and_the_model_is_labelled_untrained(torch_home, resnet_payload, monkeypatch, use_checkpoint):
+def test_tampered_file_is_refused_and_the_model_is_labelled_untrained(torch_home, resnet_payload, monkeypatch,
+                                                                      use_checkpoint):
     ckpt = _named_checkpoint("resnet18", resnet_payload)
     tampered = bytearray(resnet_payload)
     tampered[len(tampered) // 2] ^= 0xFF
@@ -173,7 +176,8 @@ def test_a_download_that_fails_its_hash_is_not_kept(torch_home, server, resnet_p
 
 def test_a_server_that_never_answers_times_out_instead_of_hanging(torch_home, server, monkeypatch):
     monkeypatch.setenv("CNNLAB_OFFLINE", "0")
-    ckpt = Checkpoint("resnet18", networks.get("resnet18").checkpoint.weights, server.base + "/hang/resnet18-f37072fd.pth")
+    ckpt = Checkpoint("resnet18", networks.get("resnet18").checkpoint.weights,
+                      server.base + "/hang/resnet18-f37072fd.pth")
     start = time.perf_counter()
     with pytest.raises(WeightsMissing, match="could not be downloaded"):
         weights.download(ckpt, timeout=0.5)
@@ -197,20 +201,16 @@ def test_store_downloads_in_the_background_then_reports_ready(torch_home, server
     store = WeightsStore({"resnet18": ckpt}.__getitem__)
     first = store.ensure("resnet18")
     assert first.state in (State.DOWNLOADING, State.READY)
-    deadline = time.monotonic() + 10
-    while store.status("resnet18").state is not State.READY and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert store.status("resnet18").state is State.READY
+    eventually(lambda: store.status("resnet18").state is State.READY, timeout_s=10)
 
 
 def test_store_gives_up_once_and_says_why_when_the_download_fails(torch_home, server, monkeypatch):
     monkeypatch.setenv("CNNLAB_OFFLINE", "0")
-    ckpt = Checkpoint("resnet18", networks.get("resnet18").checkpoint.weights, server.base + "/missing/resnet18-f37072fd.pth")
+    ckpt = Checkpoint("resnet18", networks.get("resnet18").checkpoint.weights,
+                      server.base + "/missing/resnet18-f37072fd.pth")
     store = WeightsStore({"resnet18": ckpt}.__getitem__)
     store.ensure("resnet18")
-    deadline = time.monotonic() + 10
-    while store.status("resnet18").state is State.DOWNLOADING and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: store.status("resnet18").state is not State.DOWNLOADING, timeout_s=10)
     status = store.ensure("resnet18")
     assert status.state is State.UNAVAILABLE
     assert status.error.code == "download_failed" and "could not be downloaded" in str(status.error)

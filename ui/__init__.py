@@ -4,7 +4,9 @@
 Imports flow one way: pages → ui → models; inside ui, a lesson's view → the shared modules.
 """
 
-import models  # noqa: F401, E402 — first, so that its thread settings precede torch's import
+import models  # noqa: F401 — first, so that its thread settings precede torch's import
+
+# isort: split
 
 # Every student's script runs in its own thread of one process. Plotly (and narwhals inside it)
 # asks ``sys.modules`` whether pandas and pyarrow are there instead of importing them, so while
@@ -13,5 +15,5 @@ import models  # noqa: F401, E402 — first, so that its thread settings precede
 # 30 students arriving at once, 5 of them opening the training lab; `python -m bench.load_test`).
 # Imported here, they are whole before any page code can run: a thread importing `ui` waits
 # for the one already doing it.
-import pandas  # noqa: F401, E402
-import pyarrow  # noqa: F401, E402
+import pandas  # noqa: F401
+import pyarrow  # noqa: F401

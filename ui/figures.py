@@ -6,9 +6,10 @@ import base64
 import hashlib
 import html
 import io
+import itertools
 import threading
 from collections import OrderedDict
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -65,7 +66,8 @@ def training_curves(runs: dict[str, Sequence[Point]]) -> go.Figure:
     return fig
 
 
-def class_probabilities(classes: Sequence[str], probs: Sequence[float], top: int = 10, axis: str | None = None) -> go.Figure:
+def class_probabilities(classes: Sequence[str], probs: Sequence[float], top: int = 10,
+                        axis: str | None = None) -> go.Figure:
     """Horizontal bars of the most probable classes, the winner on top (``axis``: another quantity
     in [0, 1] per class, such as each class's accuracy)."""
     ranked = sorted(zip(probs, classes), reverse=True)[:top][::-1]
@@ -76,7 +78,8 @@ def class_probabilities(classes: Sequence[str], probs: Sequence[float], top: int
     return fig
 
 
-def window_coverage(w: int, k_eff: int, p: int, s: int, d: int, k: int, out: int, unreached: Sequence[int]) -> go.Figure:
+def window_coverage(w: int, k_eff: int, p: int, s: int, d: int, k: int, out: int,
+                    unreached: Sequence[int]) -> go.Figure:
     """One row of the input, padding included, and below it every position of the kernel.
 
     Padding cells are grey, input cells white, cells no window reaches red; each window is a
@@ -170,19 +173,23 @@ def convolution_step(padded: Sequence[Sequence[float]], pad: int, cells: Sequenc
     h, w = len(padded), len(padded[0])
     inside = [[0.0 if (pad <= r < h - pad and pad <= c < w - pad) else 1.0 for c in range(w)] for r in range(h)]
     fig.add_trace(go.Heatmap(z=inside, colorscale=[[0, "#ffffff"], [1, "#dddddd"]], showscale=False, hoverinfo="skip",
-                             text=[[f"{v:g}" for v in row] for row in padded], texttemplate="%{text}", xgap=2, ygap=2), row=1, col=1)
+                             text=[[f"{v:g}" for v in row] for row in padded], texttemplate="%{text}", xgap=2, ygap=2),
+                  row=1, col=1)
     for r, c in cells:
         fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color=PALETTE[1], width=3),
                       fillcolor=PALETTE[1], opacity=0.25, row=1, col=1)
     oh, ow = len(output), len(output[0])
-    fig.add_trace(go.Heatmap(z=[[0 if v is None else 1 for v in row] for row in output], showscale=False, hoverinfo="skip",
-                             colorscale=[[0, "#f3f3f3"], [1, "#e8f0fe"]], zmin=0, zmax=1, xgap=2, ygap=2,
-                             text=[["" if v is None else f"{v:g}" for v in row] for row in output], texttemplate="%{text}"),
+    fig.add_trace(go.Heatmap(z=[[0 if v is None else 1 for v in row] for row in output], showscale=False,
+                             hoverinfo="skip", colorscale=[[0, "#f3f3f3"], [1, "#e8f0fe"]], zmin=0, zmax=1, xgap=2,
+                             ygap=2, text=[["" if v is None else f"{v:g}" for v in row] for row in output],
+                             texttemplate="%{text}"),
                   row=1, col=2)
     r, c = current
-    fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color=PALETTE[1], width=3), row=1, col=2)
+    fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color=PALETTE[1], width=3),
+                  row=1, col=2)
     for col, (rows, cols) in ((1, (h, w)), (2, (oh, ow))):
-        fig.update_xaxes(visible=False, range=[-0.5, cols - 0.5], row=1, col=col, scaleanchor=f"y{'' if col == 1 else col}")
+        fig.update_xaxes(visible=False, range=[-0.5, cols - 0.5], row=1, col=col,
+                         scaleanchor=f"y{'' if col == 1 else col}")
         fig.update_yaxes(visible=False, range=[rows - 0.5, -0.5], row=1, col=col)
     fig.update_layout(margin=dict(l=5, r=5, t=30, b=5), height=300 + 12 * max(h, oh), plot_bgcolor="white")
     return fig
@@ -220,7 +227,8 @@ def image_grid(tiles, columns: int, tile_px: int = 48, gap: int = 2):
     for i, tile in enumerate(tiles):
         tile = tile.reshape(th, tw, channels).repeat(scale, 0).repeat(scale, 1)
         r, c = divmod(i, columns)
-        grid[r * (th * scale + gap): r * (th * scale + gap) + th * scale, c * (tw * scale + gap): c * (tw * scale + gap) + tw * scale] = tile
+        top, left = r * (th * scale + gap), c * (tw * scale + gap)
+        grid[top: top + th * scale, left: left + tw * scale] = tile
     return grid if channels == 3 else grid[..., 0]
 
 
@@ -242,11 +250,13 @@ def map_tiles(maps, tile_px: int = 84):
 
 def kernel_pair(learned: Sequence[Sequence[float]], target: Sequence[Sequence[float]]) -> go.Figure:
     """The learned 3×3 kernel beside the target, values written in, one colour scale for both."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figure.learned"), t("figure.target")), horizontal_spacing=0.08)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figure.learned"), t("figure.target")),
+                        horizontal_spacing=0.08)
     limit = max(abs(v) for row in list(learned) + list(target) for v in row) or 1
     for col, grid in ((1, learned), (2, target)):
         fig.add_trace(go.Heatmap(z=grid, zmin=-limit, zmax=limit, colorscale="RdBu", showscale=False, hoverinfo="skip",
-                                 text=[[f"{v:.2f}" for v in row] for row in grid], texttemplate="%{text}", xgap=2, ygap=2),
+                                 text=[[f"{v:.2f}" for v in row] for row in grid], texttemplate="%{text}", xgap=2,
+                                 ygap=2),
                       row=1, col=col)
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, autorange="reversed", row=1, col=col)
@@ -303,7 +313,7 @@ def block_diagram(boxes: Sequence[str], shortcut: str | None) -> go.Figure:
         fill = "#dbe9f6" if "conv" in label else ("#f6e7c1" if "BN" in label else "#e3f1df")
         fig.add_shape(type="rect", x0=-1, x1=1, y0=yi - 0.35, y1=yi + 0.35, fillcolor=fill, line=dict(color="#555"))
         fig.add_annotation(x=0, y=yi, text=label, showarrow=False, font=dict(size=13))
-    for a, b in zip(y[:-1], y[1:]):
+    for a, b in itertools.pairwise(y):
         fig.add_annotation(x=0, y=b + 0.35, ax=0, ay=a - 0.35, xref="x", yref="y", axref="x", ayref="y",
                            showarrow=True, arrowhead=2, text="")
     bottom = 0.0
@@ -352,7 +362,8 @@ def block_deletion(blocks: Sequence[str], probs: Sequence[float], baseline: floa
 def channel_growth(layers: Sequence[str], channels: Sequence[int]) -> go.Figure:
     """Channels after every dense layer and transition: a staircase that climbs by k and halves."""
     fig = go.Figure(go.Scatter(x=list(range(len(channels))), y=list(channels), mode="lines", line_shape="hv",
-                               text=list(layers), hovertemplate="%{text}: %{y} " + t("figure.channels") + "<extra></extra>"))
+                               text=list(layers),
+                               hovertemplate="%{text}: %{y} " + t("figure.channels") + "<extra></extra>"))
     fig.update_xaxes(title_text=t("figure.layer_depth"))
     fig.update_yaxes(title_text=t("figure.channels"), rangemode="tozero")
     fig.update_layout(**{**LAYOUT, "height": 300})
@@ -426,7 +437,8 @@ def confusion_heatmap(confusion, classes: Sequence[str]) -> go.Figure:
     counts = [n for row in confusion for n in row]
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=counts, name="",
                              marker=dict(symbol="square", size=28, opacity=0.01, color="black"),
-                             hovertemplate=t("figure.confusion_hover").replace("%{z}", "%{customdata}") + "<extra></extra>"))
+                             hovertemplate=t("figure.confusion_hover").replace("%{z}", "%{customdata}")
+                             + "<extra></extra>"))
     fig.update_layout(showlegend=False, clickmode="event+select")
     fig.update_yaxes(type="category", autorange="reversed", title_text=t("figure.true_class"))
     fig.update_xaxes(type="category", title_text=t("figure.predicted_class"))

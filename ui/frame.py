@@ -8,15 +8,14 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitAPIException
 
-from models.runtime import device
-from models.store import database
+from lessons import course
+from models.runtime import device, priority, zoo
 from models.runtime.networks import NETWORKS
 from models.runtime.weights import FETCH_COMMAND, State
-from models.runtime import priority, zoo
 from models.runtime.zoo import STORE
+from models.store import database
 from models.training import datasets
 from models.training.train import TrainConfig
-from lessons import course
 from ui import classroom, identity, runs
 from ui.i18n import language_toggle, say, t
 from ui.state import begin_run, forget_url_values, write_url

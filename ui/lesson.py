@@ -10,9 +10,8 @@ from lessons import sections
 from models.content.facts import facts
 from models.content.templates import PARTICLE, particle
 from models.runtime.zoo import Classifier
-from ui.i18n import lang, t
 from ui.classroom import shows_next
-
+from ui.i18n import lang, t
 
 REVEAL = "<!-- reveal -->"  # in a section's Markdown: what follows waits for the section's result
 

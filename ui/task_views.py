@@ -11,12 +11,11 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from models.maths.kernels import CLASSIC
 from models.training import tasks
 from models.training.tasks import Comparison, KernelFit, KernelPoint
-from models.maths.kernels import CLASSIC
 from models.training.train import Point, TrainConfig
-from ui import figures
-from ui import identity
+from ui import figures, identity
 from ui import runs as ui_runs
 from ui.i18n import labels, t
 
@@ -53,8 +52,8 @@ def comparison(key: str, runs: dict[str, TrainConfig], time_limit_s: float = 40.
         if results:
             if verdict:
                 st.markdown(verdict(curves))
-            st.dataframe(pd.DataFrame([{t("demo.col_run"): named(run_label), **row} for run_label, row in results.items()]),
-                         hide_index=True)
+            st.dataframe(pd.DataFrame([{t("demo.col_run"): named(run_label), **row}
+                                       for run_label, row in results.items()]), hide_index=True)
 
     def save(job) -> None:
         rows = {label: r.summary() for label, r in job.result.items()}
@@ -104,7 +103,8 @@ def kernel_fit(key: str = "demo.kernel") -> None:
         st.caption(t("demo.kernel_caption", step=last.step, loss=f"{last.loss:.2e}"))
 
     def save(job) -> None:
-        _save(job, job.task.target, {"target": job.task.target, "points": [dataclasses.asdict(p) for p in job.result]}, [])
+        _save(job, job.task.target,
+              {"target": job.task.target, "points": [dataclasses.asdict(p) for p in job.result]}, [])
 
     def from_store(run) -> None:
         points = [KernelPoint(p["step"], p["loss"], tuple(tuple(row) for row in p["kernel"]))

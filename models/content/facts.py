@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator, Mapping
 import torch
 from torchvision.models import densenet121, resnet18
 
+from models.maths.blocks import basic_block_params, bottleneck_params, projection_params, stage_macs
 from models.maths.conv_arithmetic import Conv, dense_parameters, sliding_window
 from models.maths.pooling import pooled_size
+from models.maths.receptive_field import fields
 from models.probes import classic, residual
 from models.probes.dense import bookkeeping
 from models.probes.layer_table import family_sizes, weighted_layers
-from models.maths.receptive_field import fields
-from models.maths.blocks import basic_block_params, bottleneck_params, projection_params, stage_macs
 from models.runtime import networks
 from models.runtime.memo import memoized
 from models.training import tasks, train
@@ -116,7 +116,8 @@ def _gradients() -> dict[str, str]:
     seed (``models.probes.residual.gradient_norms``, as the lesson's chart draws them). A ratio is
     the first convolution's gradient over the last one's."""
     def measured(network: str, batch_norm: bool = True, init: str = "kaiming") -> residual.GradientNorms:
-        return residual.gradient_norms(NetSpec(network, depth=residual.GRADIENT_DEPTH, batch_norm=batch_norm), init=init)
+        spec = NetSpec(network, depth=residual.GRADIENT_DEPTH, batch_norm=batch_norm)
+        return residual.gradient_norms(spec, init=init)
 
     return {"grad_plain_bn": times(measured("plain").ratio), "grad_resnet_bn": times(measured("resnet").ratio),
             "grad_plain_nobn": times(measured("plain", False).ratio),

@@ -21,15 +21,15 @@ import functools
 import math
 import random
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from lessons import DEFAULT_LANGUAGE, LANGUAGES, ROOT, lesson_ids
-from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, same_padding, sliding_window
-from models.maths.blocks import basic_block_params, channels_after
-from models.maths import fitting, pooling
-from models.maths.receptive_field import fields
 from models.content.templates import fill
+from models.maths import fitting, pooling
+from models.maths.blocks import basic_block_params, channels_after
+from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, same_padding, sliding_window
+from models.maths.receptive_field import fields
 
 Numbers = dict[str, int | float | str]
 
@@ -58,7 +58,7 @@ def _conv_output(rng: random.Random) -> tuple[Numbers, Numbers]:
 
 def _same_padding(rng: random.Random) -> tuple[Numbers, Numbers]:
     k, w = rng.choice([3, 5, 7, 9]), rng.choice([14, 28, 32, 56])
-    before, after = same_padding(k)  # equal for an odd kernel
+    before, _after = same_padding(k)  # equal for an odd kernel
     return {"k": k, "w": w}, {"p": before}
 
 
@@ -99,7 +99,7 @@ def _val_split(rng: random.Random) -> tuple[Numbers, Numbers]:
 
 def _kfold(rng: random.Random) -> tuple[Numbers, Numbers]:
     images, k = rng.choice([500, 1000, 2000, 6000]), rng.choice([4, 5, 10])
-    train, val = fitting.split_sizes(images, 1 / k)
+    train, _val = fitting.split_sizes(images, 1 / k)
     return {"images": images, "k": k}, {"train": train}
 
 

@@ -16,7 +16,8 @@ import torch
 FUNCTIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 
 
-def curves(lo: float = -6.0, hi: float = 6.0, points: int = 241) -> dict[str, tuple[list[float], list[float], list[float]]]:
+def curves(lo: float = -6.0, hi: float = 6.0,
+           points: int = 241) -> dict[str, tuple[list[float], list[float], list[float]]]:
     """name → (x, f(x), f′(x)), the gradient from autograd."""
     out = {}
     for name, f in FUNCTIONS.items():

@@ -30,7 +30,8 @@ def basic_block_params(c: int) -> int:
 def bottleneck_params(c_in: int, width: int, expansion: int = 4) -> int:
     """1×1 reduce (C_in → width), 3×3 (width → width), 1×1 expand (width → 4·width), each with BatchNorm."""
     c_out = width * expansion
-    return (c_in * width + bn_params(width)) + (9 * width * width + bn_params(width)) + (width * c_out + bn_params(c_out))
+    return ((c_in * width + bn_params(width)) + (9 * width * width + bn_params(width))
+            + (width * c_out + bn_params(c_out)))
 
 
 def projection_params(c_in: int, c_out: int) -> int:

@@ -52,7 +52,7 @@ class Conv:
     bias: bool = True
     name: str = ""  # the layer's name in a network ("layer1.0.conv1")
 
-    def check(self) -> "Conv":
+    def check(self) -> Conv:
         if self.s < 1:
             raise ConvSettingsError("stride_zero")
         if self.d < 1 or self.k < 1:
@@ -162,7 +162,8 @@ def sliding_window(x: list[list[float]], kernel: list[list[float]], p: int = 0, 
         for j in range(out_w):
             cells = tuple((i * s + a * d, j * s + b * d) for a in range(k) for b in range(k))
             values = tuple(at(r, c) for r, c in cells)
-            products = tuple(v * kernel[a][b] for v, (a, b) in zip(values, ((a, b) for a in range(k) for b in range(k))))
+            offsets = ((a, b) for a in range(k) for b in range(k))
+            products = tuple(v * kernel[a][b] for v, (a, b) in zip(values, offsets))
             steps.append(Step(i, j, cells, values, products, sum(products)))
     return steps
 

@@ -13,6 +13,7 @@ weight each layer's first convolution gives to the channels of each earlier sour
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -56,7 +57,7 @@ def bookkeeping(model: DenseNet) -> list[Block]:
 def sources(block: Block) -> list[tuple[int, int]]:
     """The input channel ranges of the block's sources: the block input, then each layer's output."""
     edges = [0] + [channels_after(block.c0, i, block.growth_rate) for i in range(block.layers + 1)]
-    return list(zip(edges[:-1], edges[1:]))
+    return list(itertools.pairwise(edges))
 
 
 @torch.no_grad()

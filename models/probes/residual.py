@@ -27,6 +27,7 @@ from models.training import datasets, nets
 # ----- switching blocks off ------------------------------------------------------------------
 
 BRANCHES = ("residual", "shortcut")  # what can be switched off in a block
+RESNET18 = networks.get("resnet18")  # the network the lesson switches branches off in
 
 
 def block_names(model: ResNet) -> list[str]:
@@ -48,7 +49,7 @@ def _block(block: BasicBlock, x: torch.Tensor, off: str | None) -> torch.Tensor:
 
 @torch.no_grad()
 def resnet_forward(model: ResNet, x: torch.Tensor, off: dict[str, str] | None = None,
-                   network: Network = networks.get("resnet18")) -> torch.Tensor:
+                   network: Network = RESNET18) -> torch.Tensor:
     """Logits of ``model`` for x (B, 3, H, W) with the given branches switched off,
     e.g. ``{"layer3.1": "residual"}``. Nothing is changed in ``model``: it can be the shared one.
     The pass is the network record's: its ``body`` (the stem, then each ``layerN``'s blocks one by
@@ -110,7 +111,8 @@ def gradient_norms(spec: nets.NetSpec, batch: int = GRADIENT_BATCH, seed: int = 
     F.cross_entropy(model(data.train_x), data.train_y).backward()  # train_x is standardised already
     convs = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     label = spec.label() if init == "kaiming" else f"{spec.label()}, default init"
-    return GradientNorms(label, tuple(n for n, _ in convs), tuple(float(m.weight.grad.double().norm()) for _, m in convs))
+    return GradientNorms(label, tuple(n for n, _ in convs),
+                         tuple(float(m.weight.grad.double().norm()) for _, m in convs))
 
 
 def first_vs_last(ratio: float) -> str:
@@ -134,4 +136,5 @@ def deletion_sweep(model: ResNet, x: torch.Tensor) -> Deletion:
     top = int(probs.argmax())
     names = block_names(model)
     removed = [resnet_forward(model, x, {name: "residual"}).softmax(dim=1)[0] for name in names]
-    return Deletion(names, (top, float(probs[top])), [float(p[top]) for p in removed], [int(p.argmax()) for p in removed])
+    return Deletion(names, (top, float(probs[top])), [float(p[top]) for p in removed],
+                    [int(p.argmax()) for p in removed])

@@ -26,7 +26,7 @@ class DeviceUnavailable(LabError):
 class DeviceChoice:
     device: torch.device
     label: str  # what the sidebar shows, e.g. "CUDA · NVIDIA H100", "CPU · 2 threads"
-    note: "DeviceUnavailable | None" = None  # set when a requested device was not available
+    note: DeviceUnavailable | None = None  # set when a requested device was not available
 
 
 def _available(device: torch.device) -> bool:

@@ -64,7 +64,7 @@ def digest(data: bytes) -> str:
 def _sniff(data: bytes) -> str | None:
     """The name of a format that is an image but not one this app reads, from its first bytes."""
     head = data[:1024].lstrip().lower()
-    if head.startswith(b"<?xml") and b"<svg" in head or head.startswith(b"<svg"):
+    if (head.startswith(b"<?xml") and b"<svg" in head) or head.startswith(b"<svg"):
         return "SVG"
     if data[4:8] == b"ftyp":  # ISO base media: HEIC/HEIF from phones
         brand = data[8:12]
@@ -72,7 +72,7 @@ def _sniff(data: bytes) -> str | None:
             return "HEIC"
     if data.startswith(b"%PDF"):
         return "PDF"
-    if data.startswith(b"%!PS") or data.startswith(b"\xc5\xd0\xd3\xc6"):
+    if data.startswith((b"%!PS", b"\xc5\xd0\xd3\xc6")):
         return "EPS"
     if data.startswith(b"8BPS"):
         return "PSD"
@@ -124,7 +124,8 @@ def decode(data: bytes, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS
             image = Image.open(io.BytesIO(data), formats=FORMATS)  # reads the header only
             width, height = image.size
             if width * height > max_pixels:
-                raise ImageError("too_many_pixels", megapixels=round(width * height / 1e6), limit_mp=max_pixels // 1_000_000)
+                raise ImageError("too_many_pixels", megapixels=round(width * height / 1e6),
+                                 limit_mp=max_pixels // 1_000_000)
             fmt, frames = image.format or "?", getattr(image, "n_frames", 1)
             if fmt in ("JPEG", "MPO"):
                 image.draft(image.mode, (DRAFT_SIDE, DRAFT_SIDE))
@@ -145,7 +146,8 @@ def decode(data: bytes, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS
     return Decoded(_rgb_or_l(_upright(image)), fmt, (width, height), frames)
 
 
-def to_small_input(image: Image.Image, channels: int, size: int, mean: float, std: float, invert: bool = False) -> torch.Tensor:
+def to_small_input(image: Image.Image, channels: int, size: int, mean: float, std: float,
+                   invert: bool = False) -> torch.Tensor:
     """An image as the small training networks see it: (1, C, size, size), standardised like their data."""
     image = image.convert("L" if channels == 1 else "RGB")
     image = ImageOps.fit(image, (size, size))  # resize the shorter side, crop the centre

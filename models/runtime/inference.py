@@ -29,7 +29,7 @@ import io
 import logging
 import threading
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -15,8 +15,8 @@ torchvision's ``forward`` runs them) followed by ``head`` (the rest of that ``fo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -43,7 +43,8 @@ def _same_keys(state_dict: dict) -> dict:
 
 # DenseNet checkpoints predate a rename in torchvision ("norm.1" → "norm1"); torchvision's
 # densenet._load_state_dict applies this same pattern before loading.
-_DENSENET_OLD_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+_DENSENET_OLD_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 
 def _densenet_keys(state_dict: dict) -> dict:

@@ -50,7 +50,7 @@ class StoredRun:
                              "layers": tuple(tuple(layer) for layer in net["layers"])})
             settings["augment"] = tuple(settings.get("augment", ()))  # JSON has lists, the config tuples
             config = TrainConfig(net=net, **settings)
-        except Exception as err:  # noqa: BLE001 — whatever is wrong with the row, it is not used
+        except Exception as err:  # whatever is wrong with the row, it is not used
             raise StoredRowError(f"run {self.id}: weights or settings unreadable ({type(err).__name__})") from err
         s = self.summary
         return RunResult(config=config, label=self.label, classes=tuple(m["classes"]), parameters=s["params"],
@@ -68,7 +68,7 @@ def decode_snapshots(blob: bytes | None) -> list:
         return []
     try:
         return snapshots.decode(blob)
-    except Exception as err:  # noqa: BLE001 — whatever is wrong with it, it is not shown
+    except Exception as err:  # whatever is wrong with it, it is not shown
         raise StoredRowError(f"snapshots unreadable ({type(err).__name__})") from err
 
 
@@ -127,5 +127,5 @@ def decode_row(row) -> StoredRun:
         return StoredRun(id=row.id, kind=row.kind, tag=row.tag, label=row.label, summary=upgrade_summary(summary),
                          history=decode_history(row.history), meta=json.loads(row.meta), created_at=row.created_at,
                          weights=row.weights, heldout=heldout)
-    except Exception as err:  # noqa: BLE001 — curves that do not parse: the row is skipped
+    except Exception as err:  # curves that do not parse: the row is skipped
         raise StoredRowError(f"run {row.id}: curves or settings do not parse ({type(err).__name__})") from err

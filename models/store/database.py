@@ -22,9 +22,10 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -226,7 +227,8 @@ class Store:
 
     def run_with_weights(self, sid: str, run_id: int) -> StoredRun | None:
         row = self._read(lambda conn: conn.execute(
-            select(*[c for c in runs.c if c.name != "snapshots"]).where(runs.c.id == run_id, runs.c.student_id == sid)).first())
+            select(*[c for c in runs.c if c.name != "snapshots"])
+            .where(runs.c.id == run_id, runs.c.student_id == sid)).first())
         return codec.decode_row(row) if row else None
 
     def snapshots(self, sid: str, run_id: int) -> list:
@@ -335,8 +337,9 @@ class Store:
         w.writerow(["student", "kind", "where", "label", "val acc", "best val acc", "test acc", "curves measured on",
                     "time (s)", "settings"])
         for s, run in self.class_runs():
-            w.writerow([s.name, run.kind, run.tag, run.label, run.summary.get("val acc"), run.summary.get("best val acc"),
-                        run.summary.get("test acc"), run.heldout, run.summary.get("time (s)"), json.dumps(run.summary)])
+            w.writerow([s.name, run.kind, run.tag, run.label, run.summary.get("val acc"),
+                        run.summary.get("best val acc"), run.summary.get("test acc"), run.heldout,
+                        run.summary.get("time (s)"), json.dumps(run.summary)])
         files["runs.csv"] = out.getvalue().encode()
         out = io.StringIO()
         w = csv.writer(out)

@@ -7,8 +7,21 @@ them all. Times are seconds since the epoch (UTC), as floats, the same on SQLite
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
-                        inspect, select, text)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection
 
 metadata = MetaData()
@@ -37,7 +50,8 @@ runs = Table(
     Column("final_acc", Float),  # validation accuracy at the end (before version 3: a test-set probe)
     Column("best_acc", Float),  # the best of the validation curve (likewise)
     Column("test_acc", Float),  # the test set, measured once when the run ended (version 3)
-    Column("heldout", String(12)),  # what the curves and final_acc were measured on: "validation", or "test" (version 3)
+    # what the curves and final_acc were measured on: "validation", or "test" (version 3)
+    Column("heldout", String(12)),
     Column("seconds", Float),
     Column("created_at", Float, nullable=False),
     Column("weights", LargeBinary),  # safetensors; None once older than the latest few of the student

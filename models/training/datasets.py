@@ -29,12 +29,13 @@ from pathlib import Path
 
 import torch
 
+from models import settings
 from models.errors import LabError
 from models.runtime.memo import memoized
-from models import settings
 
 SHAPES = ("circle", "ring", "square", "triangle", "cross", "bar")
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot")
 FASHION_FILES = {
     "train_x": "train-images-idx3-ubyte",
     "train_y": "train-labels-idx1-ubyte",
@@ -178,7 +179,7 @@ def _download_fashion_mnist(root: Path) -> None:
     try:
         FashionMNIST(root=str(root), train=True, download=True)
         FashionMNIST(root=str(root), train=False, download=True)
-    except Exception:  # no network: the caller reports what it looked for
+    except Exception:  # noqa: BLE001 — no network: the caller reports what it looked for
         pass
 
 
@@ -289,7 +290,7 @@ def fetch_cifar10(root: Path | None = None) -> Path:
     try:
         root.mkdir(parents=True, exist_ok=True)
         CIFAR10(root=str(root), train=True, download=True)
-    except Exception as err:  # noqa: BLE001 — no network, a proxy, a full disk, a bad archive: said
+    except Exception as err:  # no network, a proxy, a full disk, a bad archive: said
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
         raise DatasetUnavailable("fetch_failed", name="CIFAR-10", reason=reason, folder=str(root)) from err
     return verify_cifar10(root)
@@ -303,7 +304,8 @@ def on_disk(name: str) -> bool:
     if name == "fashion-mnist":
         return any(all(_find_idx(d, stem) for stem in FASHION_FILES.values()) for d in fashion_mnist_dirs())
     if name == "cifar-10":
-        return any(all((folder / f).is_file() for f in train + [test]) for folder, train, test, _ in _cifar_layouts(data_root()))
+        return any(all((folder / f).is_file() for f in train + [test])
+                   for folder, train, test, _ in _cifar_layouts(data_root()))
     return name in LOADERS
 
 

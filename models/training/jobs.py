@@ -34,8 +34,9 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable, ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import torch
 
@@ -92,7 +93,7 @@ class Job:
     id: int
     owner: str
     task: Task
-    runner: "Runner"
+    runner: Runner
     tag: str = ""  # where the owner started it ("train", "demo.stride" …): which page shows it
     state: JobState = JobState.QUEUED
     history: list = field(default_factory=list)  # progress points, appended by the worker
@@ -336,7 +337,7 @@ class JobRunner:
             job.result = self.train_fn(job.task, self.device, report=job.history.append,
                                        should_stop=self._should_stop(job))
             job.state = JobState.DONE
-        except Exception as err:  # the run ends; the runner and the next run go on
+        except Exception as err:  # noqa: BLE001 — the run ends; the runner and the next run go on
             job.error, job.state = run_error(err, job.id), JobState.FAILED
         finally:
             if self.device.type == "cuda":

@@ -29,8 +29,8 @@ not saturate: σ′(x) ≤ ¼ and tanh′(x) ≤ 1 shrink every gradient that pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -141,12 +141,14 @@ def plain_cnn(in_channels: int, num_classes: int) -> nn.Sequential:
     )
 
 
-def conv_stack(in_channels: int, num_classes: int, layers: tuple[tuple[int, int, int], ...], width: int = 16) -> nn.Sequential:
+def conv_stack(in_channels: int, num_classes: int, layers: tuple[tuple[int, int, int], ...],
+               width: int = 16) -> nn.Sequential:
     """A 3×3 stem to ``width`` channels, then one conv–BN–ReLU per (K, S, P) in ``layers``,
     global average pooling and a classifier."""
     modules = [nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
     for k, s, p in layers:
-        modules += [nn.Conv2d(width, width, k, stride=s, padding=p, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+        modules += [nn.Conv2d(width, width, k, stride=s, padding=p, bias=False), nn.BatchNorm2d(width),
+                    nn.ReLU(inplace=True)]
     return nn.Sequential(*modules, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, num_classes))
 
 

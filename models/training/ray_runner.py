@@ -40,9 +40,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import ray
 import torch
@@ -329,7 +329,8 @@ class RayRunner:
                  lost_after_s: float = LOST_AFTER_S):
         self.max_running, self.max_queued, self.max_time_s = max_running, max_queued, max_time_s
         self.call_timeout_s, self.lost_after_s = call_timeout_s, lost_after_s
-        self._unanswered_since: float | None = None  # when the first of the calls unanswered since the last answer was made
+        # when the first of the calls unanswered since the last answer was made
+        self._unanswered_since: float | None = None
         # If the cluster stops answering during the class: its live runs end with a sentence, and
         # new ones go to ``fallback()`` (a local runner, made once), or are refused if it is None.
         self._fallback_factory, self._fallback = fallback, None
@@ -492,7 +493,7 @@ class RayRunner:
                         self.collect(self._latest[owner])
             except Unanswered:
                 pass  # slow, or gone: ``_ask`` tells them apart by how long it lasts
-            except Exception:  # noqa: BLE001 — a bug here must not end the class's polling: the console says it
+            except Exception:
                 log.exception("polling the Ray scheduler failed")
 
     def _refresh(self) -> None:

@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 
-from models.training import augment, nets, train
-from models.runtime.examples import EXAMPLES, example
 from models.maths.kernels import CLASSIC
+from models.runtime.examples import EXAMPLES, example
+from models.training import augment, nets, train
 
 
 @dataclass(frozen=True)

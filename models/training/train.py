@@ -21,8 +21,9 @@ import math
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import safetensors.torch
 import torch
@@ -88,7 +89,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # the target puts this much probability evenly on every class (Szegedy et al., 2016)
     snapshots: int = SNAPSHOTS  # moments at which the filters and feature maps are kept; 0: none
 
-    def run(self, device: torch.device, report=lambda p: None, should_stop=lambda: False) -> "RunResult":
+    def run(self, device: torch.device, report=lambda p: None, should_stop=lambda: False) -> RunResult:
         """What the job runner calls: every task it runs has run(device, report, should_stop)."""
         return train(self, device, report, should_stop)
 
@@ -157,7 +158,8 @@ class RunResult:
     final_val_acc: float  # on up to FINAL_EVAL_SIZE validation images, with the weights the run keeps
     best_val_acc: float  # the best of the validation curve and final_val_acc
     test_acc: float  # on up to FINAL_EVAL_SIZE test images: measured once, when the run ends
-    final_train_acc: float  # on up to FINAL_EVAL_SIZE of the images it trained on, in eval mode: the other half of the gap
+    # on up to FINAL_EVAL_SIZE of the images it trained on, in eval mode: the other half of the gap
+    final_train_acc: float
     elapsed_s: float
     images_per_s: float
     state_dict: dict[str, torch.Tensor]  # on the CPU, for saving and trying the model
@@ -279,7 +281,8 @@ def train(
     steps_per_epoch = math.ceil(n / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     scheduler = make_schedule(config, optimizer, total_steps)
-    report_every = max(1, round(steps_per_epoch / POINTS_PER_EPOCH), math.ceil(PROBE_RATIO * PROBE_SIZE / config.batch_size))
+    report_every = max(1, round(steps_per_epoch / POINTS_PER_EPOCH),
+                       math.ceil(PROBE_RATIO * PROBE_SIZE / config.batch_size))
     order = torch.Generator().manual_seed(config.seed)  # the seed fixes the order of examples
     draws = torch.Generator().manual_seed(config.seed + 1)  # … and every augmentation drawn
     best_val, best_state, since_best = -1.0, None, 0  # early stopping
@@ -295,7 +298,7 @@ def train(
     stopped_by = "finished"
     start = time.perf_counter()
     model.train()
-    for epoch in range(config.epochs):
+    for _epoch in range(config.epochs):
         perm = torch.randperm(n, generator=order).to(device)
         for i in range(steps_per_epoch):
             if should_stop():

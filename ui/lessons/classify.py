@@ -13,9 +13,9 @@ import streamlit as st
 from models.runtime import classify, zoo
 from ui import figures
 from ui.analysis import stage_maps
+from ui.classroom import guess_first
 from ui.i18n import t
 from ui.lesson import untrained_notice
-from ui.classroom import guess_first
 from ui.picture import Picture
 from ui.state import kept
 
@@ -49,7 +49,7 @@ def predictions(result: classify.Analysis) -> None:
     else:
         st.warning(t("classify.disagree", a=first[0], b=first[1]))
     columns = st.columns(len(result.predictions) + 1)
-    for column, (name, pred) in zip(columns, result.predictions.items()):
+    for column, pred in zip(columns, result.predictions.values()):
         column.metric(t("classify.latency", model=pred.title), f"{pred.forward_ms:.0f} ms",
                       help=t("classify.latency_help", device=pred.device, backend=pred.backend))
     columns[-1].caption(t("classify.total", ms=f"{result.total_ms:.0f}"))

@@ -6,15 +6,15 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from models.training import nets
-from models.runtime import zoo
 from models.maths.conv_arithmetic import Conv, ConvSettingsError, chain, same_padding, transposed_out
 from models.probes.layer_table import family_sizes, layer_table
-from models.training.train import TrainConfig
+from models.runtime import zoo
 from models.runtime.networks import NETWORKS
+from models.training import nets
+from models.training.train import TrainConfig
 from ui import figures, task_views
-from ui.i18n import say, t
 from ui.classroom import guess_first
+from ui.i18n import say, t
 from ui.state import kept, number_row
 
 COLUMNS = {"layer": "col_layer", "type": "col_type", "input": "col_in", "output": "col_out",
@@ -43,19 +43,21 @@ def calculator() -> Conv | None:
     c4.metric(t("arith.memory"), f"{conv.activation_bytes() / 1024:,.1f} KiB")
     if conv.d > 1:
         st.latex(rf"K_{{eff}} = D\cdot(K-1)+1 = {conv.d}\cdot({conv.k}-1)+1 = {conv.k_eff}")
-    st.latex(rf"W' = \left\lfloor \frac{{{conv.w} - {conv.k_eff} + 2\cdot{conv.p}}}{{{conv.s}}} \right\rfloor + 1 = {conv.out}")
+    st.latex(rf"W' = \left\lfloor \frac{{{conv.w} - {conv.k_eff} + 2\cdot{conv.p}}}{{{conv.s}}} \right\rfloor"
+             rf" + 1 = {conv.out}")
     per_filter = rf"{conv.c_in}/{conv.groups}" if conv.groups > 1 else str(conv.c_in)
-    st.latex(rf"\text{{{t('arith.parameters')}}} = {conv.k}\cdot{conv.k}\cdot{per_filter}\cdot{conv.c_out} + {conv.c_out}"
-             rf" = {conv.weights:,} + {conv.c_out} = {conv.parameters:,}")
+    st.latex(rf"\text{{{t('arith.parameters')}}} = {conv.k}\cdot{conv.k}\cdot{per_filter}\cdot{conv.c_out}"
+             rf" + {conv.c_out} = {conv.weights:,} + {conv.c_out} = {conv.parameters:,}")
     st.caption(t("arith.equivalent"))
     st.code(conv.torch_line(), language="python")
 
     st.caption(t("arith.coverage"))
     if conv.out <= 64 and conv.w + 2 * conv.p <= 128:
-        st.plotly_chart(figures.window_coverage(conv.w, conv.k_eff, conv.p, conv.s, conv.d, conv.k, conv.out, conv.unreached()),
-                        key="arith.coverage")
+        st.plotly_chart(figures.window_coverage(conv.w, conv.k_eff, conv.p, conv.s, conv.d, conv.k, conv.out,
+                                                conv.unreached()), key="arith.coverage")
     unreached = conv.unreached()
-    st.markdown(t("arith.unreached", count=len(unreached), rows=", ".join(map(str, unreached))) if unreached else t("arith.reached_all"))
+    st.markdown(t("arith.unreached", count=len(unreached), rows=", ".join(map(str, unreached))) if unreached
+                else t("arith.reached_all"))
     before, after = same_padding(conv.k, conv.d)
     st.markdown(t("arith.same", before=before, after=after) + " "
                 + t("arith.transposed", out=conv.out, back=transposed_out(conv.out, conv.k, conv.p, conv.s, conv.d)))
@@ -67,7 +69,8 @@ def _layer_rows(name: str) -> pd.DataFrame:
     # A fresh model of the same architecture: hooks on the shared one would see other sessions' passes.
     rows = layer_table(zoo.build(name), torch.zeros(1, 3, 224, 224))
     return pd.DataFrame([{
-        "layer": r.name, "type": r.kind, "input": "×".join(map(str, r.in_shape)), "output": "×".join(map(str, r.out_shape)),
+        "layer": r.name, "type": r.kind, "input": "×".join(map(str, r.in_shape)),
+        "output": "×".join(map(str, r.out_shape)),
         "predicted": r.predicted, "parameters": r.parameters, "macs": r.macs,
     } for r in rows])
 
@@ -78,7 +81,8 @@ def real_networks() -> None:
     name = st.radio(t("train.network"), list(NETWORKS), format_func=lambda n: NETWORKS[n].title, horizontal=True,
                     **kept("arith.model", "resnet18"))
     table = _layer_rows(name)
-    st.dataframe(table.rename(columns={c: t(f"arith.{key}") for c, key in COLUMNS.items()}), hide_index=True, height=320)
+    st.dataframe(table.rename(columns={c: t(f"arith.{key}") for c, key in COLUMNS.items()}), hide_index=True,
+                 height=320)
     published = NETWORKS[name].num_params
     st.markdown(t("arith.total", ours=f"{table['parameters'].sum():,}", macs=f"{table['macs'].sum() / 1e9:.2f}",
                   published=f"{published:,}"))

@@ -8,14 +8,14 @@ import streamlit as st
 import torch
 import torchvision.transforms.functional as TF
 
-from models.runtime import zoo
 from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_parameters, sliding_window
-from models.runtime.examples import EXAMPLES, example
 from models.maths.kernels import CLASSIC, rgb_feature_map
+from models.runtime import zoo
+from models.runtime.examples import EXAMPLES, example
 from ui import figures
+from ui.grid import editable_grid
 from ui.i18n import labels, say, t
 from ui.lesson import untrained_notice
-from ui.grid import editable_grid
 from ui.state import kept, number_row
 
 
@@ -35,7 +35,8 @@ def _step_view(steps, x, kernel, p: int) -> None:
     output = [[None] * out_w for _ in range(steps[-1].row + 1)]
     for s in steps[: index + 1]:
         output[s.row][s.col] = s.total
-    st.plotly_chart(figures.convolution_step(padded, p, step.cells, output, (step.row, step.col)), key="conv.step_chart")
+    st.plotly_chart(figures.convolution_step(padded, p, step.cells, output, (step.row, step.col)),
+                    key="conv.step_chart")
     flat_kernel = [v for row in kernel for v in row]
     terms = " + ".join(rf"({v:g}\times{k:g})" for v, k in zip(step.values, flat_kernel))
     st.latex(rf"{terms} = {step.total:g}")
@@ -78,11 +79,14 @@ def _classic(name: str, kernel_name: str) -> list[np.ndarray]:
 def classic_kernels() -> None:
     st.header(t("op.classic_title"), anchor="classic-kernels")
     c1, c2 = st.columns(2)
-    kernel_name = c1.selectbox(t("op.kernel"), list(CLASSIC), format_func=labels("op.k_", CLASSIC), **kept("conv.classic", "sobel_x"))
-    image_name = c2.selectbox(t("op.image"), EXAMPLES, format_func=labels("op.ex_", EXAMPLES), **kept("conv.example", "shapes"))
+    kernel_name = c1.selectbox(t("op.kernel"), list(CLASSIC), format_func=labels("op.k_", CLASSIC),
+                               **kept("conv.classic", "sobel_x"))
+    image_name = c2.selectbox(t("op.image"), EXAMPLES, format_func=labels("op.ex_", EXAMPLES),
+                              **kept("conv.example", "shapes"))
     rgb, r, g, b, fmap = _classic(image_name, kernel_name)
     st.image([rgb, r, g, b, fmap], caption=[t("op.rgb"), "R", "G", "B", t("op.feature_map")], width=150)
-    st.latex(r"\begin{bmatrix}" + r"\\".join(" & ".join(f"{v:.3g}" for v in row) for row in CLASSIC[kernel_name]) + r"\end{bmatrix}")
+    rows = r"\\".join(" & ".join(f"{v:.3g}" for v in row) for row in CLASSIC[kernel_name])
+    st.latex(r"\begin{bmatrix}" + rows + r"\end{bmatrix}")
     st.caption(t("op.classic_caption"))
 
 
@@ -96,7 +100,8 @@ def dense_vs_conv() -> None:
     dense = dense_parameters(w, h, ch, units)
     conv = Conv(w=max(w, k), k=k, c_in=ch, c_out=units).parameters
     st.plotly_chart(figures.parameter_bars([t("op.dense"), t("op.conv")], [dense, conv]), key="conv.fc_chart")
-    st.markdown(t("op.dense_caption", dense=f"{dense:,}", conv=f"{conv:,}", ratio=f"{dense / conv:,.0f}", units=units, k=k))
+    st.markdown(t("op.dense_caption", dense=f"{dense:,}", conv=f"{conv:,}", ratio=f"{dense / conv:,.0f}",
+                  units=units, k=k))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -112,7 +117,8 @@ def _conv1(image_name: str, pretrained: bool) -> tuple[np.ndarray, np.ndarray]:
         maps = clf.model.conv1(x)[0].cpu()  # (64, 112, 112)
     lo, hi = maps.amin(dim=(1, 2), keepdim=True), maps.amax(dim=(1, 2), keepdim=True)
     maps = (maps - lo) / (hi - lo).clamp_min(1e-8)
-    return figures.image_grid(filters.numpy(), columns=16, tile_px=35), figures.image_grid(maps[:32].numpy(), columns=8, tile_px=112)
+    return (figures.image_grid(filters.numpy(), columns=16, tile_px=35),
+            figures.image_grid(maps[:32].numpy(), columns=8, tile_px=112))
 
 
 def resnet_first_layer() -> None:

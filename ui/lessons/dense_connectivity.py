@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from models.runtime import classify, networks, zoo
 from models.probes import dense
-from models.training import nets
 from models.probes.layer_table import family_sizes, layer_table
+from models.runtime import classify, networks, zoo
+from models.training import nets
 from models.training.train import TrainConfig
 from ui import figures, task_views
 from ui.analysis import stage_maps
@@ -67,8 +67,8 @@ def compare(result: classify.Analysis | None) -> None:
     rows = []
     for name, family in (("resnet18", "ResNet-18"), ("densenet121", "DenseNet-121")):
         s = sizes[family]
-        row = {t("dense.col_network"): networks.get(name).title, t("dense.col_params"): f"{s['parameters'] / 1e6:.2f} M",
-               t("dense.col_macs"): f"{s['macs'] / 1e9:.2f} G",
+        row = {t("dense.col_network"): networks.get(name).title,
+               t("dense.col_params"): f"{s['parameters'] / 1e6:.2f} M", t("dense.col_macs"): f"{s['macs'] / 1e9:.2f} G",
                t("dense.col_activations"): f"{s['activations'] * 4 / 2**20:.0f} MB"}
         if result:
             pred = result.predictions[name]
@@ -92,7 +92,8 @@ def _activation_kb(label: str) -> float:
 
 
 def small_demo() -> None:
-    rows = [{t("dense.col_network"): label, t("dense.col_params"): f"{nets.count_parameters(nets.build(spec, 1, 10)):,}",
+    rows = [{t("dense.col_network"): label,
+             t("dense.col_params"): f"{nets.count_parameters(nets.build(spec, 1, 10)):,}",
              t("dense.col_activation_kb"): f"{_activation_kb(label):.0f} KB"} for label, spec in DEMO_NETS.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     task_views.comparison("demo.dense", {label: TrainConfig(net=spec, epochs=2) for label, spec in DEMO_NETS.items()},

@@ -53,13 +53,15 @@ def side_by_side() -> None:
         panels[t("ov.degradation_title")] = {label: [point_from_dict(p) for p in rec["curves"][label]]
                                             for label in ("plain-20", "plain-56")}
         deep, shallow = rec["finals"]["plain-56"], rec["finals"]["plain-20"]
-        verdicts.append(_say(fitting.diagnose(deep["final_train_acc"], deep.get("final_val_acc", deep.get("final_test_acc")),
+        held_out = deep.get("final_val_acc", deep.get("final_test_acc"))
+        verdicts.append(_say(fitting.diagnose(deep["final_train_acc"], held_out,
                                               shallower_train_acc=shallow["final_train_acc"])))
     if panels:
         st.plotly_chart(figures.two_problems(panels), key="ov.two_problems")
         for column, verdict in zip(st.columns(len(verdicts)), verdicts):
             column.markdown(verdict)
-    st.caption(t("ov.recorded_caption", overfit="python -m bench.overfitting", degradation="python -m bench.degradation"))
+    st.caption(t("ov.recorded_caption", overfit="python -m bench.overfitting",
+                 degradation="python -m bench.degradation"))
 
 
 def _latest_verdicts(key: str) -> None:
@@ -67,7 +69,8 @@ def _latest_verdicts(key: str) -> None:
     stored, _ = identity.store().runs(identity.current().id, tag=key)
     if stored:
         for label, row in stored[-1].summary.get("runs", {}).items():
-            st.markdown(f"**{label}**: " + _say(fitting.diagnose(row["train acc"], row["val acc"] if row.get("val acc") is not None else row["test acc"])))
+            held_out = row["val acc"] if row.get("val acc") is not None else row["test acc"]
+            st.markdown(f"**{label}**: " + _say(fitting.diagnose(row["train acc"], held_out)))
 
 
 def make_it_happen() -> None:

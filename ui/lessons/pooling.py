@@ -46,7 +46,8 @@ def step_by_step() -> None:
         output[done.row][done.col] = round(done.out, 3)
     st.plotly_chart(figures.convolution_step(x, 0, step.cells, output, (step.row, step.col)), key="pool.step_chart")
     values = ", ".join(f"{v:g}" for v in step.values)
-    st.latex(rf"\max({values}) = {step.out:g}" if mode == "max" else rf"\frac{{{values.replace(', ', ' + ')}}}{{{len(step.values)}}} = {step.out:g}")
+    st.latex(rf"\max({values}) = {step.out:g}" if mode == "max"
+             else rf"\frac{{{values.replace(', ', ' + ')}}}{{{len(step.values)}}} = {step.out:g}")
     st.markdown(t("pool.size_sentence", n=n, k=k, s=s, out=pooling.pooled_size(n, k, s)))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -45,7 +45,7 @@ def _results() -> dict:
         st.session_state[RESULTS] = {
             f"{a.lesson}/{a.question}": {"lesson": a.lesson, "question": a.question, "given": a.given,
                                          "correct": a.correct, "seconds": a.seconds,
-                                         "answered_at": datetime.fromtimestamp(a.answered_at, timezone.utc)
+                                         "answered_at": datetime.fromtimestamp(a.answered_at, UTC)
                                          .isoformat(timespec="seconds"), "seed": None}
             for a in identity.store().answers(identity.current().id)}
     return st.session_state[RESULTS]
@@ -121,7 +121,7 @@ def _question(lesson: str, qid: str, number: int) -> None:
             else:
                 seconds = round(time.monotonic() - shown, 1)
                 result = {"lesson": lesson, "question": qid, "given": _stored(q, given), "correct": q.check(given),
-                          "seconds": seconds, "answered_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                          "seconds": seconds, "answered_at": datetime.now(UTC).isoformat(timespec="seconds"),
                           "seed": _seed(key)}
                 identity.store().save_answer(identity.current().id, lesson, qid, result["given"], result["correct"],
                                              seconds)

@@ -8,10 +8,10 @@ import streamlit as st
 
 from models.maths import receptive_field as rf
 from models.maths.conv_arithmetic import Conv
-from models.training import nets
 from models.runtime import zoo
 from models.runtime.classify import preprocess
 from models.runtime.examples import example
+from models.training import nets
 from models.training.train import TrainConfig
 from ui import figures, task_views
 from ui.i18n import t

@@ -7,22 +7,22 @@ import json
 import pandas as pd
 import streamlit as st
 import torch
+from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from lessons import ROOT as LESSONS_DIR
 from models.content.facts import facts, scientific, times
-from models.runtime import classify, device, zoo
 from models.maths import blocks
 from models.probes import residual
 from models.probes.layer_table import family_sizes
-from models.training.nets import NetSpec, count_parameters
+from models.runtime import classify, device, zoo
 from models.training import datasets, tasks
+from models.training.nets import NetSpec, count_parameters
 from models.training.train import point_from_dict
-from torchvision.models.resnet import BasicBlock, Bottleneck
 from ui import figures, identity, task_views
 from ui.analysis import analyse
+from ui.classroom import guess, guess_first
 from ui.i18n import labels, t
 from ui.lesson import reveal, untrained_notice
-from ui.classroom import guess, guess_first
 from ui.picture import Picture
 from ui.state import kept
 
@@ -99,7 +99,8 @@ def gradients() -> None:
     batch_norm = middle.toggle(t("res.batch_norm"), **kept("res.grad_bn", True))
     init = right.radio(t("res.init"), residual.INITS, horizontal=True, format_func=labels("res.init_", residual.INITS),
                        **kept("res.grad_init", "kaiming"))
-    with st.spinner(t("app.computing")):  # backward passes through 56- and 110-layer networks: seconds, once per process
+    # backward passes through 56- and 110-layer networks: seconds, once per process
+    with st.spinner(t("app.computing")):
         shown = [residual.gradient_norms(NetSpec(net, depth=depth, batch_norm=batch_norm), init=init)
                  for net in ("plain", "resnet")]
         asked = residual.gradient_norms(NetSpec("plain", depth=depth_asked, batch_norm=True))

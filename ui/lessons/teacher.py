@@ -63,7 +63,8 @@ def _live_runs() -> None:
     for job in jobs_:
         left, right = st.columns([5, 1])
         where = t("page.training_lab") if job.tag == "train" else t("teacher.lesson_task", tag=job.tag)
-        state = t("teacher.running") if job.queue_position() == 0 else t("teacher.queued", position=job.queue_position())
+        position = job.queue_position()
+        state = t("teacher.running") if position == 0 else t("teacher.queued", position=position)
         left.text(f"{names.get(job.owner, '?')} · {where} · {state}")
         right.button(t("train.stop"), key=f"_teacher.stop.{job.id}", on_click=runs.runner().cancel, args=(job,))
 
@@ -84,8 +85,10 @@ def leaderboard() -> None:
         st.caption(t("teacher.no_runs"))
         return
     rows = [{t("teacher.col_student"): s.name, t("train.col_network"): r.label,
-             t("train.col_val_acc"): r.summary.get("val acc"), t("train.col_best_val_acc"): r.summary.get("best val acc"),
-             t("train.col_test_acc"): r.summary.get("test acc"), t("train.col_heldout"): t(f"train.heldout_{r.heldout}"),
+             t("train.col_val_acc"): r.summary.get("val acc"),
+             t("train.col_best_val_acc"): r.summary.get("best val acc"),
+             t("train.col_test_acc"): r.summary.get("test acc"),
+             t("train.col_heldout"): t(f"train.heldout_{r.heldout}"),
              t("train.col_time"): r.summary.get("time (s)"), t("train.col_optimizer"): r.summary.get("optimizer"),
              t("train.col_lr"): r.summary.get("lr"), t("train.col_schedule"): r.summary.get("schedule"),
              t("train.col_batch"): r.summary.get("batch"), t("train.col_epochs"): r.summary.get("epochs")}

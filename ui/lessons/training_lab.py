@@ -9,20 +9,19 @@ lesson.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
-from models.training import augment, datasets, nets, tasks, train
 from models.probes import mistakes
 from models.runtime import images
+from models.training import augment, datasets, nets, tasks, train
 from models.training.train import RunResult, TrainConfig
-from ui import figures
-from ui.i18n import labels, say, t
 from ui import drawing as drawing_ui
-from ui import learned, runs, task_views
+from ui import figures, learned, runs, task_views
+from ui.i18n import labels, say, t
 from ui.lab_runs import KEY, LabRuns, small_input, trained
 from ui.state import kept
 
@@ -136,8 +135,8 @@ def settings() -> TrainConfig:
     v["batch_norm"] = c1.toggle(t("train.batch_norm"), **_kept("batch_norm"))
 
     c1, c2, c3 = st.columns(3)
-    v["optimizer"] = c1.radio(t("train.optimizer"), train.OPTIMIZERS, format_func=labels("train.opt_", train.OPTIMIZERS),
-                              **_kept("optimizer"))
+    v["optimizer"] = c1.radio(t("train.optimizer"), train.OPTIMIZERS,
+                              format_func=labels("train.opt_", train.OPTIMIZERS), **_kept("optimizer"))
     v["schedule"] = c2.radio(t("train.schedule"), train.SCHEDULES, format_func=labels("train.sched_", train.SCHEDULES),
                              **_kept("schedule"))
     v["lr"] = c3.select_slider(t("train.lr"), LEARNING_RATES, **_kept("lr"))
@@ -154,15 +153,17 @@ def settings() -> TrainConfig:
         v["dropout"] = c1.slider(t("train.dropout"), 0.0, nets.MAX_DROPOUT, step=0.1, **_kept("dropout"))
         v["weight_decay"] = c2.select_slider(t("train.weight_decay"), WEIGHT_DECAYS, **_kept("weight_decay"))
         v["train_size"] = c3.select_slider(t("train.train_size"), TRAIN_SIZES,
-                                           format_func=lambda n: f"{n:,}" if n else t("train.all"), **_kept("train_size"))
+                                           format_func=lambda n: f"{n:,}" if n else t("train.all"),
+                                           **_kept("train_size"))
         c1, c2, c3 = st.columns(3)
         v["augment"] = tuple(kind for kind in augment.KINDS
                              if c1.toggle(t(f"train.aug_{kind}"), **kept(AUGMENT.format(kind), False)))
-        v["activation"] = c2.radio(t("train.activation"), tuple(nets.ACTIVATIONS), horizontal=True, **_kept("activation"))
+        v["activation"] = c2.radio(t("train.activation"), tuple(nets.ACTIVATIONS), horizontal=True,
+                                   **_kept("activation"))
         v["label_smoothing"] = c2.select_slider(t("train.label_smoothing"), LABEL_SMOOTHINGS,
                                                 help=t("train.label_smoothing_help"), **_kept("label_smoothing"))
-        v["val_split"] = c3.slider(t("train.val_split"), train.MIN_VAL_SPLIT, 0.3, step=0.05, help=t("train.val_split_help"),
-                                   **_kept("val_split"))
+        v["val_split"] = c3.slider(t("train.val_split"), train.MIN_VAL_SPLIT, 0.3, step=0.05,
+                                   help=t("train.val_split_help"), **_kept("val_split"))
         v["patience"] = c3.number_input(t("train.patience"), 0, 20, step=1, help=t("train.patience_help"),
                                         **_kept("patience"))
     return config_of(v)
@@ -219,7 +220,8 @@ COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "opti
            "lr": "col_lr", "schedule": "col_schedule", "batch": "col_batch", "epochs": "col_epochs",
            "seed": "col_seed", "params": "col_params", "dropout": "col_dropout", "weight decay": "col_weight_decay",
            "augment": "col_augment", "train images": "col_train_images", "activation": "col_activation",
-           "val split": "col_val_split", "label smoothing": "col_label_smoothing", "train acc": "col_train_acc", "val acc": "col_val_acc",
+           "val split": "col_val_split", "label smoothing": "col_label_smoothing", "train acc": "col_train_acc",
+           "val acc": "col_val_acc",
            "best val acc": "col_best_val_acc", "test acc": "col_test_acc",
            "time (s)": "col_time", "images/s": "col_images_per_s", "stopped by": "col_stopped_by",
            "device": "col_device", "heldout": "col_heldout"}
@@ -229,7 +231,8 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
     """The results table in the page's language."""
     stopped = table["stopped by"].map(lambda how: t(f"train.stopped_{how.replace(' ', '_')}"))
     heldout = table["heldout"].map(lambda on: t(f"train.heldout_{on}"))
-    return table.assign(**{"stopped by": stopped, "heldout": heldout}).rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
+    shown = table.assign(**{"stopped by": stopped, "heldout": heldout})
+    return shown.rename(columns={c: t(f"train.{k}") for c, k in COLUMNS.items()})
 
 
 RACE = "train.race"  # the optimizer race's runs, in ui.runs
