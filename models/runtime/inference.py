@@ -14,10 +14,10 @@ run that graph:
   (``python -m bench.classify_speed``), mostly from fusing each convolution with its BatchNorm.
 - ``torch`` everywhere else (CUDA, MPS), or when onnxruntime is missing or the export fails.
   On CUDA a batch-1 pass is mostly kernel launches (DenseNet121 launches hundreds of kernels,
-  each a few microseconds of work; ``bench.latency`` counts them), so the engine captures the whole pass once as a CUDA
-  graph, in the background while eager torch serves, and then replays it: one launch per
-  picture (``CNNLAB_CUDA_GRAPHS=0`` keeps eager; ``python -m bench.gpu_check`` measures both,
-  and ``torch.compile``'s "reduce-overhead" mode beside them).
+  each a few microseconds of work; ``bench.latency`` counts them), so the engine captures the
+  whole pass once as a CUDA graph, in the background while eager torch serves, and then replays
+  it: one launch per picture (``CNNLAB_CUDA_GRAPHS=0`` keeps eager; ``python -m bench.gpu_check``
+  measures both, and ``torch.compile``'s "reduce-overhead" mode beside them).
 
 ``CNNLAB_INFERENCE=torch`` forces eager torch (benchmarks compare the two). Each engine runs one
 forward at a time: on a few CPU cores, two interleaved passes are slower than two in a row.
@@ -153,7 +153,8 @@ class Engine:
 
     def __call__(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         with self._lock:
-            run = self._graph if self._graph is not None and x.shape[0] == 1 else self._run
+            # the graph was captured for one input shape: anything else runs eagerly
+            run = self._graph if self._graph is not None and x.shape == self._graph.x.shape else self._run
             return dict(zip(self.names, run(x)))
 
 
