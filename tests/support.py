@@ -11,18 +11,27 @@ addresses those processes listen on.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import ipaddress
 import os
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
+
 from deploy.processes import RAY_PROCESSES, free_port, pids_matching, wait_healthy
 
-__all__ = ["RAY_PROCESSES", "eventually", "free_port", "listening", "pids_matching", "wait_healthy"]
+__all__ = ["RAY_PROCESSES", "TEACHER_KEY", "AppServer", "eventually", "free_port", "listening", "pids_matching",
+           "running_app", "wait_healthy"]
+
+ROOT = Path(__file__).resolve().parents[1]
+TEACHER_KEY = "the-teachers-key-for-tests"
 
 T = TypeVar("T")
 
@@ -79,3 +88,40 @@ def listening(pids: Iterable[int]) -> list[tuple[int, str, int]]:
             continue
         found += [(pid, *listen[link[8:-1]]) for link in links if link.startswith("socket:[") and link[8:-1] in listen]
     return found
+
+
+# --- the app as a student's browser meets it ------------------------------------------------
+
+@dataclass(frozen=True)
+class AppServer:
+    url: str  # http://127.0.0.1:port
+    pid: int  # the server's process: its memory and CPU time are in /proc/<pid>
+    log: Path  # what it printed
+
+
+@contextlib.contextmanager
+def running_app(home: Path, **env: str) -> Iterator[AppServer]:
+    """``streamlit run app.py`` on a free port of 127.0.0.1, offline, with its store, data and
+    torch cache in ``home`` and ``env``'s settings; fails the test if the server logged a traceback."""
+    port = free_port()
+    env = {**os.environ, "CNNLAB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "CNNLAB_DATA": str(home / "data"),
+           "CNNLAB_MAX_RUN_SECONDS": "30", "CNNLAB_DB": f"sqlite:///{home / 'class.sqlite'}",
+           "CNNLAB_TEACHER_KEY": TEACHER_KEY, **env}
+    log_path = home / "server.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc=proc)
+    except RuntimeError as err:
+        proc.kill()
+        pytest.fail(f"the server did not start ({err}):\n" + log_path.read_text())
+    try:
+        yield AppServer(url, proc.pid, log_path)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    text = log_path.read_text()
+    assert "Traceback" not in text, text  # nothing went wrong behind the pages either

@@ -13,13 +13,10 @@ where a missing browser is a failure.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,14 +24,13 @@ import pytest
 from PIL import Image
 
 from lessons import course, strings
-from tests.support import free_port, wait_healthy
+from tests.support import TEACHER_KEY, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.school]  # Chromium, against an app server of its own
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("CNNLAB_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 CHROMIUM = os.environ.get("CNNLAB_CHROMIUM", "/usr/bin/chromium")
-TEACHER_KEY = "the-teachers-key-for-tests"
 PAGES = [lesson.id for lesson in course()]
 # Opened at a page's URL (/classify), Streamlit's client first probes /classify/_stcore/... to
 # learn its base path, gets a 404, then uses /_stcore/...: a console line that is not an error of ours.
@@ -49,34 +45,10 @@ def _chromium() -> str:
     pytest.skip(f"Chromium not found at {CHROMIUM} (set CNNLAB_CHROMIUM, or apt install chromium)")
 
 
-@contextlib.contextmanager
-def running_app(home: Path):
-    """``streamlit run app.py`` on a free port of 127.0.0.1, offline; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "CNNLAB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "CNNLAB_DATA": str(home / "data"),
-           "CNNLAB_MAX_RUN_SECONDS": "30", "CNNLAB_DB": f"sqlite:///{home / 'class.sqlite'}",
-           "CNNLAB_TEACHER_KEY": TEACHER_KEY}
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc=proc)
-    except RuntimeError as err:
-        proc.kill()
-        pytest.fail(f"the server did not start ({err}):\n" + (home / "server.log").read_text())
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-    text = (home / "server.log").read_text()
-    assert "Traceback" not in text, text  # nothing went wrong behind the pages either
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("server")) as url:
-        yield url
+    with running_app(tmp_path_factory.mktemp("server")) as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +171,8 @@ def test_a_shared_link_opens_the_same_settings(server, page):
 def test_the_first_visitor_of_a_fresh_server_gets_the_framed_page_and_keeps_the_first_click(page, tmp_path):
     """No visitor has run app.py yet when a lesson's address is opened: the page still comes
     inside the frame (sidebar, navigation, language), and the first click on it takes effect."""
-    with running_app(tmp_path) as url:
+    with running_app(tmp_path) as app:
+        url = app.url
         page.goto(f"{url}/receptive_fields")
         settle(page)
         assert strings("en")["page.training_lab"] in page.locator('[data-testid="stSidebarNav"]').inner_text()
@@ -411,7 +384,8 @@ def test_the_readmes_screenshots(browser, tmp_path):
     if cache.is_dir():
         shutil.copytree(cache, tmp_path / "torch" / "hub" / "checkpoints")
     s = strings("en")
-    with running_app(tmp_path) as url:
+    with running_app(tmp_path) as app:
+        url = app.url
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         pg = context.new_page()
         pg.goto(url)

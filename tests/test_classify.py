@@ -187,6 +187,19 @@ def test_repeat_classification_is_served_from_the_cache():
     assert not classify.analyse(jpeg(examples.example("checkerboard"))).from_cache
 
 
+def test_the_cache_keeps_what_the_page_shows_and_is_bounded_in_bytes(monkeypatch):
+    big = Image.linear_gradient("L").resize((1600, 1200)).convert("RGB")
+    first = classify.analyse(jpeg(big))
+    assert max(max(step.image.size) for step in first.steps) <= classify.SHOWN_SIDE
+    assert first.steps.resized.shape == (3, 256, 341)  # the size the transform worked at, still said
+    one = classify.nbytes(first)
+    assert 0.5 * 2**20 < one < 4 * 2**20
+    monkeypatch.setattr(classify, "CACHE", classify._LRU(max_bytes=int(2.5 * one)))
+    for i in range(5):
+        classify.analyse(jpeg(big.rotate(90 * i, expand=True)) if i < 4 else jpeg(big.transpose(0)))
+    assert len(classify.CACHE) == 2 and classify.CACHE.bytes <= 2.5 * one  # the two newest
+
+
 def test_analysis_reports_latency_the_device_and_each_networks_categories():
     result = classify.analyse(examples.photo_bytes("coffee"))
     assert set(result.predictions) == set(NAMES)

@@ -189,6 +189,24 @@ def test_large_jpeg_is_decoded_at_reduced_scale():
     assert min(d.image.size) >= images.DRAFT_SIDE and d.image.size[0] < 4000
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "BMP", "TIFF"])
+@pytest.mark.parametrize("size", [(2400, 1300), (8000, 400), (1415, 1415)])  # each under 10 MB as a BMP
+def test_every_format_is_shrunk_to_what_the_pages_need_right_after_decoding(fmt, size):
+    # a PNG has no draft: without this, 6000×6000 pixels of a 5 kB file stayed 108 MB for as long as shown
+    picture = Image.linear_gradient("L").resize(size).convert("RGB")
+    d = images.decode(encode(picture, fmt))
+    assert d.size == size  # the file's own size is still what the page says
+    w, h = d.image.size
+    assert w * h <= images.KEEP_PIXELS
+    assert w * h > images.KEEP_PIXELS / 4  # by the smallest whole factor that fits: not smaller than needed
+    assert abs(w / h - size[0] / size[1]) < 0.05 * size[0] / size[1]  # not distorted
+
+
+def test_a_picture_within_the_pixels_kept_is_left_as_decoded():
+    picture = photo(1600, 1200)
+    assert images.decode(encode(picture, "PNG")).image.tobytes() == picture.tobytes()
+
+
 GOOD = {
     "1x1": lambda: encode(Image.new("RGB", (1, 1), (90, 90, 90)), "PNG"),
     "16bit": lambda: encode(Image.fromarray(np.full((30, 30), 40000, np.uint16)), "PNG"),

@@ -150,7 +150,7 @@ def predict(clf: zoo.Classifier, x: torch.Tensor) -> Prediction:
 @dataclass(frozen=True)
 class Analysis:
     digest: str
-    decoded: images.Decoded
+    decoded: images.Decoded  # its image: the original step as shown, at most SHOWN_SIDE
     steps: Steps
     x: torch.Tensor  # (1, 3, 224, 224): what every model saw
     predictions: dict[str, Prediction]
@@ -162,36 +162,70 @@ class Analysis:
         return len({p.top(1)[0][0] for p in self.predictions.values()}) == 1
 
 
-class _LRU:
-    """A small thread-safe cache: the latest ``size`` analyses, shared by every session."""
+SHOWN_SIDE = 512  # the original and resized steps are kept this large at most: what a page shows of them
 
-    def __init__(self, size: int):
-        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
-        self.hits = self.misses = 0
+
+def _shown(step: Step) -> Step:
+    """The step as the page shows it: its picture no larger than ``SHOWN_SIDE`` (its shape
+    still says the size the network's transform worked at)."""
+    if max(step.image.size) <= SHOWN_SIDE:
+        return step
+    image = step.image.copy()
+    image.thumbnail((SHOWN_SIDE, SHOWN_SIDE))
+    return dataclasses.replace(step, image=image)
+
+
+def _image_bytes(image: Image.Image) -> int:
+    return image.width * image.height * len(image.getbands())
+
+
+def nbytes(analysis: Analysis) -> int:
+    """What an analysis holds in memory: its pictures and its tensors (the cache's measure)."""
+    tensors = [analysis.x]
+    for p in analysis.predictions.values():
+        tensors += [p.probs, p.cam_activation, *(s.maps for s in p.stages.values()), *p._cams.values()]
+    pictures = {id(s.image): s.image for s in analysis.steps} | {id(analysis.decoded.image): analysis.decoded.image}
+    return sum(t.nelement() * t.element_size() for t in tensors) + sum(map(_image_bytes, pictures.values()))
+
+
+class _LRU:
+    """A thread-safe cache shared by every session: the latest analyses, as many as fit in
+    ``max_bytes``. Bounded in bytes, not entries: what one entry costs is up to the picture."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self._items, self._lock = max_bytes, OrderedDict(), threading.Lock()
+        self.bytes = self.hits = self.misses = 0
 
     def get(self, key):
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 self.hits += 1
-                return self._items[key]
+                return self._items[key][0]
             self.misses += 1
             return None
 
-    def put(self, key, value) -> None:
+    def put(self, key, value, size: int) -> None:
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            if key in self._items:
+                self.bytes -= self._items.pop(key)[1]
+            self._items[key] = (value, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes and len(self._items) > 1:  # the newest always stays
+                self.bytes -= self._items.popitem(last=False)[1][1]
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-            self.hits = self.misses = 0
+            self.bytes = self.hits = self.misses = 0
 
 
-CACHE = _LRU(32)  # the latest 32 pictures, each a few MB (the decoded image, 8 maps per stage)
+# About 2.8 MB an analysis (two networks' kept maps and CAM activations, the 224-pixel crop, the
+# input tensor, the shown steps): some sixty pictures.
+CACHE = _LRU(96 * 2**20)
 
 
 def analyse(data: bytes, names: tuple[str, ...] | None = None) -> Analysis:
@@ -206,6 +240,9 @@ def analyse(data: bytes, names: tuple[str, ...] | None = None) -> Analysis:
     decoded = images.decode(data)
     steps, x = preprocess(decoded.image, classifiers[0].transforms())  # both weights share one transform
     predictions = {c.name: predict(c, x) for c in classifiers}
+    # Kept, and cached, is what the pages show: the steps' pictures at most SHOWN_SIDE, not the upload.
+    steps = Steps(*map(_shown, steps))
+    decoded = dataclasses.replace(decoded, image=steps.original.image)
     result = Analysis(key[0], decoded, steps, x, predictions, (time.perf_counter() - start) * 1000)
-    CACHE.put(key, result)
+    CACHE.put(key, result, nbytes(result))
     return result

@@ -11,6 +11,12 @@ scaled to 8 bits (not clipped to white), CMYK and palette images converted, tran
 composited on white, the first frame of an animation (``Decoded.frames`` says how many there
 were). Large JPEGs are decoded at a reduced scale (Pillow's ``draft``: the decoder skips the
 fine DCT coefficients), which bounds the time a 12-megapixel photo costs.
+
+Every format is then shrunk to at most ``KEEP_PIXELS`` (``_shrink``), right after decoding. A PNG,
+WebP or GIF has no ``draft``: a 4.6 kB PNG of 6000×6000 pixels passes the pixel cap and decodes
+to 108 MB. Decoding it costs that memory for a moment; keeping it would cost it for as long as
+the picture is shown or cached (fourteen such uploads took a server from 4.0 to 7.4 GB). No page
+needs more: the networks see a 224-pixel crop of the shorter side resized to 256.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -38,6 +45,7 @@ MAX_PIXELS = 40_000_000  # a 12-megapixel photo passes; a 20000×20000 header do
 Image.init()
 FORMATS = tuple(f for f in ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "AVIF") if f in Image.OPEN)
 DRAFT_SIDE = 512  # a JPEG is decoded at the smallest 1/2, 1/4, 1/8 scale still this large
+KEEP_PIXELS = 2_000_000  # every decoded picture is shrunk to at most this many pixels (6 MB in RGB)
 
 
 class ImageError(LabError):
@@ -143,7 +151,20 @@ def decode(data: bytes, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS
         raise ImageError("too_many_pixels", megapixels=megapixels, limit_mp=max_pixels // 1_000_000) from err
     except (OSError, ValueError, SyntaxError, EOFError, IndexError) as err:  # truncated or malformed data
         raise ImageError("broken") from err
-    return Decoded(_rgb_or_l(_upright(image)), fmt, (width, height), frames)
+    return Decoded(_shrink(_rgb_or_l(_upright(image))), fmt, (width, height), frames)
+
+
+def _shrink(image: Image.Image, keep_pixels: int = KEEP_PIXELS) -> Image.Image:
+    """At most ``keep_pixels``, by the smallest whole factor that gets there: ``reduce`` averages
+    each factor × factor box of pixels (what JPEG's draft does in the decoder), in one pass, and
+    the full-size image is freed as soon as the caller lets go of it."""
+    pixels = image.width * image.height
+    if pixels <= keep_pixels:
+        return image
+    factor = math.ceil(math.sqrt(pixels / keep_pixels))
+    while math.ceil(image.width / factor) * math.ceil(image.height / factor) > keep_pixels:
+        factor += 1  # reduce keeps a partial box at the edges: its rounding can need one step more
+    return image.reduce(factor)
 
 
 def to_small_input(image: Image.Image, channels: int, size: int, mean: float, std: float,
