@@ -6,12 +6,9 @@ import json
 import pytest
 
 from models.store import database, teacher
-from models.training.train import Point
+from tests.support import HOSTILE_NAMES as HOSTILE
+from tests.support import hostile_class
 from ui import literal
-
-# one hostile student's names (40 characters at most each): Markdown, a Streamlit directive, HTML, LaTeX
-HOSTILE = ["![x](http://127.0.0.1:9/x.png) :smile:", ":red-background[HACK] [l](http://x.io)",
-           "<b>bold</b> <a href=x>a</a> $x^2$"]
 
 
 @pytest.fixture
@@ -42,13 +39,7 @@ def _unlock(at, with_key: str) -> None:
 
 
 def test_students_names_are_shown_as_typed_on_the_dashboard_never_rendered(open_page, key):
-    store = database.store()
-    run_ids = []
-    for name in HOSTILE:
-        student = store.arrive(database.new_token())
-        assert store.rename(student.id, name).name == name  # stored as typed: only its display is the matter
-        run_ids.append(store.save_run(student.id, "train", "train", label="ResNet-8", summary={"val acc": 0.5},
-                                      history=[Point(1, 2, 0.5, 1.0, 0.4, 0.5, 0.1, 100.0, 1.0, 1.0)]))
+    run_ids = hostile_class(database.store())
     at = open_page("teacher")
     _unlock(at, key)
     assert not at.exception
