@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 log = logging.getLogger("cnnlab.settings")
 
@@ -98,6 +100,28 @@ def _teacher_key(text: str) -> str:
     return text
 
 
+def hide_password(url: str, text: str | None = None) -> str:
+    """``text`` (by default ``url`` itself) with the password of the database URL ``url`` replaced
+    by ``***``, wherever it appears, as typed or percent-decoded, and so is any password of any
+    URL in ``text`` (``scheme://user:password@host``, ``?password=``). For the console, logs and
+    error messages: a database URL is never printed with its password."""
+    found = [m[1] for pattern in (_URL_PASSWORD, _QUERY_PASSWORD) for m in pattern.finditer(url)]
+    text = url if text is None else text
+    for pattern in (_URL_PASSWORD, _QUERY_PASSWORD):  # every URL's password, then this one's anywhere else
+        text = pattern.sub(lambda m: m[0][:m.start(1) - m.start()] + "***" + m[0][m.end(1) - m.start():], text)
+    # as typed, decoded, and each piece around an unescaped "@" (which a URL parser may read as the host's)
+    pieces = {p for word in found for whole in (word, unquote(word))
+              for p in (whole, *(piece for piece in whole.split("@") if len(piece) >= 3)) if p}
+    for password in sorted(pieces, key=len, reverse=True):
+        text = text.replace(password, "***")
+    return text
+
+
+# "//user:password@": the password runs to the last "@" of the word (an unescaped "@" in it is hidden too)
+_URL_PASSWORD = re.compile(r"//[^:/@\s]*:(\S*)@")
+_QUERY_PASSWORD = re.compile(r"[?&]password=([^&\s]*)", re.IGNORECASE)
+
+
 def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -113,6 +137,7 @@ class Setting:
     parse: Callable[[str], object]
     effect: str  # for the README
     default_text: str  # the default as the README says it
+    shown: Callable[[str], str] = repr  # the variable's text as the console may print it (never a secret)
 
     def default_value(self):
         return self.default() if callable(self.default) else self.default
@@ -152,10 +177,10 @@ SETTINGS: tuple[Setting, ...] = (
             "`1`"),
     Setting("db", "CNNLAB_DB", None, _database_url,
             "the class store: `sqlite:///path` or `postgresql+psycopg://user:password@host/db`",
-            "`sqlite:///~/.local/share/cnnlab/class.sqlite`"),
+            "`sqlite:///~/.local/share/cnnlab/class.sqlite`", lambda text: repr(hide_password(text))),
     Setting("teacher_key", "CNNLAB_TEACHER_KEY", None, _teacher_key,
             "the key of the teacher's dashboard (at least 8 characters)",
-            "generated at the first start, printed in the console"),
+            "generated at the first start, printed in the console", lambda text: "(not shown)"),
 )
 
 
@@ -175,8 +200,8 @@ class Settings:
     inference: str
     inference_threads: int
     cuda_graphs: bool  # replay a captured CUDA graph per classifier (models.runtime.inference)
-    db: str | None  # None: SQLite in the user's data folder (models.store)
-    teacher_key: str | None  # None: generated once, kept beside the database
+    db: str | None = field(repr=False)  # None: SQLite in the user's data folder (models.store); has a password
+    teacher_key: str | None = field(repr=False)  # None: generated once, said in the console
     problems: tuple[str, ...] = ()  # one sentence per variable whose value was refused
 
 
@@ -194,7 +219,7 @@ def read(env: Mapping[str, str] | None = None) -> Settings:
             values[s.field] = s.parse(text)
         except BadValue as err:
             values[s.field] = s.default_value()
-            problems.append(f"{s.variable}={text!r} is not {err}; using the default ({s.default_text}).")
+            problems.append(f"{s.variable}={s.shown(text)} is not {err}; using the default ({s.default_text}).")
     return Settings(**values, problems=tuple(problems))
 
 
@@ -229,7 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = read()
     for s in SETTINGS:
         value = getattr(settings, s.field)
-        print(f"{s.variable} = {'(set)' if s.field == 'teacher_key' and value else value}")
+        if s.field == "teacher_key" and value:
+            value = "(set)"
+        elif s.field == "db" and value:
+            value = hide_password(value)
+        print(f"{s.variable} = {value}")
     for problem in settings.problems:
         print(problem, file=sys.stderr)
     return 1 if settings.problems else 0

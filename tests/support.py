@@ -27,11 +27,16 @@ import pytest
 
 from deploy.processes import RAY_PROCESSES, free_port, pids_matching, wait_healthy
 
-__all__ = ["RAY_PROCESSES", "TEACHER_KEY", "AppServer", "eventually", "free_port", "listening", "pids_matching",
-           "running_app", "wait_healthy"]
+__all__ = ["HOSTILE_NAMES", "RAY_PROCESSES", "TEACHER_KEY", "AppServer", "eventually", "free_port", "hostile_class",
+           "listening", "pids_matching", "running_app", "wait_healthy"]
 
 ROOT = Path(__file__).resolve().parents[1]
 TEACHER_KEY = "the-teachers-key-for-tests"
+
+# one hostile student's names (40 characters at most each): a Markdown image from a server of the
+# student's choosing, an emoji short code, a Streamlit directive, a link, HTML, LaTeX
+HOSTILE_NAMES = ("![x](http://127.0.0.1:9/x.png) :smile:", ":red-background[HACK] [l](http://x.io)",
+                 "<b>bold</b> <a href=x>a</a> $x^2$")
 
 T = TypeVar("T")
 
@@ -125,3 +130,17 @@ def running_app(home: Path, **env: str) -> Iterator[AppServer]:
         log.close()
     text = log_path.read_text()
     assert "Traceback" not in text, text  # nothing went wrong behind the pages either
+def hostile_class(store) -> list[int]:
+    """A student of ``store`` under each of ``HOSTILE_NAMES``, each with a finished training run
+    (on the leaderboard, with its curves); the runs' ids, in the names' order."""
+    from models.store import database  # here: tests that need no store need no torch
+    from models.training.train import Point
+
+    run_ids = []
+    for name in HOSTILE_NAMES:
+        student = store.arrive(database.new_token())
+        assert store.rename(student.id, name).name == name  # stored as typed: only its display matters
+        run_ids.append(store.save_run(student.id, "train", "train", label="ResNet-8", summary={"val acc": 0.5},
+                                      history=[Point(1, 2, 0.5, 1.0, 0.4, 0.5, 0.1, 100.0, 1.0, 1.0)]))
+    return run_ids
+

@@ -24,7 +24,8 @@ import pytest
 from PIL import Image
 
 from lessons import course, strings
-from tests.support import TEACHER_KEY, running_app
+from tests.support import HOSTILE_NAMES, TEACHER_KEY, hostile_class, running_app
+from ui.literal import WORD_JOINER
 
 pytestmark = [pytest.mark.browser, pytest.mark.school]  # Chromium, against an app server of its own
 
@@ -266,10 +267,7 @@ def test_the_teacher_sees_three_students_with_the_key_and_nothing_without(server
     main.get_by_role("button", name=s["teacher.unlock"]).click()
     main.get_by_text(s["teacher.wrong_key"]).wait_for(timeout=30_000)
     assert not any(name in main.inner_text() for name in names)
-    main.get_by_label(s["teacher.key"]).fill(TEACHER_KEY)
-    main.get_by_role("button", name=s["teacher.unlock"]).click()
-    main.get_by_text(s["teacher.leaderboard"]).wait_for(timeout=30_000)
-    settle(teacher)
+    _open_dashboard(teacher)
     text = main.inner_text()
     for name in names:
         assert name in text, name  # in the table of who is here
@@ -279,6 +277,47 @@ def test_the_teacher_sees_three_students_with_the_key_and_nothing_without(server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     teacher.screenshot(path=str(ARTIFACTS / "teacher-unlocked-en.png"), full_page=True)
     for context in contexts + [teacher_context]:
+        context.close()
+
+
+def _open_dashboard(teacher) -> None:
+    """Give the teacher's key on the teacher's page and wait for the dashboard."""
+    s, main = strings("en"), teacher.get_by_test_id("stMain")
+    main.get_by_label(s["teacher.key"]).fill(TEACHER_KEY)
+    main.get_by_role("button", name=s["teacher.unlock"]).click()
+    main.get_by_text(s["teacher.leaderboard"]).wait_for(timeout=30_000)
+    settle(teacher)
+
+
+def test_a_hostile_students_names_reach_the_teachers_screen_as_plain_text(browser, tmp_path):
+    from models.store import database
+
+    store = database.Store(f"sqlite:///{tmp_path / 'class.sqlite'}")  # the class the server below opens
+    run_ids = hostile_class(store)
+    store.engine.dispose()
+    with running_app(tmp_path) as app:
+        url = app.url
+        context = browser.new_context(viewport={"width": 1280, "height": 2400})
+        teacher = context.new_page()
+        asked = []
+        teacher.on("request", lambda r: asked.append(r.url))
+        teacher.goto(f"{url}/teacher")
+        settle(teacher)
+        _open_dashboard(teacher)
+        here = teacher.get_by_test_id("stTable")  # who is here: st.table, whose cells are Markdown
+        shown = here.inner_text().replace(WORD_JOINER, "")
+        for name in HOSTILE_NAMES:  # the very characters typed: no image, emoji, banner, link, bold or maths
+            assert name in shown, (name, shown)
+        assert here.locator("img, a, b, strong, em, code, .katex, span[style]").count() == 0
+        legend = teacher.locator(".js-plotly-plot .legend")  # the curves' key: Plotly reads names as HTML
+        legend.first.wait_for(timeout=30_000)
+        keys = legend.first.locator(".legendtext").all_text_contents()
+        for name, run_id in zip(HOSTILE_NAMES, run_ids):
+            assert f"{name} · #{run_id}" in keys, (name, keys)
+        assert legend.locator("a").count() == 0 and legend.locator("tspan[style*='bold']").count() == 0
+        assert not [address for address in asked if "127.0.0.1:9/" in address or "x.io" in address]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        teacher.screenshot(path=str(ARTIFACTS / "teacher-hostile-names-en.png"), full_page=True)
         context.close()
 
 

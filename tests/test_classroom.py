@@ -2,6 +2,8 @@
 
 import pytest
 
+from ui import literal
+
 
 def _headers(at) -> list[str]:
     return [h.value for h in at.header]
@@ -45,11 +47,12 @@ def test_predict_before_reveal_on_the_classify_page(open_page):
 
     assert not at.exception and not top5_shown()
     key = next(f.key for f in at.text_input if f.key.startswith("predict.classify."))
-    at.text_input(key=key).input("a cat")
+    guess = "a **cat** ![x](http://127.0.0.1:9/x.png)"  # typed text: shown as typed, never as Markdown
+    at.text_input(key=key).input(guess)
     form = key.replace("predict.", "predict.form.", 1)
     at.button(key=f"FormSubmitter:{form}-Commit my guess").click().run()
     assert not at.exception
-    assert any("a cat" in i.value for i in at.info)
+    assert any(literal.markdown(guess) in i.value for i in at.info)
     assert top5_shown()
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from models import settings
+from models.store import database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,3 +72,38 @@ def test_the_check_command_fails_on_a_bad_value():
 def test_the_readme_configuration_table_is_the_settings_list():
     readme = (ROOT / "README.md").read_text()
     assert settings.markdown_table() in readme, "run `python -m models.settings --markdown` and paste it"
+
+
+def test_a_refused_database_url_or_teacher_key_is_never_printed(monkeypatch, caplog, capsys):
+    password, key = "pa@ss-w0rd-42", "shh-42"  # an unescaped "@": a URL parser reads "ss-w0rd-42@…" as the host
+    monkeypatch.setenv("CNNLAB_DB", f"mysql://teacher:{password}@db.school/class")
+    monkeypatch.setenv("CNNLAB_TEACHER_KEY", key)
+    monkeypatch.setattr(database, "problem", "")
+    with caplog.at_level(logging.INFO):
+        refused = settings.current()
+        assert settings.main([]) == 1  # the check command: the settings in force, then the refused ones
+        monkeypatch.setenv("CNNLAB_DB", f"postgresql+psycopg://teacher:{password}@127.0.0.1:1/class")
+        monkeypatch.setenv("CNNLAB_TEACHER_KEY", key * 3)
+        assert settings.main([]) == 0  # accepted, and printed
+        database.open_store(settings.current().db)  # nothing listens on port 1: said in the console
+    printed = capsys.readouterr()
+    said = "\n".join([caplog.text, printed.out, printed.err, database.problem, *refused.problems,
+                      repr(refused), repr(settings.current())])
+    for secret in (password, "ss-w0rd-42", key):
+        assert secret not in said, secret
+    assert "CNNLAB_DB='mysql://teacher:***@db.school/class' is not a database URL" in said
+    assert "CNNLAB_TEACHER_KEY=(not shown) is not a key" in said and "CNNLAB_TEACHER_KEY = (set)" in printed.out
+    assert "CNNLAB_DB = postgresql+psycopg://teacher:***@127.0.0.1:1/class" in printed.out
+    assert "The class database postgresql+psycopg://teacher:***@127.0.0.1:1/class cannot be used" in database.problem
+
+
+@pytest.mark.parametrize("url, text, hidden", [
+    ("postgresql://u:p%40ss@h/db", "could not log in with p@ss to postgresql://u:p%40ss@h/db", "could not log in "
+     "with *** to postgresql://u:***@h/db"),
+    ("postgresql://h/db?user=u&password=s3cret", "postgresql://h/db?user=u&password=s3cret failed",
+     "postgresql://h/db?user=u&password=*** failed"),
+    ("sqlite:///srv/class.sqlite", "sqlite:///srv/class.sqlite: no such table",
+     "sqlite:///srv/class.sqlite: no such table"),
+])
+def test_hide_password_hides_a_urls_password_wherever_it_is_echoed(url, text, hidden):
+    assert settings.hide_password(url, text) == hidden

@@ -5,6 +5,8 @@
 ``CNNLAB_REQUIRE_POSTGRES=1``, where that is a failure. Every test gets an empty database.
 """
 
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import pytest
 import torch
 from sqlalchemy import create_engine, text, update
 
-from models.store import database, schema
+from models.store import database, names, schema
 from models.store.codec import StoredRowError
 from models.store.schema import runs as runs_table
 from models.training import train
@@ -71,13 +73,55 @@ def test_a_student_is_known_by_the_hash_of_their_token_only(store):
 def test_a_name_is_cleaned_and_capped_and_forget_me_deletes_everything(store, trained):
     alice = store.arrive(database.new_token())
     assert store.rename(alice.id, "  Ada \n <b>Lovelace</b> " + "x" * 80).name.startswith("Ada <b>Lovelace</b> x")
-    assert len(store.student(alice.id).name) == database.NAME_LENGTH
+    assert len(store.student(alice.id).name) == names.NAME_LENGTH
     store.save_run(alice.id, "train", "train", trained)
     store.save_answer(alice.id, "conv_arithmetic", "q1", "3", True, 4.2)
     store.keep_picture(alice.id, "me.png", b"\x89PNG")
     store.forget(alice.id)
     assert store.student(alice.id) is None and store.runs(alice.id) == ([], [])
     assert store.answers(alice.id) == [] and store.picture(alice.id) is None
+
+
+def test_a_name_that_imitates_another_student_is_refused_and_an_invisible_one_too(store):
+    one, two = store.arrive(database.new_token()), store.arrive(database.new_token())
+    for imitation in ("Student\u200b 1", "\u202eStudent 1", "Ｓｔｕｄｅｎｔ １", "student  #1", "학생 1"):
+        with pytest.raises(names.NameRefused) as refused:
+            store.rename(two.id, imitation)
+        assert refused.value.code == "like_default", imitation
+    with pytest.raises(names.NameRefused, match="nothing visible"):
+        store.rename(two.id, "\u200b\u202e\u3164\u2060")
+    assert store.rename(one.id, "Ada\u200b Love\u202elace").name == "Ada Lovelace"
+    with pytest.raises(names.NameRefused) as refused:
+        store.rename(two.id, "ADA  lovelace\u200d")
+    assert refused.value.code == "taken"
+    assert store.student(two.id).name == "Student 2"  # a refused name changes nothing
+    assert store.rename(two.id, "Student 2").display_name is None  # their own default: no name of their own
+    # a row stored before names were cleaned reads as its student's own default, never another's
+    with store.engine.begin() as conn:
+        conn.execute(update(database.students).where(database.students.c.id == two.id)
+                     .values(display_name="Student\u200b 1"))
+    assert store.student(two.id).name == "Student 2"
+
+
+def test_the_teachers_three_csv_files_neutralise_formulas_and_keep_numbers(store):
+    attacks = ['=HYPERLINK("http://x.example","hi")', "+1", "-1+1", "@SUM(A1:A2)"]
+    students = [store.arrive(database.new_token()) for _ in attacks]
+    for student, attack in zip(students, attacks):
+        store.rename(student.id, attack)
+        store.save_run(student.id, "task", "optimizer_race", label="\tx", summary={"val acc": -0.25, "time (s)": 3})
+        store.save_answer(student.id, "conv_arithmetic", "out", "\rx", False, -1.5)
+    files = {name: list(csv.reader(io.StringIO(data.decode(), newline="")))
+             for name, data in store.export_csv().items()}
+    assert [row[0] for row in files["students.csv"][1:]] == ["'" + attack for attack in attacks]
+    assert [row[1] for row in files["students.csv"][1:]] == ["1", "2", "3", "4"]  # numbers, as numbers
+    for row in files["runs.csv"][1:]:
+        assert row[0] in ["'" + attack for attack in attacks] and row[3] == "'\tx"
+        assert (row[4], row[8]) == ("-0.25", "3")  # a negative number is not text: no quote in front
+    for row in files["quiz_answers.csv"][1:]:
+        assert row[0] in ["'" + attack for attack in attacks] and row[3] == "'\rx" and row[5] == "-1.5"
+    cells = [cell for rows in files.values() for row in rows for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "@", "\t", "\r", "+")]
+    assert [cell for cell in cells if cell[:1] == "-"] == ["-0.25"] * 4 + ["-1.5"] * 4
 
 
 def test_a_run_comes_back_whole_with_its_weights(store, trained):

@@ -1,8 +1,14 @@
 """The teacher's dashboard behind its key, and the key's slowdown (AppTest and unit)."""
 
+import html
+import json
+
 import pytest
 
 from models.store import database, teacher
+from tests.support import HOSTILE_NAMES as HOSTILE
+from tests.support import hostile_class
+from ui import literal
 
 
 @pytest.fixture
@@ -19,16 +25,34 @@ def test_without_the_key_the_dashboard_shows_nothing_about_students(open_page, k
     assert not at.exception
     everything = " ".join(str(e.value) for e in at.main if hasattr(e, "value"))
     assert "Ada the student" not in everything
-    def unlock(with_key: str) -> None:
-        next(ti for ti in at.text_input if ti.label == "Teacher's key").input(with_key)
-        next(b for b in at.button if b.label == "Open the dashboard").click()
-        at.run()
-
-    unlock("a wrong key")
+    _unlock(at, "a wrong key")
     assert any("not the key" in e.value for e in at.error)
-    unlock(key)
+    _unlock(at, key)
     assert not at.exception
     assert any("Ada the student" in str(table.value) for table in at.table)
+
+
+def _unlock(at, with_key: str) -> None:
+    next(ti for ti in at.text_input if ti.label == "Teacher's key").input(with_key)
+    next(b for b in at.button if b.label == "Open the dashboard").click()
+    at.run()
+
+
+def test_students_names_are_shown_as_typed_on_the_dashboard_never_rendered(open_page, key):
+    run_ids = hostile_class(database.store())
+    at = open_page("teacher")
+    _unlock(at, key)
+    assert not at.exception
+    (here,) = at.table  # st.table renders its cells as Markdown: each name escaped, character by character
+    shown = set(here.value.index)
+    assert {literal.markdown(name) for name in HOSTILE} <= shown and not set(HOSTILE) & shown
+    leaderboard = at.dataframe[0].value  # a data grid: plain text
+    assert set(HOSTILE) <= set(leaderboard.iloc[:, 0])
+    # Plotly reads a trace's name as HTML: the legend gets the name's entities, never its tags
+    (chart,) = at.get("plotly_chart")
+    legend = {trace["name"] for trace in json.loads(chart.proto.spec)["data"] if trace.get("showlegend", True)}
+    assert {f"{html.escape(name, quote=False)} · #{run_id}" for name, run_id in zip(HOSTILE, run_ids)} <= legend
+    assert not any("<" in name for name in legend)
 
 
 def test_a_wrong_key_waits_longer_each_time_and_the_right_one_not_at_all(key, monkeypatch):

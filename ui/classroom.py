@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import literal
 from ui.i18n import t
 from ui.state import kept
 
@@ -86,7 +87,8 @@ def guess_first(key: str, prompt: str, options: list[str] | None = None, format_
         return True
     guesses = st.session_state.setdefault(GUESSES, {})
     if key in guesses:
-        st.info(t("predict.your_guess", guess=format_func(guesses[key])), icon="🤔")
+        shown = format_func(guesses[key])  # a typed guess is shown as typed, never as Markdown
+        st.info(t("predict.your_guess", guess=literal.markdown(shown) if options is None else shown), icon="🤔")
         return True
     with st.form(f"predict.form.{key}"):
         if options is not None:

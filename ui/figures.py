@@ -18,6 +18,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from models.training.train import Point
+from ui import literal
 from ui.i18n import t
 
 PALETTE = qualitative.Plotly
@@ -47,9 +48,11 @@ def _axes(panel: int) -> dict:
 
 
 def training_curves(runs: dict[str, Sequence[Point]]) -> go.Figure:
-    """Loss (left) and accuracy (right) against epochs: training dashed, held-out solid, one colour a run."""
+    """Loss (left) and accuracy (right) against epochs: training dashed, held-out solid, one colour a run.
+    A run's label is shown as plain text in the legend and hover labels (it may hold a student's name)."""
     fig = _panels((t("figure.loss"), t("figure.accuracy")), spacing=0.1)
-    for i, (label, points) in enumerate(runs.items()):
+    for i, (typed, points) in enumerate(runs.items()):
+        label = literal.html_text(typed)  # Plotly reads names as HTML: <b>, <a href>
         color = PALETTE[i % len(PALETTE)]
         epochs = [p.epoch for p in points]
         fig.add_trace(go.Scatter(x=epochs, y=[p.loss for p in points], name=label, legendgroup=label,

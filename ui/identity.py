@@ -15,8 +15,9 @@ import time
 import streamlit as st
 
 from models.store import database
-from models.store.database import NAME_LENGTH, Student
-from ui.i18n import t
+from models.store.database import Student
+from models.store.names import NAME_LENGTH, NameRefused
+from ui.i18n import say, t
 
 COOKIE = "cnnlab_student"
 KEY = "_identity.student"  # this session's Student
@@ -56,6 +57,7 @@ def keep_cookie() -> None:
 
 
 def rename(name: str) -> None:
+    """The student's new name (``models.store.names`` cleans it); ``NameRefused`` if it cannot be theirs."""
     st.session_state[KEY] = store().rename(current().id, name)
 
 
@@ -81,8 +83,11 @@ def panel() -> None:
                 name = st.text_input(t("student.name"), value=student.display_name or "", max_chars=NAME_LENGTH,
                                      placeholder=f"Student {student.number}")
                 if st.form_submit_button(t("student.save_name")):
-                    rename(name)
-                    st.rerun()
+                    try:
+                        rename(name)
+                        st.rerun()
+                    except NameRefused as err:
+                        st.error(say(err))
             st.caption(t("student.forget_help"))
             sure = st.checkbox(t("student.forget_confirm"), key="_identity.forget_sure")
             st.button(t("student.forget"), disabled=not sure, on_click=forget, key="_identity.forget")

@@ -12,9 +12,7 @@ browser's token hashes to; nothing a student types is part of a query but as a b
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import logging
 import re
@@ -32,8 +30,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from models import settings
-from models.store import codec, schema
+from models.store import codec, names, schema
 from models.store.codec import StoredRowError, StoredRun
+from models.store.csv_file import csv_bytes
 from models.store.schema import pictures, quiz_answers, runs, students
 
 log = logging.getLogger("cnnlab.store")
@@ -43,7 +42,6 @@ T = TypeVar("T")
 TOKEN_BYTES = 32  # 256 random bits: not guessable from anyone else's
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 KEEP_WEIGHTS = 3  # trained weights kept per student; older runs keep their row and curves
-NAME_LENGTH = 40
 
 
 def new_token() -> str:
@@ -63,7 +61,8 @@ class Student:
 
     @property
     def name(self) -> str:
-        return self.display_name or f"Student {self.number}"
+        """The name the class sees (``models.store.names``: cleaned, never another student's)."""
+        return names.shown(self.display_name, self.number)
 
 
 @dataclass(frozen=True)
@@ -157,8 +156,17 @@ class Store:
             self.visit(sid)
 
     def rename(self, sid: str, name: str) -> Student:
-        clean = " ".join(name.split())[:NAME_LENGTH] or None
-        self._write(lambda conn: conn.execute(update(students).where(students.c.id == sid).values(display_name=clean)))
+        """The student's name, as they typed it, cleaned (``names.chosen``); ``names.NameRefused``
+        for a name with nothing visible left, or another student's."""
+        self._present(sid)
+
+        def work(conn):
+            number = conn.execute(select(students.c.number).where(students.c.id == sid)).scalar_one()
+            others = conn.execute(select(students.c.display_name).where(students.c.id != sid)).scalars().all()
+            conn.execute(update(students).where(students.c.id == sid)
+                         .values(display_name=names.chosen(name, number, others)))
+
+        self._write(work)
         return self.student(sid)
 
     def student(self, sid: str) -> Student | None:
@@ -323,33 +331,25 @@ class Store:
         return summary
 
     def export_csv(self) -> dict[str, bytes]:
-        """The whole class as CSV files: students, runs, quiz answers."""
-        names = {s.id: s.name for s, _ in self.class_students()}
-        files = {}
-        out = io.StringIO()
-        w = csv.writer(out)
-        w.writerow(["student", "number", "last_seen"])
-        for s, seen in self.class_students():
-            w.writerow([s.name, s.number, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seen))])
-        files["students.csv"] = out.getvalue().encode()
-        out = io.StringIO()
-        w = csv.writer(out)
-        w.writerow(["student", "kind", "where", "label", "val acc", "best val acc", "test acc", "curves measured on",
-                    "time (s)", "settings"])
-        for s, run in self.class_runs():
-            w.writerow([s.name, run.kind, run.tag, run.label, run.summary.get("val acc"),
-                        run.summary.get("best val acc"), run.summary.get("test acc"), run.heldout,
-                        run.summary.get("time (s)"), json.dumps(run.summary)])
-        files["runs.csv"] = out.getvalue().encode()
-        out = io.StringIO()
-        w = csv.writer(out)
-        w.writerow(["student", "lesson", "question", "given", "correct", "seconds", "answered_at"])
-        rows = self._read(lambda conn: conn.execute(select(quiz_answers).order_by(quiz_answers.c.id)).all())
-        for r in rows:
-            w.writerow([names.get(r.student_id, "?"), r.lesson, r.question, r.given, r.correct, r.seconds,
-                        time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r.answered_at))])
-        files["quiz_answers.csv"] = out.getvalue().encode()
-        return files
+        """The whole class as CSV files: students, runs, quiz answers (cells a spreadsheet would run
+        as a formula neutralised, ``models.store.csv_file``)."""
+        everyone = self.class_students()
+        by_id = {s.id: s.name for s, _ in everyone}
+        answers = self._read(lambda conn: conn.execute(select(quiz_answers).order_by(quiz_answers.c.id)).all())
+        return {
+            "students.csv": csv_bytes(["student", "number", "last_seen"],
+                                      ([s.name, s.number, _when(seen)] for s, seen in everyone)),
+            "runs.csv": csv_bytes(
+                ["student", "kind", "where", "label", "val acc", "best val acc", "test acc", "curves measured on",
+                 "time (s)", "settings"],
+                ([s.name, run.kind, run.tag, run.label, run.summary.get("val acc"), run.summary.get("best val acc"),
+                  run.summary.get("test acc"), run.heldout, run.summary.get("time (s)"), json.dumps(run.summary)]
+                 for s, run in self.class_runs())),
+            "quiz_answers.csv": csv_bytes(
+                ["student", "lesson", "question", "given", "correct", "seconds", "answered_at"],
+                ([by_id.get(r.student_id, "?"), r.lesson, r.question, r.given, r.correct, r.seconds,
+                  _when(r.answered_at)] for r in answers)),
+        }
 
     def reset_class(self) -> None:
         """A new class: every student, run, answer and picture is deleted."""
@@ -367,6 +367,10 @@ class Store:
         from sqlalchemy import text
 
         return self._read(lambda conn: conn.execute(text("select pg_database_size(current_database())")).scalar())
+
+
+def _when(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
 
 
 class _WithoutWeights:
@@ -393,14 +397,11 @@ def open_store(url: str) -> Store:
         store._write(lambda conn: conn.execute(select(1)))  # a real round trip
         return store
     except Exception as err:  # noqa: BLE001 — read-only folder, full disk, wrong URL, server down
-        problem = f"The class database {_safe(url)} cannot be used ({type(err).__name__}: {_first_line(err)}); " \
-                  f"nothing students do is being saved."
+        problem = settings.hide_password(  # no password in the console, neither the URL's nor echoed by the error
+            url, f"The class database {url} cannot be used ({type(err).__name__}: {_first_line(err)}); "
+                 f"nothing students do is being saved.")
         log.warning("%s", problem)
         return Store("sqlite://", saving=False)
-
-
-def _safe(url: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)  # no password in the console
 
 
 def _first_line(err: BaseException) -> str:

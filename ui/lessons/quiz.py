@@ -23,6 +23,7 @@ import streamlit as st
 
 from lessons import course, sections
 from models.content import quiz
+from models.store import csv_file
 from ui import identity
 from ui.i18n import lang, t
 from ui.lesson import fill
@@ -76,7 +77,7 @@ def scores() -> None:
     if _results():
         table = pd.DataFrame([{**r, "given": quiz.given_text(r["lesson"], r["question"], r["given"], lang())}
                               for r in _results().values()]).drop(columns=["seed"])
-        st.download_button(t("quiz.download"), table.to_csv(index=False).encode(), "quiz_results.csv", "text/csv",
+        st.download_button(t("quiz.download"), csv_file.dataframe_csv(table), "quiz_results.csv", "text/csv",
                            key="quiz.download")
 
 

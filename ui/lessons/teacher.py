@@ -16,7 +16,7 @@ import streamlit as st
 
 from models.content import quiz
 from models.store import teacher
-from ui import figures, identity, runs
+from ui import figures, identity, literal, runs
 from ui.i18n import lang, t
 
 UNLOCKED = "_teacher.unlocked"
@@ -48,8 +48,9 @@ def _here() -> None:
     everyone = identity.store().class_students()
     here = [(s, seen) for s, seen in everyone if now - seen < HERE_S]
     st.metric(t("teacher.here"), len(here), help=t("teacher.here_help", total=len(everyone)))
-    if here:  # a plain table: names as typed, shown literally
-        st.table(pd.DataFrame([{t("teacher.col_student"): s.name, t("teacher.col_seen"): round(now - seen)}
+    if here:  # st.table renders each cell as Markdown: a name is escaped to read as typed
+        st.table(pd.DataFrame([{t("teacher.col_student"): literal.markdown(s.name),
+                                t("teacher.col_seen"): round(now - seen)}
                                for s, seen in here]).set_index(t("teacher.col_student")))
 
 
@@ -65,7 +66,7 @@ def _live_runs() -> None:
         where = t("page.training_lab") if job.tag == "train" else t("teacher.lesson_task", tag=job.tag)
         position = job.queue_position()
         state = t("teacher.running") if position == 0 else t("teacher.queued", position=position)
-        left.text(f"{names.get(job.owner, '?')} · {where} · {state}")
+        left.text(f"{names.get(job.owner, '?')} · {where} · {state}")  # st.text: the name as typed
         right.button(t("train.stop"), key=f"_teacher.stop.{job.id}", on_click=runs.runner().cancel, args=(job,))
 
 
@@ -93,8 +94,8 @@ def leaderboard() -> None:
              t("train.col_lr"): r.summary.get("lr"), t("train.col_schedule"): r.summary.get("schedule"),
              t("train.col_batch"): r.summary.get("batch"), t("train.col_epochs"): r.summary.get("epochs")}
             for s, r in finished]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
-    curves = {f"{s.name} · #{r.id}": r.history for s, r in finished[:SHOWN_CURVES]}
+    st.dataframe(pd.DataFrame(rows), hide_index=True)  # a data grid shows cells as plain text
+    curves = {f"{s.name} · #{r.id}": r.history for s, r in finished[:SHOWN_CURVES]}  # the legend escapes them
     st.plotly_chart(figures.training_curves(curves), key="_teacher.curves")
 
 

@@ -17,6 +17,7 @@ import streamlit as st
 
 from models.probes import mistakes
 from models.runtime import images
+from models.store import csv_file
 from models.training import augment, datasets, nets, tasks, train
 from models.training.train import RunResult, TrainConfig
 from ui import drawing as drawing_ui
@@ -263,7 +264,7 @@ def results_table(lab: LabRuns) -> None:
     if chosen:
         st.plotly_chart(figures.training_curves({label: run.history for label, run in results if label in chosen}),
                         key="train.compare_chart")
-    st.download_button(t("train.download_csv"), table.to_csv(index=False).encode(), "results_df.csv", "text/csv")
+    st.download_button(t("train.download_csv"), csv_file.dataframe_csv(table), "results_df.csv", "text/csv")
 
 
 def try_model(lab: LabRuns) -> None:
