@@ -25,7 +25,7 @@ from dataclasses import replace
 import torch
 
 from models.runtime import device
-from models.training import datasets, tasks, train
+from models.training import datasets, precision, tasks, train
 from models.training.train import TrainConfig
 
 
@@ -40,9 +40,9 @@ def one_run(config: TrainConfig, dev: torch.device, data: datasets.Dataset) -> d
 def ablation(base: TrainConfig, dev: torch.device, data: datasets.Dataset) -> list[dict]:
     """The earlier default (2 epochs, NCHW tensors, fp32), then each change on top."""
     before = replace(base, epochs=2, label_smoothing=0.0)
-    bf16 = ("+ bf16 autocast (this CPU has bf16 instructions)" if train.cpu_has_bf16() or dev.type == "cuda"
+    bf16 = ("+ bf16 autocast (this CPU has bf16 instructions)" if precision.cpu_has_bf16() or dev.type == "cuda"
             else "+ bf16 autocast (no bf16 instructions here: stays fp32)")
-    kept = dict(train.CHANNELS_LAST), dict(train.BF16)
+    kept = dict(precision.CHANNELS_LAST), dict(precision.BF16)
     steps = [("earlier default: 2 epochs, NCHW tensors, fp32", before, False, False),
              ("+ channels-last", before, True, False),
              (bf16, before, True, True),
@@ -50,10 +50,10 @@ def ablation(base: TrainConfig, dev: torch.device, data: datasets.Dataset) -> li
              ("+ label smoothing 0.1: the recipe", base, True, True)]
     out = []
     for label, config, channels_last, bf16_on in steps:
-        train.CHANNELS_LAST[dev.type], train.BF16[dev.type] = channels_last, bf16_on
+        precision.CHANNELS_LAST[dev.type], precision.BF16[dev.type] = channels_last, bf16_on
         out.append({"step": label, **one_run(config, dev, data)})
-    train.CHANNELS_LAST.update(kept[0])
-    train.BF16.update(kept[1])
+    precision.CHANNELS_LAST.update(kept[0])
+    precision.BF16.update(kept[1])
     return out
 
 

@@ -55,7 +55,7 @@ from bench import latency
 from bench.fashion_accuracy import one_run
 from bench.train_throughput import SPECS, eager_fp32
 from models.runtime import cam, classify, device, examples, inference, networks, zoo
-from models.training import datasets, jobs, tasks, train
+from models.training import datasets, jobs, precision, tasks, train
 from models.training.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,19 +199,19 @@ LAYOUTS = ((False, False), (True, False), (False, True), (True, True))
 
 
 def _engine_images_per_s(spec, data, dev: torch.device, seconds: float, channels_last: bool, bf16: bool):
-    kept = train.CHANNELS_LAST[dev.type], train.BF16[dev.type]
-    train.CHANNELS_LAST[dev.type], train.BF16[dev.type] = channels_last, bf16
+    kept = precision.CHANNELS_LAST[dev.type], precision.BF16[dev.type]
+    precision.CHANNELS_LAST[dev.type], precision.BF16[dev.type] = channels_last, bf16
     try:
         return train.train(TrainConfig(net=spec, epochs=1000, time_limit_s=seconds, batch_size=128), dev, data=data)
     finally:
-        train.CHANNELS_LAST[dev.type], train.BF16[dev.type] = kept
+        precision.CHANNELS_LAST[dev.type], precision.BF16[dev.type] = kept
 
 
 def check_throughput(dev: torch.device, scale: Scale) -> dict:
     """Every lab network through the engine's loop in each layout and precision (the engine's
     defaults first), against a plain fp32 loop: what the defaults in models.training.train rest on."""
     data = datasets.synthetic()
-    default = (train.CHANNELS_LAST[dev.type], train.BF16[dev.type])
+    default = (precision.CHANNELS_LAST[dev.type], precision.BF16[dev.type])
     layouts = (default,) + tuple(x for x in LAYOUTS if x != default) if dev.type == "cuda" else (default,)
     rows = {}
     for name in scale.throughput_networks:
@@ -312,7 +312,7 @@ class TooLarge:
     kind: ClassVar[str] = "check"
     time_limit_s: float = 30.0
 
-    def validate(self) -> None:
+    def validate(self, device=None) -> None:
         pass
 
     def run(self, dev, report, should_stop):

@@ -167,7 +167,7 @@ from models.training import jobs
 class Forever:
     time_limit_s: float = 60.0
 
-    def validate(self):
+    def validate(self, device=None):
         pass
 
     def run(self, device, report, should_stop):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import safetensors.torch
 
+from models.probes.mistakes import Evaluation
 from models.training import snapshots
 from models.training.nets import NetSpec
 from models.training.train import Point, RunResult, TrainConfig, point_from_dict
@@ -59,7 +60,8 @@ class StoredRun:
                          elapsed_s=s["time (s)"],
                          final_train_acc=s.get("train acc", 0.0), train_images=s.get("train images", 0),
                          images_per_s=s["images/s"], state_dict=state_dict, mean=m["mean"], std=m["std"],
-                         in_channels=m["in_channels"], image_size=m["image_size"], steps=m.get("steps", 0))
+                         in_channels=m["in_channels"], image_size=m["image_size"], steps=m.get("steps", 0),
+                         evaluated=tuple(m.get("evaluated", (0, 0, 0))))
 
 
 def decode_snapshots(blob: bytes | None) -> list:
@@ -70,6 +72,27 @@ def decode_snapshots(blob: bytes | None) -> list:
         return snapshots.decode(blob)
     except Exception as err:  # whatever is wrong with it, it is not shown
         raise StoredRowError(f"snapshots unreadable ({type(err).__name__})") from err
+
+
+def encode_evaluation(evaluation: Evaluation | None) -> bytes | None:
+    if evaluation is None:
+        return None
+    return safetensors.torch.save({"labels": evaluation.labels.contiguous(), "probs": evaluation.probs.contiguous()})
+
+
+def decode_evaluation(blob: bytes | None, classes: tuple[str, ...]) -> Evaluation | None:
+    """A run's final predictions; None if none were kept. A blob that does not parse, or whose
+    shapes do not fit the run's classes, raises ``StoredRowError``."""
+    if not blob:
+        return None
+    try:
+        tensors = safetensors.torch.load(blob)
+        labels, probs = tensors["labels"].long(), tensors["probs"].float()
+        if probs.ndim != 2 or probs.shape != (len(labels), len(classes)) or bool((labels >= len(classes)).any()):
+            raise ValueError(f"shapes {tuple(labels.shape)} and {tuple(probs.shape)} for {len(classes)} classes")
+    except Exception as err:  # whatever is wrong with it, it is not shown
+        raise StoredRowError(f"evaluation unreadable ({type(err).__name__})") from err
+    return Evaluation(tuple(classes), labels, probs)
 
 
 def _fields(point: Point) -> dict:
@@ -99,12 +122,15 @@ def encode_result(result: RunResult) -> dict:
     """The columns of a training-lab run."""
     meta = {"config": dataclasses.asdict(result.config), "classes": list(result.classes), "mean": result.mean,
             "std": result.std, "in_channels": result.in_channels, "image_size": result.image_size,
-            "steps": result.steps, "trained_in": result.trained_in}
+            "steps": result.steps, "trained_in": result.trained_in, "evaluated": list(result.evaluated)}
     return {"label": result.label, "summary": json.dumps(result.summary()), "history": encode_history(result.history),
-            "meta": json.dumps(meta), "final_acc": result.final_val_acc, "best_acc": result.best_val_acc,
+            # the leaderboard ranks by final_acc: none for a run whose evaluation Stop cut short
+            "meta": json.dumps(meta), "final_acc": result.final_val_acc if result.rankable else None,
+            "best_acc": result.best_val_acc,
             "test_acc": result.test_acc, "heldout": "validation",
             "seconds": result.elapsed_s, "weights": safetensors.torch.save(result.state_dict),
-            "snapshots": snapshots.encode(result.snapshots) if result.snapshots else None}
+            "snapshots": snapshots.encode(result.snapshots) if result.snapshots else None,
+            "evaluation": encode_evaluation(result.evaluation)}
 
 
 def upgrade_summary(summary: dict) -> dict:

@@ -33,7 +33,7 @@ from models import settings
 from models.store import codec, names, schema
 from models.store.codec import StoredRowError, StoredRun
 from models.store.csv_file import csv_bytes
-from models.store.schema import pictures, quiz_answers, runs, students
+from models.store.schema import BLOBS, pictures, quiz_answers, runs, students
 
 log = logging.getLogger("cnnlab.store")
 StoreFailed = SQLAlchemyError  # the database failed during the class (a server gone, a disk full): pages say so
@@ -214,7 +214,7 @@ class Store:
 
     def runs(self, sid: str, tag: str | None = None, with_weights: bool = False) -> tuple[list[StoredRun], list[str]]:
         """This student's runs, oldest first, and a note for each stored row that could not be read."""
-        columns = [c for c in runs.c if c.name != "snapshots" and (with_weights or c.name != "weights")]
+        columns = [c for c in runs.c if c.name not in BLOBS and (with_weights or c.name != "weights")]
 
         def work(conn):
             query = select(*columns).where(runs.c.student_id == sid)
@@ -235,7 +235,7 @@ class Store:
 
     def run_with_weights(self, sid: str, run_id: int) -> StoredRun | None:
         row = self._read(lambda conn: conn.execute(
-            select(*[c for c in runs.c if c.name != "snapshots"])
+            select(*[c for c in runs.c if c.name not in BLOBS])
             .where(runs.c.id == run_id, runs.c.student_id == sid)).first())
         return codec.decode_row(row) if row else None
 
@@ -249,6 +249,18 @@ class Store:
         except StoredRowError as err:
             log.warning("run %s: %s", run_id, err)
             return []
+
+    def evaluation(self, sid: str, run_id: int, classes: tuple[str, ...]):
+        """The final predictions of one of this student's runs on its validation images
+        (``models.probes.mistakes.Evaluation``); None for runs kept before version 4, or if they
+        do not read back (said in the console)."""
+        blob = self._read(lambda conn: conn.execute(
+            select(runs.c.evaluation).where(runs.c.id == run_id, runs.c.student_id == sid)).scalar())
+        try:
+            return codec.decode_evaluation(blob, classes)
+        except StoredRowError as err:
+            log.warning("run %s: %s", run_id, err)
+            return None
 
     def weights_kept(self, sid: str) -> set[int]:
         return set(self._read(lambda conn: conn.execute(
@@ -297,7 +309,7 @@ class Store:
     def class_runs(self) -> list[tuple[Student, StoredRun]]:
         """Every finished run of the class (without weights), best validation accuracy first."""
         def work(conn):
-            cols = [c for c in runs.c if c.name not in ("weights", "snapshots")]
+            cols = [c for c in runs.c if c.name not in ("weights", *BLOBS)]
             return conn.execute(select(*cols, students.c.number, students.c.display_name)
                                 .join(students, students.c.id == runs.c.student_id)
                                 .order_by(runs.c.final_acc.desc().nulls_last(), runs.c.id)).all()

@@ -56,7 +56,11 @@ runs = Table(
     Column("created_at", Float, nullable=False),
     Column("weights", LargeBinary),  # safetensors; None once older than the latest few of the student
     Column("snapshots", LargeBinary),  # safetensors: what the network had learned at a few moments (version 2)
+    # safetensors: the validation images' labels and predicted probabilities when the run ended (version 4)
+    Column("evaluation", LargeBinary),
 )
+# The columns of bytes read one run at a time, never in a list of runs.
+BLOBS = ("snapshots", "evaluation")
 
 quiz_answers = Table(
     "quiz_answers", metadata,
@@ -103,7 +107,16 @@ def _v3(conn: Connection) -> None:
     conn.execute(runs.update().where(runs.c.heldout.is_(None)).values(heldout="test"))
 
 
-MIGRATIONS = [_v1, _v2, _v3]  # MIGRATIONS[n]: version n → n + 1; a later change of the schema appends a function here
+def _v4(conn: Connection) -> None:
+    """A run keeps its final predictions on its validation images, made once in the run: the
+    training lab's "what the network gets wrong" reads them instead of evaluating again for every
+    tab that opens it. Rows kept before have none (the page evaluates those once per session)."""
+    if "evaluation" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN evaluation {LargeBinary().compile(dialect=conn.dialect)}"))
+
+
+# MIGRATIONS[n]: version n → n + 1; a later change of the schema appends a function here
+MIGRATIONS = [_v1, _v2, _v3, _v4]
 VERSION = len(MIGRATIONS)
 
 

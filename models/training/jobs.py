@@ -54,8 +54,9 @@ class Task(Protocol):
     kind: ClassVar[str]
     time_limit_s: float
 
-    def validate(self) -> None:
-        """Raise a ``LabError`` for settings no run can use."""
+    def validate(self, device: torch.device | None = None) -> None:
+        """Raise a ``LabError`` for settings no run can use (on ``device``, when given: a training
+        step that would take longer there than ``models.training.cost`` allows)."""
 
     def run(self, device: torch.device, report: Callable[[object], None], should_stop: Callable[[], bool]) -> object:
         """Run on ``device``; ``report`` each progress point; end soon after ``should_stop()``."""
@@ -194,9 +195,7 @@ class JobRunner:
         self.max_running, self.max_queued, self.max_time_s = max_running, max_queued, max_time_s
         self.device = device or device_mod.current().device
         self.is_alive, self.train_fn, self.alive_check_s = is_alive, train_fn, alive_check_s
-        # On the CPU, leave one core to the web server: with every core busy training, each page
-        # refresh stalls PyTorch's whole thread pool (measured here: 943 → ~400 images/s).
-        self.train_threads = train_threads or max(1, device_mod.cpu_threads() - 1)
+        self.train_threads = train_threads or device_mod.training_threads()  # one core left to the pages
         self._cond = threading.Condition()
         self._queue: collections.deque[Job] = collections.deque()
         self._latest: dict[str, Job] = {}  # owner → their latest job, until collected or the owner is gone
@@ -211,8 +210,8 @@ class JobRunner:
     # --- what pages call --------------------------------------------------------------
 
     def submit(self, owner: str, task: Task, tag: str = "") -> Job:
-        task.validate()
         task = replace(task, time_limit_s=min(task.time_limit_s, self.max_time_s))
+        task.validate(self.device)
         with self._cond:
             self._forget_gone()
             current = self._latest.get(owner)
@@ -360,7 +359,7 @@ class RefusingRunner(JobRunner):
         super().__init__(max_running=0, **kwargs)
 
     def submit(self, owner: str, task: Task, tag: str = "") -> Job:
-        task.validate()
+        task.validate(self.device)
         raise RunnerError("ray_unreachable")
 
 

@@ -329,6 +329,9 @@ class RayRunner:
                  lost_after_s: float = LOST_AFTER_S):
         self.max_running, self.max_queued, self.max_time_s = max_running, max_queued, max_time_s
         self.call_timeout_s, self.lost_after_s = call_timeout_s, lost_after_s
+        # Where a step's cost is measured before a run is queued (models.training.cost): this server's
+        # GPU when the workers train on GPUs and it has one, else its CPU (which errs on refusing).
+        self.device = torch.device("cuda" if num_gpus and torch.cuda.is_available() else "cpu")
         # when the first of the calls unanswered since the last answer was made
         self._unanswered_since: float | None = None
         # If the cluster stops answering during the class: its live runs end with a sentence, and
@@ -366,8 +369,8 @@ class RayRunner:
         return self._fallback
 
     def submit(self, owner: str, task: jobs.Task, tag: str = "") -> Job:
-        task.validate()
         task = replace(task, time_limit_s=min(task.time_limit_s, self.max_time_s))
+        task.validate(self.device)
         with self._lock:
             current = self._latest.get(owner)
             if current and current.live:

@@ -9,8 +9,16 @@ synchronises with the host only when it reports metrics. ``python -m bench.fashi
 --ablation`` measures each of these.
 
 The loop knows nothing of threads, queues or pages: it calls ``report`` with a ``Point`` now
-and then and stops as soon as ``should_stop()`` is true (checked every batch), or at its time
-limit, keeping what it has learned. See ``models.training.jobs`` for who runs it.
+and then and stops as soon as ``should_stop()`` is true (checked every batch), keeping what it
+has learned. See ``models.training.jobs`` for who runs it.
+
+The time limit covers everything a run does, its final evaluation included: training stops
+early enough to leave the evaluation the time it is expected to take (measured on the run's
+own validation probes), and the evaluation itself goes batch by batch, each batch no larger
+than a training batch, checking the clock and ``should_stop`` before each. A run that is out of
+time, or told to stop, evaluates one batch of each set and ends: the figures then say on how
+many images they were measured (``RunResult.evaluated``). How long one step may take is
+bounded before the run starts (``models.training.cost``), so "one batch" is a bounded time too.
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ from torch import nn
 
 from models.errors import LabError
 from models.maths import fitting
-from models.training import augment, datasets, nets
+from models.probes.mistakes import Evaluation
+from models.training import augment, cost, datasets, nets, precision
 from models.training.snapshots import SNAPSHOTS, Snapshot, moments, take
 
 OPTIMIZERS = ("adam", "sgd")
@@ -46,14 +55,6 @@ MIN_VAL_SPLIT, MAX_VAL_SPLIT = 0.05, 0.5  # … a share between these
 MIN_VAL_IMAGES = PROBE_SIZE  # … and on at least this many images, where the training data has them
 MAX_SNAPSHOTS = 20
 MAX_LABEL_SMOOTHING = 0.3
-# The engine's two speed-ups, by device type, each on only where it was measured to pay
-# (python -m bench.fashion_accuracy --ablation on a CPU, python -m bench.gpu_check on a GPU).
-# On a CPU, oneDNN's convolutions run faster on images stored (N, H, W, C), and in bf16 where the
-# CPU has bf16 instructions (AVX512-BF16, AMX). On an H200 neither paid on these 28×28 batches: a
-# step there is a few hundred tiny kernels, bound by launching them, and autocast adds a cast
-# kernel per weight per step (docs/benchmarks.md).
-CHANNELS_LAST = {"cpu": True, "cuda": False, "mps": False}
-BF16 = {"cpu": True, "cuda": False, "mps": False}
 
 
 class RunSettingsError(LabError, ValueError):
@@ -63,7 +64,9 @@ class RunSettingsError(LabError, ValueError):
     CODES = {"optimizer": ("name", "choices"), "schedule": ("name", "choices"), "lr": (), "batch": (),
              "budget": (), "no_runs": (), "kernel": ("name",), "kernel_fit": (), "augment": ("name", "choices"),
              "val_split": ("low", "limit"), "patience": (), "snapshots": ("limit",),
-             "label_smoothing": ("limit",)}
+             "label_smoothing": ("limit",),
+             "step_cost": ("network", "batch", "seconds", "device", "limit", "largest"),
+             "step_cost_none": ("network", "seconds", "device", "limit")}
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,9 @@ class TrainConfig:
         """What the job runner calls: every task it runs has run(device, report, should_stop)."""
         return train(self, device, report, should_stop)
 
-    def validate(self) -> None:
-        """Raise ``RunSettingsError`` for settings no run can use."""
+    def validate(self, device: torch.device | None = None) -> None:
+        """Raise ``RunSettingsError`` for settings no run can use, and on ``device``, when given,
+        for a step that would take too long there (``models.training.cost``)."""
         if self.optimizer not in OPTIMIZERS:
             raise RunSettingsError("optimizer", name=self.optimizer, choices=", ".join(OPTIMIZERS))
         if self.schedule not in SCHEDULES:
@@ -116,6 +120,21 @@ class TrainConfig:
             raise RunSettingsError("label_smoothing", limit=MAX_LABEL_SMOOTHING)
         if not 0 <= self.snapshots <= MAX_SNAPSHOTS:
             raise RunSettingsError("snapshots", limit=MAX_SNAPSHOTS)
+        if device is not None:
+            self._check_step(device)
+
+    def _check_step(self, device: torch.device) -> None:
+        data = datasets.load(self.dataset)
+        step = cost.step_cost(self.net, tuple(data.train_x.shape[1:]), len(data.classes), device.type)
+        limit = cost.max_step_s(self.time_limit_s)
+        if step.seconds(self.batch_size) <= limit:
+            return
+        said = {"network": self.net.label(), "device": device.type.upper(), "limit": f"{limit:.1f}"}
+        largest = step.largest_batch(limit)
+        if largest < 1:
+            raise RunSettingsError("step_cost_none", seconds=f"{step.seconds(1):.1f}", **said)
+        raise RunSettingsError("step_cost", batch=self.batch_size, seconds=f"{step.seconds(self.batch_size):.1f}",
+                               largest=largest, **said)
 
 
 @dataclass(frozen=True)
@@ -160,7 +179,7 @@ class RunResult:
     test_acc: float  # on up to FINAL_EVAL_SIZE test images: measured once, when the run ends
     # on up to FINAL_EVAL_SIZE of the images it trained on, in eval mode: the other half of the gap
     final_train_acc: float
-    elapsed_s: float
+    elapsed_s: float  # the whole run, its final evaluation included
     images_per_s: float
     state_dict: dict[str, torch.Tensor]  # on the CPU, for saving and trying the model
     mean: float
@@ -171,6 +190,15 @@ class RunResult:
     train_images: int = 0  # how many images it trained on (the subset, less the validation split)
     snapshots: list[Snapshot] = field(default_factory=list)  # what it had learned at snapshots.moments()
     trained_in: str = ""  # "host pid 1234": the process that trained it (a Ray worker, or the app server)
+    # the validation images' predictions at the end, made once in the run: what the network gets wrong
+    evaluation: Evaluation | None = None
+    evaluated: tuple[int, int, int] = (0, 0, 0)  # validation, training and test images the final figures count
+
+    @property
+    def rankable(self) -> bool:
+        """Whether its final validation accuracy counts enough images to rank the class by: a run
+        stopped during its evaluation may have measured one batch (32 right of 32 is no 100%)."""
+        return self.evaluation is None or len(self.evaluation.labels) >= MIN_VAL_IMAGES
 
     def summary(self) -> dict:
         """One row of the results table."""
@@ -203,48 +231,44 @@ def make_schedule(config: TrainConfig, optimizer, total_steps: int):
     return None
 
 
-def cpu_has_bf16() -> bool:
-    """Whether this CPU multiplies bf16 natively; elsewhere bf16 is emulated, and slower than fp32."""
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
-
-
-def _autocast(device: torch.device):
-    """bf16 for the convolutions and matrix products where it is on and the hardware has it
-    (autocast's own lists of operators decide which stay in fp32); fp32 everywhere else."""
-    if not BF16.get(device.type, False):
-        return torch.autocast(device.type, enabled=False)
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    if device.type == "cpu" and cpu_has_bf16():
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    return torch.autocast(device.type, enabled=False)
-
-
 @torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device, batch_size: int = 500) -> float:
-    """The share of ``x`` that ``model`` (in eval mode) gets right, computed in fp32 even where training
-    runs in bf16: a network is judged as it is used afterwards (``restore`` gives it in fp32), so the
-    results table, early stopping's choice and the confusion matrix agree image for image."""
+def logits_of(model: nn.Module, x: torch.Tensor, device: torch.device, batch_size: int = 500,
+              go_on: Callable[[], bool] = lambda: True):
+    """``model``'s outputs (in eval mode, fp32) for ``x``'s images, a batch at a time, on the
+    device: the first batch always, each further one only while ``go_on()``. Computed in fp32 even
+    where training runs in bf16: a network is judged as it is used afterwards (``restore`` gives it
+    in fp32), so the results table, early stopping's choice and the confusion matrix agree image
+    for image."""
     was_training = model.training
     model.eval()
-    correct = torch.zeros((), dtype=torch.long, device=device)
-    for i in range(0, len(x), batch_size):
-        xb = _to_device(x[i : i + batch_size], device)
-        correct += (model(xb).argmax(1) == y[i : i + batch_size].to(device)).sum()
-    model.train(was_training)
-    return correct.item() / max(1, len(x))
+    try:
+        for i in range(0, len(x), batch_size):
+            if i and not go_on():
+                return
+            yield model(precision.to_device(x[i : i + batch_size], device))
+    finally:
+        model.train(was_training)
 
 
-def _to_device(x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    x = x.to(device, non_blocking=True)
-    return x.contiguous(memory_format=torch.channels_last) if CHANNELS_LAST.get(device.type, False) else x
+def scored(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device, batch_size: int = 500,
+           go_on: Callable[[], bool] = lambda: True) -> tuple[float, int]:
+    """The share of ``x`` that ``model`` gets right, and on how many images it was measured (all,
+    unless ``go_on()`` said to stop early: see ``logits_of``)."""
+    correct, n = torch.zeros((), dtype=torch.long, device=device), 0
+    for logits in logits_of(model, x, device, batch_size, go_on):
+        correct += (logits.argmax(1) == y[n : n + len(logits)].to(device)).sum()
+        n += len(logits)
+    return correct.item() / max(1, n), n
+
+
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device, batch_size: int = 500) -> float:
+    """The share of all of ``x`` that ``model`` gets right."""
+    return scored(model, x, y, device, batch_size)[0]
 
 
 def build_model(config: TrainConfig, data: datasets.Dataset, device: torch.device) -> nn.Module:
     # the seed fixes the initial weights, whatever other sessions build meanwhile (models.runtime.seeding)
-    model = nets.build(config.net, data.in_channels, len(data.classes), seed=config.seed).to(device)
-    return model.to(memory_format=torch.channels_last) if CHANNELS_LAST.get(device.type, False) else model
+    return precision.on_device(nets.build(config.net, data.in_channels, len(data.classes), seed=config.seed), device)
 
 
 def splits(config: TrainConfig, data: datasets.Dataset) -> tuple[slice, slice]:
@@ -268,12 +292,14 @@ def train(
     should_stop: Callable[[], bool] = lambda: False,
     data: datasets.Dataset | None = None,
 ) -> RunResult:
+    began = time.perf_counter()
+    deadline = began + config.time_limit_s  # for everything below, the final evaluation included
     config.validate()
     data = data or datasets.load(config.dataset)
     trained_on, validated_on = splits(config, data)
     n = trained_on.stop
     # On the device once: a batch is then an index, with no host → device copy per step.
-    train_x, train_y = _to_device(data.train_x[trained_on], device), data.train_y[trained_on].to(device)
+    train_x, train_y = precision.to_device(data.train_x[trained_on], device), data.train_y[trained_on].to(device)
     val_x, val_y = data.train_x[validated_on], data.train_y[validated_on]
     probe_x, probe_y = val_x[:PROBE_SIZE].to(device), val_y[:PROBE_SIZE].to(device)
     model = build_model(config, data, device)
@@ -285,6 +311,11 @@ def train(
                        math.ceil(PROBE_RATIO * PROBE_SIZE / config.batch_size))
     order = torch.Generator().manual_seed(config.seed)  # the seed fixes the order of examples
     draws = torch.Generator().manual_seed(config.seed + 1)  # … and every augmentation drawn
+    # An evaluation batch: a quarter of a training batch. Its forward pass in fp32 costs about a
+    # sixth of a step, so the batch of each set evaluated after Stop adds half a step.
+    eval_batch = min(500, max(1, config.batch_size // 4))
+    final_images = sum(min(FINAL_EVAL_SIZE, len(x)) for x in (val_x, train_x, data.test_x))
+    eval_rate = math.inf  # images/s of forward passes: measured at each probe, until then a guess
     best_val, best_state, since_best = -1.0, None, 0  # early stopping
     marks = set(moments(total_steps, config.snapshots))
     watched = val_x[:1].to(device)  # the fixed validation image whose feature maps the snapshots keep
@@ -304,12 +335,13 @@ def train(
             if should_stop():
                 stopped_by = "cancelled"
                 break
-            if time.perf_counter() - start >= config.time_limit_s:
+            # leave the final evaluation the time it takes (20% more than measured, for safety)
+            if time.perf_counter() + 1.2 * final_images / eval_rate >= deadline:
                 stopped_by = "time limit"
                 break
             idx = perm[i * config.batch_size : (i + 1) * config.batch_size]
             xb, yb = augment.augment(train_x[idx], config.augment, draws), train_y[idx]  # (B, C, H, W), (B,)
-            with _autocast(device):
+            with precision.autocast(device):
                 logits = model(xb)
                 loss = F.cross_entropy(logits, yb, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
@@ -325,15 +357,23 @@ def train(
             if step in marks:
                 taken.append(take(model, watched, step, step / steps_per_epoch))
                 unreported = taken[-1]
+            if step == 1 and eval_rate == math.inf:  # a forward pass costs about a third of a step
+                eval_rate = 3 * len(idx) / (time.perf_counter() - start)
             if step % report_every == 0 or step == total_steps:
                 elapsed = time.perf_counter() - start
                 rate = images_done / elapsed
-                eta = min((total_steps - step) * config.batch_size / rate, config.time_limit_s - elapsed)
+                eta = min((total_steps - step) * config.batch_size / rate, deadline - time.perf_counter())
+                probed = time.perf_counter()
+                val_acc, n_probed = scored(model, probe_x, probe_y, device, eval_batch, lambda: not should_stop())
+                if n_probed < len(probe_x):  # Stop pressed during the probe: no point of fewer images
+                    stopped_by = "cancelled"
+                    break
+                eval_rate = n_probed / max(1e-6, time.perf_counter() - probed)
                 point = Point(
                     step=step, total_steps=total_steps, epoch=step / steps_per_epoch,
                     loss=loss_sum.item() / seen_since, train_acc=correct_sum.item() / seen_since,
-                    val_acc=accuracy(model, probe_x, probe_y, device),
-                    lr=optimizer.param_groups[0]["lr"], images_per_s=rate, elapsed_s=elapsed, eta_s=max(0.0, eta),
+                    val_acc=val_acc, lr=optimizer.param_groups[0]["lr"], images_per_s=rate, elapsed_s=elapsed,
+                    eta_s=max(0.0, eta),
                 )
                 history.append(point)
                 report(dataclasses.replace(point, snapshot=unreported) if unreported else point)
@@ -354,23 +394,38 @@ def train(
             continue
         break  # the inner loop stopped early
 
-    elapsed = time.perf_counter() - start
+    trained_s = time.perf_counter() - start
     if stopped_by == "early stop" and best_state is not None:
         model.load_state_dict(best_state)  # early stopping ends with the best validated weights
     if marks and (not taken or taken[-1].step != step or stopped_by == "early stop"):
         taken.append(take(model, watched, step, step / steps_per_epoch))  # where it ended
-    final = accuracy(model, val_x[:FINAL_EVAL_SIZE], val_y[:FINAL_EVAL_SIZE], device)
-    final_train = accuracy(model, train_x[:FINAL_EVAL_SIZE], train_y[:FINAL_EVAL_SIZE], device)
-    test = accuracy(model, data.test_x[:FINAL_EVAL_SIZE], data.test_y[:FINAL_EVAL_SIZE], device)  # the only look
+
+    # The final evaluation, within the time limit: a batch of each set at least, the rest while
+    # there is time and nobody pressed Stop.
+    def go_on() -> bool:
+        return not should_stop() and time.perf_counter() < deadline
+
+    probs = torch.cat([logits.float().softmax(1).cpu()
+                       for logits in logits_of(model, val_x[:FINAL_EVAL_SIZE], device, eval_batch, go_on)])
+    evaluation = Evaluation(data.classes, val_y[: len(probs)].long(), probs)  # what the network gets wrong
+    final = (evaluation.predicted == evaluation.labels).float().mean().item()
+    final_train, n_train = scored(model, train_x[:FINAL_EVAL_SIZE], train_y[:FINAL_EVAL_SIZE], device,
+                                  eval_batch, go_on)
+    test, n_test = scored(model, data.test_x[:FINAL_EVAL_SIZE], data.test_y[:FINAL_EVAL_SIZE], device,
+                          eval_batch, go_on)  # the only look at the test set
+    elapsed = time.perf_counter() - began
     return RunResult(
         config=config, label=config.net.label(), classes=data.classes,
         parameters=nets.count_parameters(model), device=str(device), stopped_by=stopped_by,
         history=history, final_val_acc=final, final_train_acc=final_train, test_acc=test,
-        best_val_acc=max([final] + [p.val_acc for p in history]),
-        elapsed_s=elapsed, images_per_s=images_done / elapsed if elapsed > 0 else 0.0,
+        # the best of the curve, and of the final figure where it counts enough images to compare
+        best_val_acc=max(([final] if len(probs) >= min(MIN_VAL_IMAGES, len(val_x)) else [])
+                         + [p.val_acc for p in history], default=final),
+        elapsed_s=elapsed, images_per_s=images_done / trained_s if trained_s > 0 else 0.0,
         state_dict={k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()},
         mean=data.mean, std=data.std, in_channels=data.in_channels, image_size=data.image_size, steps=step,
         train_images=n, snapshots=taken, trained_in=f"{socket.gethostname()} pid {os.getpid()}",
+        evaluation=evaluation, evaluated=(len(probs), n_train, n_test),
     )
 
 

@@ -21,7 +21,7 @@ from models.store import csv_file
 from models.training import augment, datasets, nets, tasks, train
 from models.training.train import RunResult, TrainConfig
 from ui import drawing as drawing_ui
-from ui import figures, learned, runs, task_views
+from ui import figures, identity, learned, runs, task_views
 from ui.i18n import labels, say, t
 from ui.lab_runs import KEY, LabRuns, small_input, trained
 from ui.state import kept
@@ -308,12 +308,15 @@ def try_model(lab: LabRuns) -> None:
 
 def _evaluation(run_id: int, result: RunResult) -> mistakes.Evaluation:
     """The run's predictions on its validation images (never the test set, which the run looked at
-    once), computed once per session and run."""
+    once): made in the run and kept with it; for a run kept before runs did that, computed here
+    once per session."""
     held = st.session_state.get(EVALUATED)
     if held and held[0] == run_id:
         return held[1]
-    x, y = _validation_images(result)
-    evaluation = mistakes.evaluate(train.restore(result), x, y, result.classes)
+    evaluation = identity.store().evaluation(identity.current().id, run_id, result.classes)
+    if evaluation is None:
+        x, y = _validation_images(result)
+        evaluation = mistakes.evaluate(train.restore(result), x, y, result.classes)
     st.session_state[EVALUATED] = (run_id, evaluation)
     return evaluation
 
