@@ -92,9 +92,12 @@ def _database_url(text: str) -> str:
     return text
 
 
+TEACHER_KEY_LENGTH = 16  # a chosen key's least length: with one try a second, beyond guessing
+
+
 def _teacher_key(text: str) -> str:
-    if len(text) < 8:
-        raise BadValue("a key of at least 8 characters")
+    if len(text) < TEACHER_KEY_LENGTH:
+        raise BadValue(f"a key of at least {TEACHER_KEY_LENGTH} characters")
     return text
 
 
@@ -113,6 +116,7 @@ class Setting:
     parse: Callable[[str], object]
     effect: str  # for the README
     default_text: str  # the default as the README says it
+    secret: bool = False  # never said back, not even when refused
 
     def default_value(self):
         return self.default() if callable(self.default) else self.default
@@ -130,6 +134,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_runs", "CNNLAB_MAX_RUNS", 1, _whole(1), "training runs at the same time", "1"),
     Setting("max_queue", "CNNLAB_MAX_QUEUE", 4, _whole(0),
             "runs waiting beyond those; one more is refused with \"busy, try again in a minute\"", "4"),
+    Setting("runs_per_address", "CNNLAB_RUNS_PER_ADDRESS", 1, _whole(0),
+            "live runs (running or queued) from one network address, whoever the students are: one person "
+            "with five fresh tabs gets one place; a school whose students reach the server through one NAT "
+            "address sets it to the class's size, or 0 for no limit", "1"),
     Setting("max_run_seconds", "CNNLAB_MAX_RUN_SECONDS", 60.0, _seconds,
             "the longest time budget a student can give a run", "60"),
     Setting("runner", "CNNLAB_RUNNER", "local", _one_of("local", "ray"),
@@ -154,8 +162,9 @@ SETTINGS: tuple[Setting, ...] = (
             "the class store: `sqlite:///path` or `postgresql+psycopg://user:password@host/db`",
             "`sqlite:///~/.local/share/cnnlab/class.sqlite`"),
     Setting("teacher_key", "CNNLAB_TEACHER_KEY", None, _teacher_key,
-            "the key of the teacher's dashboard (at least 8 characters)",
-            "generated at the first start, printed in the console"),
+            f"the key of the teacher's dashboard, at least {TEACHER_KEY_LENGTH} characters (a shorter one is "
+            "refused at start); every try takes a turn of one gate, one try a second for the whole class",
+            "24 random characters drawn at the first start, printed in the console", secret=True),
 )
 
 
@@ -167,6 +176,7 @@ class Settings:
     data: Path
     max_runs: int
     max_queue: int
+    runs_per_address: int  # 0: no limit
     max_run_seconds: float
     runner: str
     ray_fallback: str
@@ -194,7 +204,8 @@ def read(env: Mapping[str, str] | None = None) -> Settings:
             values[s.field] = s.parse(text)
         except BadValue as err:
             values[s.field] = s.default_value()
-            problems.append(f"{s.variable}={text!r} is not {err}; using the default ({s.default_text}).")
+            given = f"(of {len(text)} characters)" if s.secret else f"={text!r}"
+            problems.append(f"{s.variable}{given} is not {err}; using the default ({s.default_text}).")
     return Settings(**values, problems=tuple(problems))
 
 
@@ -229,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = read()
     for s in SETTINGS:
         value = getattr(settings, s.field)
-        print(f"{s.variable} = {'(set)' if s.field == 'teacher_key' and value else value}")
+        print(f"{s.variable} = {'(set)' if s.secret and value else value}")
     for problem in settings.problems:
         print(problem, file=sys.stderr)
     return 1 if settings.problems else 0

@@ -124,7 +124,7 @@ def weights_panel() -> None:
 def sidebar() -> None:
     device.use_threads()  # each script run is a new thread: see models.runtime.device.use_threads
     language_toggle()
-    identity.current()
+    identity.begin()
     runs.register_tab()
     classroom.toggles()
     device_badge()
