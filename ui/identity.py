@@ -55,8 +55,9 @@ def _start(token: str) -> None:
 
 
 def _drop_session_data() -> None:
+    """What the session holds of the student's work goes with them; their language stays."""
     for key in list(st.session_state):
-        if not key.startswith("_identity.") and not key.startswith("_state.") and key != "lang":
+        if not key.startswith(("_identity.", "_state.")) and key not in ("lang", "_lang"):
             del st.session_state[key]
 
 

@@ -93,10 +93,11 @@ def _mine(key: str) -> jobs.Job | None:
 def submit(task: jobs.Task, key: str) -> jobs.Job | None:
     """Submit this student's task, or say in the session's language why not."""
     try:
-        task.validate()  # settings no run can use store nothing
-        if identity.enrol() is None:  # forgotten a moment ago, in another tab
+        job = runner().submit(identity.current().id, task, tag=key, address=identity.address())
+        if identity.enrol() is None:  # a run is a thing done: stored from now on (unless just forgotten)
+            runner().cancel(job)
             return None
-        return runner().submit(identity.current().id, task, tag=key, address=identity.address())
+        return job
     except jobs.AlreadyRunning as err:
         st.warning(say(err))
     except jobs.RunnerBusy as err:
