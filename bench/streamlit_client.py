@@ -59,8 +59,9 @@ def find(elements: dict[tuple[int, ...], Element], kind: str, text: str = "") ->
 class Tab:
     """One student's tab: ``async with Tab(url, "classify", "picture.source=upload") as tab: ...``"""
 
-    def __init__(self, url: str, page: str = "", query: str = ""):
+    def __init__(self, url: str, page: str = "", query: str = "", headers: dict[str, str] | None = None):
         self.url, self.page, self.query = url.rstrip("/"), page, query
+        self.headers = headers or {}  # more headers for the websocket's handshake: X-Forwarded-For …
         self.session_id: str | None = None
         self.pages: dict[str, str] = {}  # url path -> page script hash, from the navigation message
         self.runs: list[Run] = []  # every run so far, the latest last
@@ -75,7 +76,7 @@ class Tab:
         self._xsrf = await asyncio.to_thread(self._xsrf_cookie)
         ws_url = "ws" + self.url[len("http"):] + "/_stcore/stream"
         self._ws = await connect(ws_url, subprotocols=["streamlit"], max_size=None,
-                                 additional_headers={"Cookie": self._cookie_header()})
+                                 additional_headers={"Cookie": self._cookie_header(), **self.headers})
         self._reader = asyncio.create_task(self._read())
         await self.rerun()
         return self
@@ -142,6 +143,10 @@ class Tab:
         """Follow a link in the sidebar to another page."""
         self.page, self.query, self._page_hash, self._widgets = page, query, self.pages[page], {}
         await self.rerun()
+
+    def type_into(self, text_input: Element, text: str) -> None:
+        """Type into a text input (sent with the next run: a form's, when its button is pressed)."""
+        self._widgets[text_input.text_input.id] = WidgetState(id=text_input.text_input.id, string_value=text)
 
     async def click(self, button: Element) -> None:
         await self.rerun(click=WidgetState(id=button.button.id, trigger_value=True))

@@ -94,9 +94,12 @@ def _database_url(text: str) -> str:
     return text
 
 
+TEACHER_KEY_LENGTH = 16  # a chosen key's least length: with one try a second, beyond guessing
+
+
 def _teacher_key(text: str) -> str:
-    if len(text) < 8:
-        raise BadValue("a key of at least 8 characters")
+    if len(text) < TEACHER_KEY_LENGTH:
+        raise BadValue(f"a key of at least {TEACHER_KEY_LENGTH} characters")
     return text
 
 
@@ -155,6 +158,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_runs", "CNNLAB_MAX_RUNS", 1, _whole(1), "training runs at the same time", "1"),
     Setting("max_queue", "CNNLAB_MAX_QUEUE", 4, _whole(0),
             "runs waiting beyond those; one more is refused with \"busy, try again in a minute\"", "4"),
+    Setting("runs_per_address", "CNNLAB_RUNS_PER_ADDRESS", 1, _whole(0),
+            "live runs (running or queued) from one network address, whoever the students are: one person "
+            "with five fresh tabs gets one place; a school whose students reach the server through one NAT "
+            "address sets it to the class's size, or 0 for no limit", "1"),
     Setting("max_run_seconds", "CNNLAB_MAX_RUN_SECONDS", 60.0, _seconds,
             "the longest time budget a student can give a run", "60"),
     Setting("runner", "CNNLAB_RUNNER", "local", _one_of("local", "ray"),
@@ -179,8 +186,10 @@ SETTINGS: tuple[Setting, ...] = (
             "the class store: `sqlite:///path` or `postgresql+psycopg://user:password@host/db`",
             "`sqlite:///~/.local/share/cnnlab/class.sqlite`", lambda text: repr(hide_password(text))),
     Setting("teacher_key", "CNNLAB_TEACHER_KEY", None, _teacher_key,
-            "the key of the teacher's dashboard (at least 8 characters)",
-            "generated at the first start, printed in the console", lambda text: "(not shown)"),
+            f"the key of the teacher's dashboard, at least {TEACHER_KEY_LENGTH} characters (a shorter one is "
+            "refused at start); every try takes a turn of one gate, one try a second for the whole class",
+            "24 random characters drawn at the first start, printed in the console",
+            lambda text: f"(not shown, {len(text)} characters)"),
 )
 
 
@@ -192,6 +201,7 @@ class Settings:
     data: Path
     max_runs: int
     max_queue: int
+    runs_per_address: int  # 0: no limit
     max_run_seconds: float
     runner: str
     ray_fallback: str

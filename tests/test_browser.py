@@ -235,6 +235,47 @@ def test_a_run_survives_a_reload_and_a_second_tab_but_not_a_shared_link(server, 
     other.close()
 
 
+def test_forget_me_in_one_tab_holds_in_the_other_tab_of_the_browser(server, browser):
+    s = strings("en")
+    context = browser.new_context(viewport={"width": 1280, "height": 2400})
+    first, second = context.new_page(), context.new_page()
+
+    def cookie() -> str:
+        return next(c["value"] for c in context.cookies() if c["name"] == "cnnlab_student")
+
+    first.goto(f"{server}/quiz")
+    settle(first)
+    sidebar = first.get_by_test_id("stSidebar")
+    sidebar.get_by_text(s["student.settings"]).click()
+    sidebar.get_by_label(s["student.name"]).fill("Ada to forget")
+    sidebar.get_by_role("button", name=s["student.save_name"]).click()
+    sidebar.get_by_text("Ada to forget", exact=True).wait_for(timeout=30_000)
+    old = cookie()
+    second.goto(f"{server}/")
+    settle(second)
+    second.get_by_test_id("stSidebar").get_by_text("Ada to forget", exact=True).wait_for(timeout=30_000)
+    sidebar.get_by_text(s["student.forget_confirm"]).click()
+    sidebar.get_by_role("button", name=s["student.forget"]).click()
+    sidebar.get_by_text("Ada to forget", exact=True).wait_for(state="detached", timeout=30_000)
+    first.wait_for_function(f"!document.cookie.includes('cnnlab_student={old}')", timeout=30_000)
+    new = cookie()
+    second.get_by_test_id("stSidebarNav").get_by_text(s["page.pooling"]).click()  # the other tab goes on
+    settle(second)
+    second.wait_for_timeout(2000)  # it reloads itself, taking the browser's new cookie
+    settle(second)
+    assert cookie() == new != old  # the old token was not written back
+    assert second.get_by_test_id("stSidebar").get_by_text("Ada to forget").count() == 0
+    second.get_by_test_id("stSidebar").get_by_text(s["student.settings"]).click()
+    second.get_by_test_id("stSidebar").get_by_label(s["student.name"]).fill("Ada again")
+    second.get_by_test_id("stSidebar").get_by_role("button", name=s["student.save_name"]).click()
+    first.reload()
+    settle(first)
+    first.get_by_test_id("stSidebar").get_by_text("Ada again", exact=True).wait_for(timeout=30_000)  # one student
+    for pg in (first, second):
+        assert pg.locator('[data-testid="stException"]').count() == 0
+    context.close()
+
+
 def test_the_teacher_sees_three_students_with_the_key_and_nothing_without(server, browser):
     s = strings("en")
     names = ["Ada L.", "Grace H.", "Alan T."]

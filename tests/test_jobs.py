@@ -224,3 +224,38 @@ def test_the_local_and_the_ray_runner_are_one_runner_protocol():
         protocol = inspect.signature(getattr(jobs.Runner, name))
         assert list(ours.parameters) == list(protocol.parameters), name
     assert isinstance(ray_runner.RayRunner.notice, property)
+
+
+def test_one_address_with_five_fresh_cookies_gets_one_place_and_the_class_the_rest():
+    # one person, five tabs with five fresh cookies: five students to the runner, one address
+    gate = Gate()
+    runner = JobRunner(max_running=1, max_queued=5, device=CPU, train_fn=gate, per_address=1)
+    first = runner.submit("tab-1", TrainConfig(seed=1), address="10.0.0.66")
+    eventually(lambda: first.state is JobState.RUNNING)
+    for tab in range(2, 6):
+        with pytest.raises(RunnerBusy, match="network address: at most 1 at once"):
+            runner.submit(f"tab-{tab}", TrainConfig(seed=tab), address="10.0.0.66")
+    others = [runner.submit(f"student-{i}", TrainConfig(seed=10 + i), address=f"10.0.0.{i}") for i in range(1, 5)]
+    assert [job.queue_position() for job in others] == [1, 2, 3, 4]  # the rest of the class is queued
+    assert runner.submit("teacher", TrainConfig(), address=None).queue_position() == 5  # the server's own machine
+    gate.release.set()
+    eventually(lambda: not first.live)
+    runner.collect(first)
+    eventually(lambda: all(not job.live for job in others))
+    assert runner.submit("tab-2", TrainConfig(seed=2), address="10.0.0.66").live  # its run ended: its turn again
+    gate.release.set()
+
+
+def test_the_address_limit_is_a_setting_and_zero_lifts_it():
+    gate = Gate()
+    runner = JobRunner(max_running=1, max_queued=8, device=CPU, train_fn=gate, per_address=0)
+    jobs_ = [runner.submit(f"tab-{i}", TrainConfig(seed=i), address="192.0.2.1") for i in range(5)]  # one NAT
+    assert all(job.live for job in jobs_)
+    gate.release.set()
+    eventually(lambda: all(not job.live for job in jobs_))
+    two = JobRunner(max_running=1, max_queued=8, device=CPU, train_fn=gate, per_address=2)
+    two.submit("a", TrainConfig(), address="192.0.2.1")
+    two.submit("b", TrainConfig(), address="192.0.2.1")
+    with pytest.raises(RunnerBusy, match="at most 2 at once"):
+        two.submit("c", TrainConfig(), address="192.0.2.1")
+    gate.release.set()

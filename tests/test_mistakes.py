@@ -2,8 +2,7 @@
 
 import torch
 
-from models.probes import mistakes
-from models.training import datasets, train
+from models.training import datasets, mistakes, train
 from models.training.train import TrainConfig
 
 

@@ -148,6 +148,21 @@ def test_one_live_run_per_student_and_one_queue_across_two_app_servers(fresh):
     assert running.result.stopped_by == "cancelled" and queued.state is JobState.DONE
 
 
+def test_one_address_gets_one_place_across_two_app_servers_whatever_its_cookies(fresh):
+    first, second = fresh(max_running=1, max_queued=4), fresh(max_running=1, max_queued=4)
+    running = first.submit("tab-1", LONG, address="10.0.0.66")
+    with pytest.raises(RunnerBusy, match="network address: at most 1 at once"):
+        second.submit("tab-2", QUICK, address="10.0.0.66")  # a fresh cookie, sent to the other server
+    with pytest.raises(RunnerBusy, match="network address"):
+        first.submit("tab-3", QUICK, address="10.0.0.66")
+    other = second.submit("grace", QUICK, address="10.0.0.7")  # the rest of the class gets in
+    assert other.live
+    first.cancel(running)
+    eventually(lambda: not running.live, timeout_s=RAY_S)
+    second.cancel(other)
+    eventually(lambda: not other.live, timeout_s=RAY_S)
+
+
 def test_a_failing_run_ends_only_itself_with_its_sentence(fresh):
     runner = fresh(max_running=2)
     broken = runner.submit("ada", TrainConfig(dataset="cifar-10", epochs=1))  # no CIFAR-10 on the workers

@@ -10,9 +10,8 @@ import pytest
 import torch
 
 from lessons import LANGUAGES
-from models.probes import mistakes
 from models.store import database
-from models.training import cost, datasets, nets, train
+from models.training import cost, datasets, mistakes, nets, train
 from models.training.jobs import JobRunner, JobState
 from models.training.train import RunSettingsError, TrainConfig
 from tests.support import eventually

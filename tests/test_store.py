@@ -7,6 +7,7 @@
 
 import csv
 import io
+import itertools
 import os
 import subprocess
 import sys
@@ -16,13 +17,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import create_engine, select, text, update
 
 from models.store import database, names, schema
 from models.store.codec import StoredRowError
 from models.store.schema import runs as runs_table
 from models.training import train
 from models.training.train import TrainConfig
+from tests.support import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get("CNNLAB_TEST_POSTGRES", "")
@@ -177,6 +179,129 @@ def test_a_tampered_row_is_skipped_with_a_note_and_never_executed(store, trained
     assert [r.id for r in stored] == [good] and len(skipped) == 1 and f"run {bad}" in skipped[0]
     with pytest.raises(StoredRowError):
         store.run_with_weights(alice.id, good).result()
+
+
+def test_a_student_is_stored_only_when_they_first_do_something(store):
+    # a script opening connection after connection: each a new cookie, none doing anything
+    idle = [database.student_id(database.new_token()) for _ in range(50)]
+    assert all(store.standing(sid) == database.Student(sid, 0, None) for sid in idle)
+    store.seen(idle[0])  # "here, still" writes no row either
+    assert store.class_students() == []
+    store.save_answer(idle[1], "quiz", "q", "a", True, 1.0)  # the first thing done: an answer
+    store.keep_picture(idle[2], "me.png", b"\x89PNG")  # an upload
+    store.rename(idle[3], "Ada")  # a name
+    store.visit(idle[4])  # a run (ui.runs enrols the student before submitting)
+    assert [s.id for s, _ in store.class_students()] == idle[1:5]
+    assert [store.standing(sid).number for sid in idle[1:5]] == [1, 2, 3, 4]
+
+
+def test_a_forgotten_student_is_never_stored_again_whoever_still_holds_their_token(store, trained):
+    alice = store.arrive(database.new_token())
+    store.save_answer(alice.id, "quiz", "q", "a", True, 1.0)
+    store.run_started("here:8501/1", alice.id, "train", "here:8501")
+    store.forget(alice.id)  # in one tab …
+    # … while a second tab of hers, holding the old token, answers, uploads, renames, trains
+    store.save_answer(alice.id, "quiz", "q2", "b", True, 1.0)
+    store.keep_picture(alice.id, "me.png", b"\x89PNG")
+    assert store.rename(alice.id, "Alice").number == 0
+    assert store.save_run(alice.id, "train", "train", trained) == 0
+    store.run_started("here:8501/2", alice.id, "train", "here:8501")
+    assert store.visit(alice.id) is None and store.standing(alice.id) is None and store.is_forgotten(alice.id)
+    assert store.class_students() == [] and store.answers(alice.id) == [] and store.picture(alice.id) is None
+    assert store.runs(alice.id) == ([], []) and store.take_interrupted(alice.id) == []
+    store.reset_class()  # a new class does not bring her back either
+    assert store.visit(alice.id) is None
+
+
+def test_the_teacher_key_gate_gives_the_class_one_turn_a_second_across_servers(url):
+    one, two = database.Store(url), database.Store(url)  # two app servers on one class store
+    turns, lock = [], threading.Lock()
+
+    def ask(store):
+        turn = store.take_turn(schema.TEACHER_GATE, 1.0, 5.0)
+        with lock:
+            turns.append(turn)
+
+    askers = [threading.Thread(target=ask, args=(one if i % 2 else two,)) for i in range(10)]
+    for thread in askers:
+        thread.start()
+    for thread in askers:
+        thread.join()
+    given = sorted(t for t in turns if t is not None)
+    assert 5 <= len(given) <= 6 and turns.count(None) == 10 - len(given)  # booked 5 s ahead at most
+    assert all(b - a >= 1.0 - 1e-6 for a, b in itertools.pairwise(given))  # one a second, whichever server
+    one.note_miss(given[0], "10.0.0.7")
+    assert two.misses() == [(given[0], "10.0.0.7")]
+    one.engine.dispose()
+    two.engine.dispose()
+
+
+def test_a_run_in_flight_when_its_server_restarts_is_said_once_to_its_student(url):
+    store = database.Store(url)
+    ada, bob = store.arrive(database.new_token()), store.arrive(database.new_token())
+    store.run_started("a:8501/1", ada.id, "train", "a:8501")
+    store.run_started("a:8501/2", bob.id, "demo.stride", "a:8501")
+    store.run_started("b:8501/1", bob.id, "train", "b:8501")  # on another app server, which goes on
+    store.run_ended("a:8501/2")  # Bob's lesson task ended before the restart
+    store.engine.dispose()
+    again = database.Store(url)  # server a starts again
+    assert again.interrupt_leftovers("a:8501") == 1
+    assert again.take_interrupted(bob.id) == []  # his run on b is still live
+    assert again.take_interrupted(ada.id) == ["train"]
+    assert again.take_interrupted(ada.id) == []  # said once
+    again.engine.dispose()
+
+
+def test_the_local_runner_writes_its_runs_in_flight_and_a_restart_finds_the_interrupted_one(url):
+    from models.store.journal import StoreJournal
+    from models.store.schema import live_runs
+    from models.training.jobs import JobRunner, JobState
+
+    store = database.Store(url)
+    ada, bob, cy = (store.arrive(database.new_token()) for _ in range(3))
+    release = threading.Event()
+
+    def hold(task, device, report, should_stop):
+        while not release.is_set() and not should_stop():
+            release.wait(0.01)
+        return "done"
+
+    journal = StoreJournal(store, "here:8501")
+    runner = JobRunner(max_running=1, device=torch.device("cpu"), train_fn=hold, journal=journal)
+    running = runner.submit(ada.id, TrainConfig(), tag="train")
+    queued = runner.submit(bob.id, TrainConfig(), tag="demo.stride")
+    runner.cancel(queued)  # ended before it started: no longer in flight
+    journal.flush()
+    with store.engine.connect() as conn:
+        assert conn.execute(select(live_runs.c.student_id, live_runs.c.state)).all() == [(ada.id, "live")]
+    # the server is killed here, Ada's run with it; it starts again, on the same store
+    restarted = database.Store(url)
+    StoreJournal(restarted, "here:8501", interrupt_leftovers=True)
+    assert restarted.take_interrupted(bob.id) == [] and restarted.take_interrupted(ada.id) == ["train"]
+    release.set()
+    finished = JobRunner(device=torch.device("cpu"), train_fn=hold, journal=journal).submit(cy.id, TrainConfig())
+    eventually(lambda: finished.state is JobState.DONE and running.state is JobState.DONE)
+    journal.flush()
+    with store.engine.connect() as conn:
+        assert conn.execute(select(live_runs.c.key)).all() == []  # a run that ends is no longer in flight
+    for s in (store, restarted):
+        s.engine.dispose()
+
+
+def test_a_version_3_database_gains_the_guards_and_keeps_its_class(url):
+    store = database.Store(url)
+    alice = store.arrive(database.new_token())
+    with store.engine.begin() as conn:  # back to version 3: no gate, no forgotten, no runs in flight
+        for table in ("live_runs", "forgotten", "key_misses", "gates"):
+            conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(schema.schema_version.update().values(version=3))
+    store.engine.dispose()
+    again = database.Store(url)
+    assert again.student(alice.id) == alice
+    assert again.take_turn(schema.TEACHER_GATE, 1.0, 5.0) is not None
+    again.forget(alice.id)
+    assert again.is_forgotten(alice.id)
+    again.engine.dispose()
 
 
 def test_the_teachers_view_sums_up_the_class(store, trained):

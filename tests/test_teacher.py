@@ -55,19 +55,34 @@ def test_students_names_are_shown_as_typed_on_the_dashboard_never_rendered(open_
     assert not any("<" in name for name in legend)
 
 
-def test_a_wrong_key_waits_longer_each_time_and_the_right_one_not_at_all(key, monkeypatch):
-    monkeypatch.setattr(teacher, "_failures", [])
+def test_every_try_of_the_key_waits_for_its_turn_and_a_wrong_one_is_logged(key, tmp_path, caplog):
+    store = database.Store(f"sqlite:///{tmp_path / 'class.sqlite'}")
     waits = []
-    for _ in range(5):
-        assert not teacher.check("guess", sleep=waits.append)
-    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0]
-    assert not teacher.check("guess", sleep=waits.append) and waits[-1] == teacher.MAX_WAIT_S
-    assert teacher.check(key, sleep=waits.append) and len(waits) == 6
+    answers = [teacher.check(f"guess {i}", address="10.0.0.7", store=store, sleep=waits.append) for i in range(8)]
+    # nobody really waits here (sleep is recorded), so the turns are booked ahead: 0, 1, 2 … 5 s
+    assert answers == [False] * 6 + [None] * 2  # beyond MAX_WAIT_S: refused, the key not even compared
+    assert [round(w) for w in waits] == [0, 1, 2, 3, 4, 5]
+    assert teacher.check(key, store=store, sleep=waits.append) is None  # the right key waits its turn too
+    assert [address for _, address in store.misses()] == ["10.0.0.7"] * 6
+    assert sum("wrong teacher's key from 10.0.0.7" in r.getMessage() for r in caplog.records) == 6
+    store.engine.dispose()
+
+
+def test_a_short_key_is_refused_with_a_sentence_that_does_not_say_it():
+    from models import settings
+
+    read = settings.read({"CNNLAB_TEACHER_KEY": "hunter22"})  # 8 characters: guessable
+    assert read.teacher_key is None
+    (problem,) = read.problems
+    assert "CNNLAB_TEACHER_KEY" in problem and "at least 16 characters" in problem and "hunter22" not in problem
+    assert settings.read({"CNNLAB_TEACHER_KEY": "sixteen chars ok"}).teacher_key == "sixteen chars ok"
 
 
 def test_a_key_is_drawn_and_said_once_when_none_is_set(monkeypatch, caplog):
     monkeypatch.delenv("CNNLAB_TEACHER_KEY", raising=False)
     monkeypatch.setattr(teacher, "_drawn", None)
     first, again = teacher.key(), teacher.key()
-    assert first == again and len(first) >= 12
+    assert first == again and len(first) >= 24  # 144 random bits
     assert sum(first in r.getMessage() for r in caplog.records) == 1
+    monkeypatch.setattr(teacher, "_drawn", None)
+    assert teacher.key() != first  # drawn, not derived

@@ -9,11 +9,12 @@ import torch
 from streamlit.errors import StreamlitAPIException
 
 from lessons import course
+from models import settings
 from models.runtime import device, priority, zoo
 from models.runtime.networks import NETWORKS
 from models.runtime.weights import FETCH_COMMAND, State
 from models.runtime.zoo import STORE
-from models.store import database
+from models.store import database, teacher
 from models.training import datasets
 from models.training.train import TrainConfig
 from ui import classroom, identity, runs
@@ -38,6 +39,8 @@ def build() -> st.Page:
         zoo.freeze_heap()
         _process_ready = True
         datasets.prepare(TrainConfig().dataset)  # the training lab's default, before the first student asks
+        settings.current()  # every refused setting said in the console now, at start (a short teacher's key too)
+        teacher.key()  # and the teacher's key, if drawn
     begin_run()
     st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
     sidebar()
@@ -123,8 +126,8 @@ def weights_panel() -> None:
 
 def sidebar() -> None:
     device.use_threads()  # each script run is a new thread: see models.runtime.device.use_threads
+    identity.begin()  # first: a student forgotten in another tab lets go of this tab's widgets too
     language_toggle()
-    identity.current()
     runs.register_tab()
     classroom.toggles()
     device_badge()

@@ -57,7 +57,9 @@ def _record(job: jobs.Job) -> None:
 
 
 def record_finished() -> None:
-    """Save this student's ended run in the class store, once; the runner then forgets it."""
+    """Save this student's ended run in the class store, once; the runner then forgets it. Say,
+    once, a run that the server's restart interrupted."""
+    runs.interrupted()
     runs.collect(KEY, _record)
 
 

@@ -12,7 +12,10 @@ A job belongs to the student (``ui.identity``), not to the browser tab: a reload
 second tab, finds the live run and shows its progress and Stop. The run is cancelled only when
 none of the student's tabs has been open for ``GRACE_S`` (a reload takes a second or two).
 Runs are owned by the process-wide ``JobRunner`` (``models.training.jobs``): a rerun, a page
-switch or a closed tab never orphans one.
+switch or a closed tab never orphans one. Each run is started with the page's network address
+(``identity.address``), which the runner limits too, and written to the class store's journal
+while it is in flight: a run this server's restart interrupted is said to its student once
+(``interrupted``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from models.errors import LabError
+from models.store import journal
 from models.training import jobs
 from ui import identity
 from ui.i18n import say, t
@@ -68,8 +72,16 @@ def student_alive(sid: str) -> bool:
         return recent
 
 
+def _journal(runner_: jobs.Runner) -> journal.StoreJournal:
+    """The runner's journal, made with it (at this server's first run of a training page). A
+    local runner's runs die with the process: its leftovers in the store are interrupted ones.
+    A Ray cluster's runs outlive an app server's restart, and are found again (``job_of``)."""
+    return journal.StoreJournal(identity.store(), journal.server_name(st.get_option("server.port")),
+                                interrupt_leftovers=isinstance(runner_, jobs.JobRunner))
+
+
 def runner() -> jobs.Runner:
-    return jobs.runner(is_alive=student_alive)
+    return jobs.runner(is_alive=student_alive, journal=_journal)
 
 
 def _mine(key: str) -> jobs.Job | None:
@@ -81,7 +93,11 @@ def _mine(key: str) -> jobs.Job | None:
 def submit(task: jobs.Task, key: str) -> jobs.Job | None:
     """Submit this student's task, or say in the session's language why not."""
     try:
-        return runner().submit(identity.current().id, task, tag=key)
+        job = runner().submit(identity.current().id, task, tag=key, address=identity.address())
+        if identity.enrol() is None:  # a run is a thing done: stored from now on (unless just forgotten)
+            runner().cancel(job)
+            return None
+        return job
     except jobs.AlreadyRunning as err:
         st.warning(say(err))
     except jobs.RunnerBusy as err:
@@ -121,6 +137,14 @@ def collect(key: str, finished: Callable[[jobs.Job], None]) -> None:
         elif job.result is not None:  # a queued job cancelled before it started has none
             finished(job)
         runner().collect(job)
+
+
+def interrupted() -> None:
+    """Say, once, that a run of this student's was interrupted by the server's restart."""
+    student = identity.current()
+    runner()  # made at this server's first training page: by then it has marked its leftovers
+    if student.number and identity.store().take_interrupted(student.id):
+        st.warning(t("train.interrupted"), icon="🔌")
 
 
 def failure(key: str) -> None:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import safetensors.torch
 
-from models.probes.mistakes import Evaluation
 from models.training import snapshots
+from models.training.mistakes import Evaluation
 from models.training.nets import NetSpec
 from models.training.train import Point, RunResult, TrainConfig, point_from_dict
 

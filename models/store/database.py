@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy import case, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -33,7 +33,7 @@ from models import settings
 from models.store import codec, names, schema
 from models.store.codec import StoredRowError, StoredRun
 from models.store.csv_file import csv_bytes
-from models.store.schema import BLOBS, pictures, quiz_answers, runs, students
+from models.store.schema import BLOBS, forgotten, gates, key_misses, live_runs, pictures, quiz_answers, runs, students
 
 log = logging.getLogger("cnnlab.store")
 StoreFailed = SQLAlchemyError  # the database failed during the class (a server gone, a disk full): pages say so
@@ -56,7 +56,7 @@ def student_id(token: str) -> str:
 @dataclass(frozen=True)
 class Student:
     id: str
-    number: int
+    number: int  # 0: not in the class yet (nothing done so far, so nothing stored)
     display_name: str | None
 
     @property
@@ -125,16 +125,38 @@ class Store:
     # --- students ------------------------------------------------------------------------
 
     def arrive(self, token: str) -> Student:
-        """The student of this token, created on their first visit; marks them as here now."""
+        """The student of this token, in the class from now on; marks them as here now."""
         return self.visit(student_id(token))
 
-    def visit(self, sid: str) -> Student:
-        """The student as stored now (created again if the class was reset); marks them as here."""
+    def standing(self, sid: str) -> Student | None:
+        """The student as stored (number 0 when not yet in the class), or None when they asked to
+        be forgotten: one short read, made on every run of a student's page."""
+        def work(conn):
+            row = conn.execute(select(students).where(students.c.id == sid)).first()
+            if row is not None:
+                return Student(row.id, row.number, row.display_name)
+            gone = conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first() is not None
+            return None if gone else Student(sid, 0, None)
+
+        return self._read(work)
+
+    def seen(self, sid: str) -> Student:
+        """Marks a stored student as here now; one not stored stays so. The student as stored."""
+        now = time.time()
+        self._write(lambda conn: conn.execute(update(students).where(students.c.id == sid).values(last_seen=now)))
+        return self.student(sid) or Student(sid, 0, None)
+
+    def visit(self, sid: str) -> Student | None:
+        """The student as stored now, created when they first do something (or again if the class
+        was reset); marks them as here. None for a student who asked to be forgotten: a tab still
+        holding their old token cannot bring them back."""
         now = time.time()
 
         def work(conn):
             row = conn.execute(select(students).where(students.c.id == sid)).first()
             if row is None:
+                if conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first() is not None:
+                    return None
                 number = (conn.execute(select(func.max(students.c.number))).scalar() or 0) + 1
                 conn.execute(insert(students).values(id=sid, number=number, display_name=None,
                                                      created_at=now, last_seen=now))
@@ -150,15 +172,20 @@ class Store:
                     time.sleep(0.01 * attempt)
             return self._write(work)
 
-    def _present(self, sid: str) -> None:
-        """The student's row exists (it is gone after the teacher reset the class: back, as new)."""
-        if self.student(sid) is None:
-            self.visit(sid)
+    def _present(self, sid: str) -> bool:
+        """The student's row exists, made now if this is the first thing they do (or again after
+        the teacher reset the class). False for a forgotten student: nothing is written for them."""
+        return self.student(sid) is not None or self.visit(sid) is not None
+
+    def is_forgotten(self, sid: str) -> bool:
+        return self._read(lambda conn: conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first()
+                          is not None)
 
     def rename(self, sid: str, name: str) -> Student:
         """The student's name, as they typed it, cleaned (``names.chosen``); ``names.NameRefused``
         for a name with nothing visible left, or another student's."""
-        self._present(sid)
+        if not self._present(sid):  # a forgotten student: nothing is written for them
+            return Student(sid, 0, None)
 
         def work(conn):
             number = conn.execute(select(students.c.number).where(students.c.id == sid)).scalar_one()
@@ -174,11 +201,14 @@ class Store:
         return Student(row.id, row.number, row.display_name) if row else None
 
     def forget(self, sid: str) -> None:
-        """Everything stored about this student, gone."""
+        """Everything stored about this student, gone; their id is kept as forgotten, so that
+        nothing is ever stored under it again (``visit``)."""
         def work(conn):
-            for table in (runs, quiz_answers, pictures):
+            for table in (runs, quiz_answers, pictures, live_runs):
                 conn.execute(delete(table).where(table.c.student_id == sid))
             conn.execute(delete(students).where(students.c.id == sid))
+            if conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first() is None:
+                conn.execute(insert(forgotten).values(id=sid, at=time.time()))
 
         self._write(work)
 
@@ -198,7 +228,8 @@ class Store:
                       "test_acc": (summary or {}).get("test acc"), "heldout": "validation",
                       "seconds": (summary or {}).get("time (s)")}
 
-        self._present(sid)
+        if not self._present(sid):
+            return 0  # forgotten: kept nowhere
 
         def work(conn):
             new = conn.execute(insert(runs).values(student_id=sid, kind=kind, tag=tag, created_at=time.time(),
@@ -252,7 +283,7 @@ class Store:
 
     def evaluation(self, sid: str, run_id: int, classes: tuple[str, ...]):
         """The final predictions of one of this student's runs on its validation images
-        (``models.probes.mistakes.Evaluation``); None for runs kept before version 4, or if they
+        (``models.training.mistakes.Evaluation``); None for runs kept before version 5, or if they
         do not read back (said in the console)."""
         blob = self._read(lambda conn: conn.execute(
             select(runs.c.evaluation).where(runs.c.id == run_id, runs.c.student_id == sid)).scalar())
@@ -270,7 +301,8 @@ class Store:
 
     def save_answer(self, sid: str, lesson: str, question: str, given: str, correct: bool,
                     seconds: float | None) -> None:
-        self._present(sid)
+        if not self._present(sid):
+            return
         self._write(lambda conn: conn.execute(insert(quiz_answers).values(
             student_id=sid, lesson=lesson, question=question, given=given[:400], correct=bool(correct),
             seconds=seconds, answered_at=time.time())))
@@ -284,7 +316,8 @@ class Store:
     # --- the student's picture -----------------------------------------------------------
 
     def keep_picture(self, sid: str, name: str, data: bytes) -> None:
-        self._present(sid)
+        if not self._present(sid):
+            return
 
         def work(conn):
             conn.execute(delete(pictures).where(pictures.c.student_id == sid))
@@ -366,10 +399,72 @@ class Store:
     def reset_class(self) -> None:
         """A new class: every student, run, answer and picture is deleted."""
         def work(conn):
-            for table in (runs, quiz_answers, pictures, students):
+            for table in (live_runs, runs, quiz_answers, pictures, students):
                 conn.execute(delete(table))
 
         self._write(work)
+
+    # --- the teacher key's gate ----------------------------------------------------------
+
+    def take_turn(self, gate: str, interval_s: float, max_wait_s: float) -> float | None:
+        """A turn of ``gate``, shared by every app server on this store: the moment (time.time())
+        it starts, ``interval_s`` after the turn before; None, and no turn, when that moment is
+        more than ``max_wait_s`` away. One UPDATE: two servers asking at once get two turns."""
+        now = time.time()
+        start = case((gates.c.next_at > now, gates.c.next_at), else_=now)
+
+        def work(conn):
+            taken = conn.execute(update(gates).where(gates.c.name == gate, gates.c.next_at <= now + max_wait_s)
+                                 .values(next_at=start + interval_s))
+            if taken.rowcount == 0:
+                return None
+            return conn.execute(select(gates.c.next_at).where(gates.c.name == gate)).scalar() - interval_s
+
+        return self._write(work)
+
+    def note_miss(self, at: float, address: str) -> None:
+        """A wrong teacher's key, tried at ``at`` from ``address``."""
+        self._write(lambda conn: conn.execute(insert(key_misses).values(at=at, address=address[:64])))
+
+    def misses(self, since: float = 0.0) -> list[tuple[float, str]]:
+        """The wrong teacher's keys tried since ``since``: (when, from where), oldest first."""
+        return [tuple(r) for r in self._read(lambda conn: conn.execute(
+            select(key_misses.c.at, key_misses.c.address).where(key_misses.c.at >= since)
+            .order_by(key_misses.c.at)).all())]
+
+    # --- the runs in flight ----------------------------------------------------------------
+
+    def run_started(self, key: str, sid: str, tag: str, server: str) -> None:
+        """A run was queued (``key``: unique to it in the class)."""
+        def work(conn):
+            conn.execute(delete(live_runs).where(live_runs.c.key == key))
+            conn.execute(insert(live_runs).values(key=key, student_id=sid, tag=tag, server=server, state="live",
+                                                  started_at=time.time()))
+
+        if self._present(sid):
+            self._write(work)
+
+    def run_ended(self, key: str) -> None:
+        self._write(lambda conn: conn.execute(delete(live_runs).where(live_runs.c.key == key)))
+
+    def interrupt_leftovers(self, server: str) -> int:
+        """At this server's start: its runs still marked live were interrupted by its restart.
+        Returns how many."""
+        return self._write(lambda conn: conn.execute(
+            update(live_runs).where(live_runs.c.server == server, live_runs.c.state == "live")
+            .values(state="interrupted")).rowcount)
+
+    def take_interrupted(self, sid: str) -> list[str]:
+        """The tags of this student's interrupted runs, said once: read and deleted together."""
+        where = (live_runs.c.student_id == sid, live_runs.c.state == "interrupted")
+        keys = self._read(lambda conn: conn.execute(select(live_runs.c.key, live_runs.c.tag).where(*where)
+                                                    .order_by(live_runs.c.started_at)).all())  # mostly none: no write
+        said = []
+        for key, tag in keys:  # two tabs at once: the one whose delete takes the row says it
+            taken = delete(live_runs).where(live_runs.c.key == key)
+            if self._write(lambda conn, taken=taken: conn.execute(taken).rowcount):
+                said.append(tag)
+        return said
 
     def size_bytes(self) -> int | None:
         """The database's size on disk (SQLite file and WAL; PostgreSQL's database size)."""

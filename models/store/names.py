@@ -52,7 +52,9 @@ def clean(typed: str) -> str:
 
 
 def default_name(number: int) -> str:
-    return f"Student {number}"
+    """"Student 7": the name of the class's seventh student; "New student" for one not stored yet
+    (a student is stored when they first do something)."""
+    return f"Student {number}" if number else "New student"
 
 
 def _default_number(name: str) -> int | None:

@@ -56,7 +56,7 @@ runs = Table(
     Column("created_at", Float, nullable=False),
     Column("weights", LargeBinary),  # safetensors; None once older than the latest few of the student
     Column("snapshots", LargeBinary),  # safetensors: what the network had learned at a few moments (version 2)
-    # safetensors: the validation images' labels and predicted probabilities when the run ended (version 4)
+    # safetensors: the validation images' labels and predicted probabilities when the run ended (version 5)
     Column("evaluation", LargeBinary),
 )
 # The columns of bytes read one run at a time, never in a list of runs.
@@ -81,6 +81,46 @@ pictures = Table(
     Column("data", LargeBinary, nullable=False),
     Column("saved_at", Float, nullable=False),
 )
+
+
+# A wrong teacher's key takes a turn of the class's one gate, shared by every app server: one turn
+# a second, whichever server or session asks (models.store.teacher). One row per gate (version 4).
+gates = Table(
+    "gates", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("next_at", Float, nullable=False),  # the earliest moment the next turn may start
+)
+
+# Each wrong key, when its turn was and from which address: the teacher's console says them too.
+key_misses = Table(
+    "key_misses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("address", String(64), nullable=False),
+)
+
+# Who asked to be forgotten: the SHA-256 of their old token, so that a second tab still holding
+# it cannot bring them back (version 4). Nothing else is kept about them.
+forgotten = Table(
+    "forgotten", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("at", Float, nullable=False),
+)
+
+# The runs in flight, written when one is queued and deleted when it ends (version 4). A row of
+# this server still "live" when it starts again belongs to a run its restart interrupted: marked
+# "interrupted", and said once to its student.
+live_runs = Table(
+    "live_runs", metadata,
+    Column("key", String(160), primary_key=True),  # the server's name / the runner's job id
+    Column("student_id", String(64), ForeignKey("students.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("tag", String(60), nullable=False),
+    Column("server", String(120), nullable=False, index=True),
+    Column("state", String(12), nullable=False),  # "live", "interrupted"
+    Column("started_at", Float, nullable=False),
+)
+
+TEACHER_GATE = "teacher_key"
 
 
 def _v1(conn: Connection) -> None:
@@ -108,6 +148,14 @@ def _v3(conn: Connection) -> None:
 
 
 def _v4(conn: Connection) -> None:
+    """The class's guards: the teacher key's gate and its misses, the forgotten students, the
+    runs in flight. New tables only: nothing older changes."""
+    metadata.create_all(conn, tables=[gates, key_misses, forgotten, live_runs])
+    if conn.execute(select(gates.c.name).where(gates.c.name == TEACHER_GATE)).first() is None:
+        conn.execute(gates.insert().values(name=TEACHER_GATE, next_at=0.0))
+
+
+def _v5(conn: Connection) -> None:
     """A run keeps its final predictions on its validation images, made once in the run: the
     training lab's "what the network gets wrong" reads them instead of evaluating again for every
     tab that opens it. Rows kept before have none (the page evaluates those once per session)."""
@@ -116,7 +164,7 @@ def _v4(conn: Connection) -> None:
 
 
 # MIGRATIONS[n]: version n → n + 1; a later change of the schema appends a function here
-MIGRATIONS = [_v1, _v2, _v3, _v4]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
 VERSION = len(MIGRATIONS)
 
 

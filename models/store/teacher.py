@@ -1,8 +1,19 @@
 """The teacher's key: ``CNNLAB_TEACHER_KEY``, or one drawn at the first start and said in the console.
 
-A wrong key is slowed down: each wrong try in the last minute doubles the wait before the
-answer (0.5 s, 1 s, 2 s … at most 8 s), for every session of the server alike, so guessing
-is hopeless while the teacher, who types it right, never waits.
+Guessing it is hopeless, for two reasons that hold together:
+
+* **The key is long.** A chosen key shorter than ``MIN_LENGTH`` characters is refused at start
+  (``models.settings``: a sentence in the console, never the key itself); a drawn one is 24
+  characters of ``secrets.token_urlsafe`` (144 random bits).
+* **Every try takes a turn of one gate.** The class store holds the gate (``Store.take_turn``), so
+  every session of every app server on that store shares it: one try per ``TURN_S``, whichever
+  tab, connection or server it comes from. A try waits for its turn before the key is even
+  compared, so closing the connection early learns nothing sooner; when the turns are booked more
+  than ``MAX_WAIT_S`` ahead, a try is refused without being compared. At one guess a second,
+  2^144 keys (or the 16 characters of a chosen one) outlast every school year there will be.
+
+Each wrong try is logged with its address and kept in the store (``Store.misses``). The teacher,
+who types the key right, waits for nothing unless someone is guessing at that moment.
 """
 
 from __future__ import annotations
@@ -14,14 +25,17 @@ import threading
 import time
 
 from models import settings
+from models.store import database
+from models.store.schema import TEACHER_GATE
 
 log = logging.getLogger("cnnlab.teacher")
-WINDOW_S = 60.0
-MAX_WAIT_S = 8.0
+MIN_LENGTH = settings.TEACHER_KEY_LENGTH
+DRAWN_BYTES = 18  # secrets.token_urlsafe(18): 24 characters, 144 random bits
+TURN_S = 1.0  # one try of the key per second, in the whole class
+MAX_WAIT_S = 5.0  # turns booked further ahead than this: the try is refused, not queued
 
 _lock = threading.Lock()
 _drawn: str | None = None
-_failures: list[float] = []  # when the recent wrong tries were
 
 
 def key() -> str:
@@ -32,25 +46,23 @@ def key() -> str:
         return configured
     with _lock:
         if _drawn is None:
-            _drawn = secrets.token_urlsafe(9)
-            log.warning("The teacher's dashboard key for this server is %s (set CNNLAB_TEACHER_KEY to choose one).",
-                        _drawn)
+            _drawn = secrets.token_urlsafe(DRAWN_BYTES)
+            log.warning("The teacher's dashboard key for this server is %s (set CNNLAB_TEACHER_KEY to choose one, "
+                        "of at least %d characters).", _drawn, MIN_LENGTH)
         return _drawn
 
 
-def wait_before_answer() -> float:
-    """Seconds a wrong try waits now: doubling with each wrong try of the last minute."""
-    with _lock:
-        now = time.monotonic()
-        _failures[:] = [t for t in _failures if now - t < WINDOW_S]
-        return min(MAX_WAIT_S, 0.5 * 2 ** len(_failures))
-
-
-def check(given: str, sleep=time.sleep) -> bool:
-    """Whether ``given`` is the key (compared in constant time); a wrong one waits first."""
+def check(given: str, address: str = "?", store: database.Store | None = None, sleep=time.sleep) -> bool | None:
+    """Whether ``given`` is the key, compared in constant time once this try's turn has come;
+    None when too many tries are waiting for theirs (nothing was compared)."""
+    store = store or database.store()
+    turn = store.take_turn(TEACHER_GATE, TURN_S, MAX_WAIT_S)
+    if turn is None:
+        log.info("a teacher's key from %s was refused unread: too many tries are waiting", address)
+        return None
+    sleep(max(0.0, turn - time.time()))
     if hmac.compare_digest(given.encode(), key().encode()):
         return True
-    sleep(wait_before_answer())
-    with _lock:
-        _failures.append(time.monotonic())
+    store.note_miss(turn, address)
+    log.warning("a wrong teacher's key from %s", address)
     return False

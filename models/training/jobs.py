@@ -7,9 +7,12 @@ A task is anything that follows ``Task``: a ``kind``, a ``time_limit_s``, ``vali
 Pages only submit, watch, cancel and collect. The runner keeps a bounded queue and a fixed number
 of worker threads (one run at a time by default), so thirty students pressing "Start" at once get
 one run each in turn, a queue position, or "busy, try again in a minute" — never a frozen server.
-Each browser session (an ``owner``) has at most one live run; a run whose owner has gone (closed
-tab) is cancelled or skipped. An error inside a run, out-of-memory included, ends that run with a
-``LabError`` and leaves the runner working.
+Each student (an ``owner``) has at most one live run, and so has each network ``address``
+(``per_address``, ``CNNLAB_RUNS_PER_ADDRESS``): one person with five fresh cookies is still one
+address, and cannot fill the queue. A run whose owner has gone (closed tab) is cancelled or
+skipped. A ``Journal`` hears of every run queued and ended (the class store keeps them, so that a
+restart's interrupted runs are said to their students). An error inside a run, out-of-memory
+included, ends that run with a ``LabError`` and leaves the runner working.
 
 Memory stays bounded over a school day: the runner keeps one job per owner, the latest, and only
 until the owner's page has collected it (``collect``: the page now holds the result, with its
@@ -17,7 +20,7 @@ trained weights, and the runner lets go); an owner who has gone is forgotten, fi
 all. ``python -m bench.soak`` measures it.
 
     runner = JobRunner(max_running=1, max_queued=4)
-    job = runner.submit("session-id", TrainConfig(...))   # or raises RunnerBusy / AlreadyRunning
+    job = runner.submit("student-id", TrainConfig(...), address="10.0.0.7")  # or RunnerBusy / AlreadyRunning
     job.state, job.latest, job.queue_position()            # what the page shows
     runner.cancel(job)                                     # stops within one batch
     runner.collect(job)                                    # the page has the result: forget it
@@ -71,12 +74,12 @@ class JobState(enum.Enum):
 
 class RunnerError(LabError):
     area = "runner"
-    CODES = {"busy": (), "already_running": (), "out_of_memory": (), "failed": ("kind",),
+    CODES = {"busy": (), "address_busy": ("limit",), "already_running": (), "out_of_memory": (), "failed": ("kind",),
              "cancelled_before_start": (), "worker_lost": (), "ray_unreachable": (), "ray_slow": ()}
 
 
 class RunnerBusy(RunnerError):
-    """The queue is full."""
+    """The queue is full, or this address has its share of it (``address_busy``)."""
 
     def __init__(self, code: str = "busy", **params):
         super().__init__(code, **params)
@@ -96,6 +99,7 @@ class Job:
     task: Task
     runner: Runner
     tag: str = ""  # where the owner started it ("train", "demo.stride" …): which page shows it
+    address: str | None = None  # the network address it was started from; None: this machine (no limit)
     state: JobState = JobState.QUEUED
     history: list = field(default_factory=list)  # progress points, appended by the worker
     result: object = None
@@ -140,6 +144,29 @@ def run_error(err: Exception, job_id: int) -> LabError:
     return RunnerError("failed", kind=type(err).__name__)
 
 
+class Journal(Protocol):
+    """Hears of every job queued and ended (``models.store.journal`` keeps them in the class
+    store). Both calls return at once: a runner makes them holding its lock."""
+
+    def started(self, job: Job) -> None: ...
+
+    def ended(self, job: Job) -> None: ...
+
+
+class NoJournal:
+    def started(self, job: Job) -> None:
+        pass
+
+    def ended(self, job: Job) -> None:
+        pass
+
+
+def address_full(live: list[Job], address: str | None, limit: int) -> bool:
+    """Whether ``address`` already has ``limit`` live jobs among ``live`` (0: no limit; None, the
+    server's own machine: none). The one rule of both runners."""
+    return bool(limit and address is not None and sum(job.address == address for job in live) >= limit)
+
+
 @runtime_checkable
 class Runner(Protocol):
     """What pages (``ui.runs``) and the teacher's view ask of a job runner: ``JobRunner`` (threads
@@ -148,9 +175,12 @@ class Runner(Protocol):
     max_time_s: float  # a task's time limit is capped to this
     is_alive: Callable[[str], bool]  # whether an owner's session still exists
     notice: str | None  # where runs go when not where set up (``notice()``): None, "ray_fallback"…
+    journal: Journal  # hears of every job queued and ended
+    per_address: int  # live jobs of one address at most (0: no limit)
 
-    def submit(self, owner: str, task: Task, tag: str = "") -> Job:
-        """Queue the task, or raise ``RunnerBusy``, ``AlreadyRunning`` or the task's ``LabError``."""
+    def submit(self, owner: str, task: Task, tag: str = "", address: str | None = None) -> Job:
+        """Queue the task, or raise ``RunnerBusy`` (the queue, or this address's share of it, is
+        full), ``AlreadyRunning`` or the task's ``LabError``."""
 
     def job_of(self, owner: str) -> Job | None:
         """The owner's latest job, live or ended and not yet collected."""
@@ -191,8 +221,11 @@ class JobRunner:
         train_fn: Callable[..., object] = _run_task,
         alive_check_s: float = 2.0,
         train_threads: int | None = None,
+        per_address: int = 1,
+        journal: Journal | None = None,
     ):
         self.max_running, self.max_queued, self.max_time_s = max_running, max_queued, max_time_s
+        self.per_address, self.journal = per_address, journal or NoJournal()
         self.device = device or device_mod.current().device
         self.is_alive, self.train_fn, self.alive_check_s = is_alive, train_fn, alive_check_s
         self.train_threads = train_threads or device_mod.training_threads()  # one core left to the pages
@@ -209,7 +242,7 @@ class JobRunner:
 
     # --- what pages call --------------------------------------------------------------
 
-    def submit(self, owner: str, task: Task, tag: str = "") -> Job:
+    def submit(self, owner: str, task: Task, tag: str = "", address: str | None = None) -> Job:
         task = replace(task, time_limit_s=min(task.time_limit_s, self.max_time_s))
         task.validate(self.device)
         with self._cond:
@@ -217,10 +250,13 @@ class JobRunner:
             current = self._latest.get(owner)
             if current and current.live:
                 raise AlreadyRunning()
+            if address_full([j for j in self._latest.values() if j.live], address, self.per_address):
+                raise RunnerBusy("address_busy", limit=self.per_address)
             if len(self._queue) >= self.max_queued:
                 raise RunnerBusy()
-            job = Job(id=next(self._ids), owner=owner, task=task, runner=self, tag=tag)
+            job = Job(id=next(self._ids), owner=owner, task=task, runner=self, tag=tag, address=address)
             self._latest[owner] = job
+            self.journal.started(job)  # before a worker can end it
             self._queue.append(job)
             self._cond.notify()
             return job
@@ -245,6 +281,7 @@ class JobRunner:
             if job.state is JobState.QUEUED and job in self._queue:
                 self._queue.remove(job)
                 job.state, job.error = JobState.DONE, RunnerError("cancelled_before_start")
+                self.journal.ended(job)
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Cancel every job and wait (up to ``timeout_s``) until no run is inside PyTorch.
@@ -299,6 +336,7 @@ class JobRunner:
                 job = self._queue.popleft()
                 if job.cancel_event.is_set() or not self.is_alive(job.owner):
                     job.state, job.error = JobState.DONE, RunnerError("cancelled_before_start")
+                    self.journal.ended(job)
                     continue
                 job.state, job.started_at = JobState.RUNNING, time.monotonic()
                 return job
@@ -339,6 +377,7 @@ class JobRunner:
         except Exception as err:  # noqa: BLE001 — the run ends; the runner and the next run go on
             job.error, job.state = run_error(err, job.id), JobState.FAILED
         finally:
+            self.journal.ended(job)
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
 
@@ -358,7 +397,7 @@ class RefusingRunner(JobRunner):
     def __init__(self, **kwargs):
         super().__init__(max_running=0, **kwargs)
 
-    def submit(self, owner: str, task: Task, tag: str = "") -> Job:
+    def submit(self, owner: str, task: Task, tag: str = "", address: str | None = None) -> Job:
         task.validate(self.device)
         raise RunnerError("ray_unreachable")
 
@@ -368,7 +407,8 @@ _runner_lock = threading.Lock()
 
 
 def _local(config: settings.Settings) -> JobRunner:
-    return JobRunner(max_running=config.max_runs, max_queued=config.max_queue, max_time_s=config.max_run_seconds)
+    return JobRunner(max_running=config.max_runs, max_queued=config.max_queue, max_time_s=config.max_run_seconds,
+                     per_address=config.runs_per_address)
 
 
 def _make(config: settings.Settings) -> Runner:
@@ -382,6 +422,7 @@ def _make(config: settings.Settings) -> Runner:
         ray_runner.connect()
         fallback = None if config.ray_fallback == "refuse" else functools.partial(_local, config)
         return ray_runner.RayRunner(max_running=config.max_runs, max_queued=config.max_queue,
+                                    per_address=config.runs_per_address,
                                     max_time_s=config.max_run_seconds, num_cpus=config.ray_cpus,
                                     num_gpus=config.ray_gpus, fallback=fallback)
     except Exception as err:  # noqa: BLE001 — no Ray installed, no head, a wrong address: the class goes on
@@ -394,14 +435,18 @@ def _make(config: settings.Settings) -> Runner:
         return runner_
 
 
-def runner(is_alive: Callable[[str], bool] | None = None) -> Runner:
+def runner(is_alive: Callable[[str], bool] | None = None,
+           journal: Callable[[Runner], Journal] | None = None) -> Runner:
     """The process-wide runner, created on first use from ``CNNLAB_RUNNER``, ``CNNLAB_MAX_RUNS``,
-    ``CNNLAB_MAX_QUEUE`` and ``CNNLAB_MAX_RUN_SECONDS`` (``models.settings``). ``is_alive``,
-    when given, is how the runner tells whether an owner's session still exists, from now on."""
+    ``CNNLAB_MAX_QUEUE``, ``CNNLAB_RUNS_PER_ADDRESS`` and ``CNNLAB_MAX_RUN_SECONDS``
+    (``models.settings``). ``is_alive``, when given, is how the runner tells whether an owner's
+    session still exists, from now on; ``journal(runner)``, when the runner is created, its journal."""
     global _runner
     with _runner_lock:
         if _runner is None:
             _runner = _make(settings.current())
+            if journal is not None:
+                _runner.journal = journal(_runner)
         if is_alive is not None:
             _runner.is_alive = is_alive
         return _runner

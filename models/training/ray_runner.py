@@ -9,8 +9,9 @@ tell: they submit, watch, cancel and collect ``jobs.Job`` objects as before.
          └───────────── ray.get(result): the RunResult through Ray's object store ─────────────┘
 
 * **One queue for the class.** One detached, named actor, the ``Scheduler``, holds every job of
-  every app server: one live run per student, at most ``max_running`` at once and
-  ``max_queued`` waiting (the first app server to start creates it with its settings), queue
+  every app server: one live run per student and ``per_address`` per network address (one person
+  with five fresh cookies on two app servers is still one address), at most ``max_running`` at
+  once and ``max_queued`` waiting (the first app server to start creates it with its settings), queue
   positions and "busy" counted across servers. A student sent to another server by the proxy
   finds their live run there (``job_of`` asks the scheduler).
 * **Ray's resources, not ours.** Each run asks for ``num_cpus`` and a fraction of a GPU
@@ -124,6 +125,7 @@ class _Entry:
     owner: str
     tag: str
     task: jobs.Task
+    address: str | None = None  # where the student's page was opened from; None: the server's machine
     state: str = "queued"  # queued, running, ended
     points: list = field(default_factory=list)
     stop: bool = False
@@ -138,13 +140,13 @@ class _Entry:
 class Scheduler:
     """One per cluster (a detached, named actor). Threaded: app servers and tasks call it at once."""
 
-    def __init__(self, max_running: int, max_queued: int, num_cpus: float, num_gpus: float):
+    def __init__(self, max_running: int, max_queued: int, num_cpus: float, num_gpus: float, per_address: int = 1):
         # Every task a page submits arrives pickled and is unpickled here: import its modules now
         # (torchvision with them, a second or more), inside the app server's start-up wait, and not
         # in the first student's Start, whose answer every other call would then queue behind.
         from models.training import tasks, train  # noqa: F401
 
-        self.max_running, self.max_queued = max_running, max_queued
+        self.max_running, self.max_queued, self.per_address = max_running, max_queued, per_address
         self.num_cpus, self.num_gpus = num_cpus, num_gpus
         self.entries: dict[int, _Entry] = {}
         self.queue: collections.deque[int] = collections.deque()
@@ -153,14 +155,18 @@ class Scheduler:
 
     # called by app servers
 
-    def submit(self, owner: str, task: jobs.Task, tag: str) -> tuple[int | None, str | None]:
+    def submit(self, owner: str, task: jobs.Task, tag: str,
+               address: str | None = None) -> tuple[int | None, str | None]:
         with self.lock:
             self._reap()
-            if any(e.owner == owner and e.state != "ended" for e in self.entries.values()):
+            live = [e for e in self.entries.values() if e.state != "ended"]
+            if any(e.owner == owner for e in live):
                 return None, "already_running"
+            if jobs.address_full(live, address, self.per_address):
+                return None, "address_busy"
             if len(self.queue) >= self.max_queued and self._running() >= self.max_running:
                 return None, "busy"
-            entry = _Entry(next(self.ids), owner, tag, task)
+            entry = _Entry(next(self.ids), owner, tag, task, address)
             self.entries[entry.id] = entry
             self.queue.append(entry.id)
             self._start_next()
@@ -188,7 +194,8 @@ class Scheduler:
         """The owner's live job, whichever app server started it (for a student sent to another)."""
         with self.lock:
             live = [e for e in self.entries.values() if e.owner == owner and e.state != "ended"]
-            return {"id": live[-1].id, "tag": live[-1].tag, "task": live[-1].task} if live else None
+            return ({"id": live[-1].id, "tag": live[-1].tag, "task": live[-1].task, "address": live[-1].address}
+                    if live else None)
 
     def cancel(self, job_id: int) -> None:
         with self.lock:
@@ -326,8 +333,9 @@ class RayRunner:
                  is_alive: Callable[[str], bool] = lambda owner: True, num_cpus: float = 1.0,
                  num_gpus: float = 0.0, alive_check_s: float = 2.0, poll_s: float = POLL_S,
                  fallback: Callable[[], jobs.JobRunner] | None = None, call_timeout_s: float = CALL_TIMEOUT_S,
-                 lost_after_s: float = LOST_AFTER_S):
+                 lost_after_s: float = LOST_AFTER_S, per_address: int = 1, journal: jobs.Journal | None = None):
         self.max_running, self.max_queued, self.max_time_s = max_running, max_queued, max_time_s
+        self.per_address, self.journal = per_address, journal or jobs.NoJournal()
         self.call_timeout_s, self.lost_after_s = call_timeout_s, lost_after_s
         # Where a step's cost is measured before a run is queued (models.training.cost): this server's
         # GPU when the workers train on GPUs and it has one, else its CPU (which errs on refusing).
@@ -344,7 +352,7 @@ class RayRunner:
         self.scheduler = ray.remote(Scheduler).options(
             name=SCHEDULER, namespace=NAMESPACE, lifetime="detached", get_if_exists=True,
             max_concurrency=64, num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(head_node(), soft=False),
-        ).remote(max_running, max_queued, num_cpus, num_gpus)
+        ).remote(max_running, max_queued, num_cpus, num_gpus, per_address)
         ray.get(self.scheduler.counts.remote(), timeout=START_TIMEOUT_S)  # its process up, torch imported
         self._lock = threading.Lock()
         self._refreshing = threading.Lock()  # one poll at a time: two would both append the same points
@@ -365,10 +373,10 @@ class RayRunner:
     def fallback(self) -> jobs.JobRunner | None:
         if self._fallback is None and self._fallback_factory is not None:
             self._fallback = self._fallback_factory()
-            self._fallback.is_alive = self.is_alive
+            self._fallback.is_alive, self._fallback.journal = self.is_alive, self.journal
         return self._fallback
 
-    def submit(self, owner: str, task: jobs.Task, tag: str = "") -> Job:
+    def submit(self, owner: str, task: jobs.Task, tag: str = "", address: str | None = None) -> Job:
         task = replace(task, time_limit_s=min(task.time_limit_s, self.max_time_s))
         task.validate(self.device)
         with self._lock:
@@ -378,12 +386,12 @@ class RayRunner:
         if self.lost.is_set():
             if self.fallback() is None:
                 raise RunnerError("ray_unreachable")
-            return self.fallback().submit(owner, task, tag)
+            return self.fallback().submit(owner, task, tag, address)
         try:
-            job_id, refused = self._ask(self.scheduler.submit.remote(owner, task, tag))
+            job_id, refused = self._ask(self.scheduler.submit.remote(owner, task, tag, address))
         except Unanswered:
             if self.lost.is_set():  # that was the last straw: the fallback takes it
-                return self.submit(owner, task, tag)
+                return self.submit(owner, task, tag, address)
             # The submission may still reach the scheduler: then ``job_of`` finds the run on the
             # student's next page run, as it finds a run started on another app server.
             raise RunnerError("ray_slow") from None
@@ -391,7 +399,9 @@ class RayRunner:
             raise AlreadyRunning()
         if refused == "busy":
             raise RunnerBusy()
-        return self._hold(owner, job_id, task, tag)
+        if refused == "address_busy":
+            raise RunnerBusy("address_busy", limit=self.per_address)
+        return self._hold(owner, job_id, task, tag, address)
 
     def job_of(self, owner: str) -> Job | None:
         with self._lock:
@@ -404,7 +414,9 @@ class RayRunner:
             adopted = self._ask(self.scheduler.job_of.remote(owner))
         except Unanswered:
             return None
-        return self._hold(owner, adopted["id"], adopted["task"], adopted["tag"]) if adopted else None
+        if adopted is None:
+            return None
+        return self._hold(owner, adopted["id"], adopted["task"], adopted["tag"], adopted["address"])
 
     def collect(self, job: Job) -> None:
         if job.runner is not self:
@@ -468,8 +480,9 @@ class RayRunner:
             self._unanswered_since = None
         return answer
 
-    def _hold(self, owner: str, job_id: int, task, tag: str) -> Job:
-        job = Job(id=job_id, owner=owner, task=task, runner=self, tag=tag)
+    def _hold(self, owner: str, job_id: int, task, tag: str, address: str | None = None) -> Job:
+        job = Job(id=job_id, owner=owner, task=task, runner=self, tag=tag, address=address)
+        self.journal.started(job)  # before a poll can end it
         with self._lock:
             self._latest[owner] = job
         try:
@@ -519,6 +532,8 @@ class RayRunner:
                 job.state, job.error = JobState.FAILED, RunnerError("worker_lost")
             elif s["state"] == "ended":
                 self._finish(job, s)
+            if not job.live:
+                self.journal.ended(job)
 
     def _finish(self, job: Job, s: dict) -> None:
         if s["cancelled_before_start"] or not s["ref"]:
@@ -548,3 +563,4 @@ class RayRunner:
             live = [j for j in self._latest.values() if j.live]
         for job in live:
             job.state, job.error = JobState.FAILED, RunnerError("worker_lost")
+            self.journal.ended(job)

@@ -40,8 +40,8 @@ from torch import nn
 
 from models.errors import LabError
 from models.maths import fitting
-from models.probes.mistakes import Evaluation
 from models.training import augment, cost, datasets, nets, precision
+from models.training.mistakes import Evaluation
 from models.training.snapshots import SNAPSHOTS, Snapshot, moments, take
 
 OPTIMIZERS = ("adam", "sgd")

@@ -15,10 +15,9 @@ from dataclasses import dataclass, fields
 import pandas as pd
 import streamlit as st
 
-from models.probes import mistakes
 from models.runtime import images
 from models.store import csv_file
-from models.training import augment, datasets, nets, tasks, train
+from models.training import augment, datasets, mistakes, nets, tasks, train
 from models.training.train import RunResult, TrainConfig
 from ui import drawing as drawing_ui
 from ui import figures, identity, learned, runs, task_views
