@@ -46,7 +46,7 @@ def test_an_accuracy_that_rises_and_one_that_stays_put():
     assert describe.curve([0.1, 0.5, 0.9], higher_is_better=True).trend == "rising"
     assert describe.curve([0.1, 0.5, 0.9], higher_is_better=True).best_at == 2
     assert describe.curve([0.50, 0.70, 0.505], higher_is_better=True).trend == "flat"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one value"):
         describe.curve([], higher_is_better=True)
 
 
