@@ -79,3 +79,26 @@ def listening(pids: Iterable[int]) -> list[tuple[int, str, int]]:
             continue
         found += [(pid, *listen[link[8:-1]]) for link in links if link.startswith("socket:[") and link[8:-1] in listen]
     return found
+
+
+# --- a page's own tables, not the numbers of its charts -------------------------------------
+
+def lesson_tables(at) -> list:
+    """The values (DataFrames) of the page's tables in order, leaving out those inside a chart's
+    "The numbers" expander (ui.charts.show), so that a test can count a page's own tables."""
+    import lessons
+
+    numbers = {lessons.strings(lang)["figure.numbers"] for lang in lessons.LANGUAGES}
+    found = []
+
+    def walk(node, inside: bool):
+        if type(node).__name__ == "Dataframe" and not inside:
+            found.append(node.value)
+        inside = inside or (type(node).__name__ == "Expander" and getattr(node, "label", None) in numbers)
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child, inside)
+
+    walk(at._tree, False)
+    return found

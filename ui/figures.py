@@ -18,6 +18,7 @@ import io
 import itertools
 import threading
 import tomllib
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,7 +80,9 @@ def _pooled(z: np.ndarray) -> np.ndarray:
     h, w = z.shape
     rows = np.array_split(np.arange(h), min(h, TABLE_CELLS))
     cols = np.array_split(np.arange(w), min(w, TABLE_CELLS))
-    return np.array([[float(np.nanmean(z[np.ix_(r, c)])) for c in cols] for r in rows])
+    with warnings.catch_warnings():  # a block that is all blank (NaN) stays blank, without a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.array([[float(np.nanmean(z[np.ix_(r, c)])) for c in cols] for r in rows])
 
 
 def numbers(fig: go.Figure) -> list[pd.DataFrame]:
