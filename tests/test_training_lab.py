@@ -6,6 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lessons import LANGUAGES, strings
 from models.training import train
 from tests.support import eventually, lesson_tables
 
@@ -121,10 +122,14 @@ def test_after_a_run_the_lab_shows_what_the_network_gets_wrong():
 
 
 def _snapshot_figures(at: AppTest) -> list[tuple[str, str]]:
-    """The snapshot pictures on the page (ui.figures.inline_image): (PNG data URI, caption) each."""
-    return [(m["src"], html.unescape(m["caption"])) for h in at.get("html")
+    """The snapshot pictures on the page (ui.figures.inline_image): (PNG data URI, caption) each;
+    the other inline pictures (the mistakes gallery, the input) have other captions."""
+    starts = tuple(strings(lang)[f"train.{key}"].split("{")[0] for lang in LANGUAGES
+                   for key in ("filters_caption", "maps_caption"))
+    return [(m["src"], caption) for h in at.get("html")
             for m in re.finditer(r'<img src="(?P<src>data:image/png;base64,[^"]+)".*?'
-                                 r'<figcaption[^>]*>(?P<caption>.*?)</figcaption>', h.value, re.S)]
+                                 r'<figcaption[^>]*>(?P<caption>.*?)</figcaption>', h.value, re.S)
+            if (caption := html.unescape(m["caption"])).startswith(starts)]
 
 
 def _pictures(at: AppTest) -> list[str]:
