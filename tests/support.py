@@ -130,6 +130,8 @@ def running_app(home: Path, **env: str) -> Iterator[AppServer]:
         log.close()
     text = log_path.read_text()
     assert "Traceback" not in text, text  # nothing went wrong behind the pages either
+
+
 def hostile_class(store) -> list[int]:
     """A student of ``store`` under each of ``HOSTILE_NAMES``, each with a finished training run
     (on the leaderboard, with its curves); the runs' ids, in the names' order."""
@@ -144,3 +146,25 @@ def hostile_class(store) -> list[int]:
                                       history=[Point(1, 2, 0.5, 1.0, 0.4, 0.5, 0.1, 100.0, 1.0, 1.0)]))
     return run_ids
 
+
+# --- a page's own tables, not the numbers of its charts -------------------------------------
+
+def lesson_tables(at) -> list:
+    """The values (DataFrames) of the page's tables in order, leaving out those inside a chart's
+    "The numbers" expander (ui.charts.show), so that a test can count a page's own tables."""
+    import lessons
+
+    numbers = {lessons.strings(lang)["figure.numbers"] for lang in lessons.LANGUAGES}
+    found = []
+
+    def walk(node, inside: bool):
+        if type(node).__name__ == "Dataframe" and not inside:
+            found.append(node.value)
+        inside = inside or (type(node).__name__ == "Expander" and getattr(node, "label", None) in numbers)
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child, inside)
+
+    walk(at._tree, False)
+    return found

@@ -4,7 +4,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.support import eventually
+from tests.support import eventually, lesson_tables
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -92,7 +92,7 @@ def test_receptive_field_demo_trains_both_networks_and_compares_them(open_page):
     assert list(results) == ["7×7", "3×3 → 3×3 → 3×3"]
     assert results["7×7"]["params"] > results["3×3 → 3×3 → 3×3"]["params"]
     assert {label for label, _ in stored.history} == set(results)  # both curves kept
-    table = at.dataframe[-1].value
+    table = lesson_tables(at)[-1]
     assert len(table) == 2 and set(table.iloc[:, 0]) == set(results)
 
 
@@ -126,7 +126,7 @@ def test_the_classic_networks_page_shows_alexnet_and_vgg_from_torchvision(open_p
     at = open_page("classic_networks", lang=lang)
     assert not at.exception
     assert any("61,100,840" in m.value for m in at.markdown)  # the share sentence, computed
-    assert len(at.dataframe[0].value) == 8 and len(at.dataframe[1].value) == 5  # AlexNet's layers, VGG's stages
+    assert len(lesson_tables(at)[0]) == 8 and len(lesson_tables(at)[1]) == 5  # AlexNet's layers, VGG's stages
 
 
 def test_the_alexnet_recipe_trains_beside_the_default(open_page):

@@ -3,10 +3,13 @@
 
 Every page (``lessons.course()``) is rendered under AppTest in both languages and every text it
 shows is collected: Markdown, headings, alerts, captions, metrics, every widget's label, help and
-options, expanders and tabs, table columns, and the titles and trace names of its charts. (A key
-with no string already fails a page while a test runs: ``ui.i18n.t`` raises ``MissingString``.)
+options, expanders and tabs, table columns, the titles and trace names of its charts, and the text
+alternatives of its pictures and charts (``figure_words``: every picture an ``alt``, every chart its
+described words). (A key with no string already fails a page while a test runs: ``ui.i18n.t``
+raises ``MissingString``.)
 """
 
+import html
 import json
 import re
 
@@ -59,6 +62,53 @@ def _chart_words(spec) -> list[str]:
 
     walk({"data": spec.get("data", []), "layout": spec.get("layout", {})})
     return found
+
+
+IMG = re.compile(r"<img\b[^>]*>")
+ALT = re.compile(r'\balt="([^"]*)"')
+DESCRIBED = re.compile(r'<p class="cnnlab-alt"[^>]*>(.*?)</p>', re.S)
+
+
+def _protos(at: AppTest):
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            yield proto
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                yield from walk(child)
+
+    yield from walk(at._tree)
+
+
+def figure_words(at: AppTest) -> tuple[list[str], list[str], int]:
+    """The text alternatives on the page (every <img>'s alt, every chart's described words), the
+    problems (a picture without alt, a chart without words beside it), and how many figures."""
+    words, problems, charts, described, images = [], [], 0, 0, 0
+    for proto in _protos(at):
+        kind = type(proto).__name__
+        if kind == "PlotlyChart":
+            charts += 1
+            alt = (json.loads(proto.spec).get("layout", {}).get("meta") or {}).get("alt", "")
+            if not alt.strip():
+                problems.append(f"a chart ({proto.id[:40]}) without a text alternative")
+        elif kind == "Html":
+            for tag in IMG.findall(proto.body):
+                images += 1
+                alt = ALT.search(tag)
+                if alt is None or not alt.group(1).strip():
+                    problems.append(f"a picture without alt: {tag[:80]}…")
+                else:
+                    words.append(html.unescape(alt.group(1)))
+            for text in DESCRIBED.findall(proto.body):
+                described += 1
+                words.append(html.unescape(text))
+        elif kind == "Imgs":
+            problems.append("st.image (no alt): use ui.charts.picture")
+    if described != charts:
+        problems.append(f"{charts} charts but {described} described")
+    return words, problems, charts + images
 
 
 def page_texts(at: AppTest) -> list[str]:
@@ -122,17 +172,24 @@ def test_every_page_reads_as_sentences_in_its_language(lang):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["lang"] = lang
     at.run()
-    problems = []
+    problems, figures_seen = [], 0
     for lesson in [lesson.id for lesson in lessons.course()]:
         at.switch_page(f"app_pages/{lesson}.py").run()
         assert not at.exception, f"{lesson} ({lang}): {at.exception}"
         texts = page_texts(at)
         assert len(texts) > 5, f"{lesson} ({lang}): nothing read; the walk is stale"
+        words, missing, seen = figure_words(at)
+        texts += words
+        figures_seen += seen
+        problems += [f"{lesson}: {problem}" for problem in missing]
         problems += [f"{lesson}: raw key {k!r}" for k in raw_keys(texts)]
         problems += [f"{lesson}: {m.group(0)!r}" for text in texts for m in ONE_PLURAL.finditer(text)]
         if lang == "ko":
             problems += [f"{lesson}: English on a Korean page: {s!r}" for s in english_sentences(texts)]
+            problems += [f"{lesson}: a text alternative not in Korean: {w!r}" for w in words
+                         if not re.search(r"[\uac00-\ud7a3]", w)]
     assert not problems, "\n".join(problems)
+    assert figures_seen > 20, f"{lang}: {figures_seen} pictures and charts on all pages; the walk is stale"
 
 
 def test_a_string_that_does_not_exist_fails_the_test_that_asks_for_it(monkeypatch):

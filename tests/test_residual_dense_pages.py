@@ -6,13 +6,14 @@ import pytest
 
 from lessons import sections, strings
 from models.content.facts import GRADIENT_FACTS, facts
+from tests.support import lesson_tables
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_residual_page_counts_draws_and_switches_blocks_off(lang, open_page):
     at = open_page("residual_block", lang=lang)
     assert not at.exception
-    tables = [d.value for d in at.dataframe]
+    tables = lesson_tables(at)
     counts = tables[0]
     assert (counts.iloc[:, 2] == counts.iloc[:, 3]).all()  # formula == torchvision, row by row
     assert int(counts.iloc[0, 2]) == 73984  # 2·(9·64² + 2·64)
@@ -72,10 +73,10 @@ def test_the_measured_gradients_are_told_only_after_the_reveal_line(lang):
 def test_dense_page_reads_the_bookkeeping_and_the_reuse_map(lang, open_page):
     at = open_page("dense_connectivity", lang=lang)
     assert not at.exception
-    bookkeeping = at.dataframe[0].value
+    bookkeeping = lesson_tables(at)[0]
     assert list(bookkeeping.iloc[:, 4]) == ["64 + 6·32 = 256", "128 + 12·32 = 512", "256 + 24·32 = 1024",
                                             "512 + 16·32 = 1024"]
-    compare = at.dataframe[1].value
+    compare = lesson_tables(at)[1]
     assert list(compare.iloc[:, 1]) == ["11.69 M", "7.98 M"]
     assert any('"ResNet18"' in c.proto.spec and '"DenseNet121"' in c.proto.spec for c in at.get("plotly_chart"))
     at.select_slider(key="_dense.reuse_block").set_value(3).run()

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lessons import LANGUAGES, strings
 from models.training import train
-from tests.support import eventually
+from tests.support import eventually, lesson_tables
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -23,7 +24,7 @@ def _short_run(at: AppTest, seconds: int, timeout: float = 90) -> None:
     """Start a run of ``seconds`` and wait until its row is in the results table."""
     at.slider(key="_train.time_limit").set_value(seconds).run()
     next(b for b in at.button if b.key == "train.start").click().run()
-    eventually(lambda: at.dataframe, timeout_s=timeout, every_s=0.5, between=at.run)
+    eventually(lambda: lesson_tables(at), timeout_s=timeout, every_s=0.5, between=at.run)
 
 
 def test_a_short_run_shows_progress_then_a_row_in_the_results_table():
@@ -34,12 +35,12 @@ def test_a_short_run_shows_progress_then_a_row_in_the_results_table():
     start.click().run()
     assert not at.exception
     progress = [bool(at.get("progress"))]
-    eventually(lambda: at.dataframe, timeout_s=60, every_s=0.5,
+    eventually(lambda: lesson_tables(at), timeout_s=60, every_s=0.5,
                between=lambda: progress.append(bool(at.run().get("progress"))))
     saw_progress = any(progress)
     assert not at.exception
     assert saw_progress, "no progress bar was shown while the run was live"
-    table = at.dataframe[0].value
+    table = lesson_tables(at)[0]
     assert len(table) == 1
     assert table.iloc[0]["stopped by"] in ("time limit", "finished")
     assert 0 <= table.iloc[0]["val acc"] <= 1
@@ -77,8 +78,8 @@ def test_the_results_table_speaks_korean_on_the_korean_page():
     eventually(lambda: not next(b for b in at.button if b.label == "학습 시작").disabled, timeout_s=60, every_s=0.5,
                between=at.run)
     next(b for b in at.button if b.label == "학습 시작").click().run()
-    eventually(lambda: at.dataframe, timeout_s=60, every_s=0.5, between=at.run)
-    table = at.dataframe[0].value
+    eventually(lambda: lesson_tables(at), timeout_s=60, every_s=0.5, between=at.run)
+    table = lesson_tables(at)[0]
     assert {"실행", "검증 정확도", "테스트 정확도 (한 번)", "곡선을 잰 데이터", "멈춘 이유"} <= set(table.columns)
     assert table.iloc[0]["곡선을 잰 데이터"] == "검증 분할"
     assert table.iloc[0]["멈춘 이유"] in ("시간 제한", "끝까지 학습")
@@ -95,7 +96,7 @@ def test_a_preset_sets_its_knobs_and_the_run_carries_them_into_the_table():
     assert at.session_state["train.aug_flip"] and at.session_state["train.aug_shift"]
     assert not at.session_state["train.aug_rotate"]
     _short_run(at, 3)
-    row = at.dataframe[0].value.iloc[-1]
+    row = lesson_tables(at)[0].iloc[-1]
     assert row["dropout"] == 0.5 and row["augmentation"] == "flip+shift" and row["training images"] == 300
     assert row["optimizer"] == "sgd"
 
@@ -121,10 +122,14 @@ def test_after_a_run_the_lab_shows_what_the_network_gets_wrong():
 
 
 def _snapshot_figures(at: AppTest) -> list[tuple[str, str]]:
-    """The snapshot pictures on the page (ui.figures.inline_image): (PNG data URI, caption) each."""
-    return [(m["src"], html.unescape(m["caption"])) for h in at.get("html")
+    """The snapshot pictures on the page (ui.figures.inline_image): (PNG data URI, caption) each;
+    the other inline pictures (the mistakes gallery, the input) have other captions."""
+    starts = tuple(strings(lang)[f"train.{key}"].split("{")[0] for lang in LANGUAGES
+                   for key in ("filters_caption", "maps_caption"))
+    return [(m["src"], caption) for h in at.get("html")
             for m in re.finditer(r'<img src="(?P<src>data:image/png;base64,[^"]+)".*?'
-                                 r'<figcaption[^>]*>(?P<caption>.*?)</figcaption>', h.value, re.S)]
+                                 r'<figcaption[^>]*>(?P<caption>.*?)</figcaption>', h.value, re.S)
+            if (caption := html.unescape(m["caption"])).startswith(starts)]
 
 
 def _pictures(at: AppTest) -> list[str]:

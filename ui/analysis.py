@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from models.runtime import classify, images, networks
-from ui import figures
+from ui import charts, figures
 from ui.i18n import say, t
 from ui.picture import Picture
 from ui.state import kept
@@ -42,6 +42,6 @@ def stage_maps(pred: classify.Prediction, key: str) -> None:
     lo = tiles.min(axis=(1, 2), keepdims=True)
     hi = tiles.max(axis=(1, 2), keepdims=True)
     tiles = (tiles - lo) / np.maximum(hi - lo, 1e-6)  # each map stretched to [0, 1]
-    st.image(figures.image_grid(tiles, columns=4, tile_px=96), clamp=True, width="stretch")
+    charts.picture(figures.image_grid(tiles, columns=4, tile_px=96), figures.maps_alt(maps.maps.numpy()))
     c, h, w = maps.shape
     st.caption(t("classify.stage_caption", stage=stage.removeprefix("features."), c=c, h=h, w=w))

@@ -1,4 +1,13 @@
-"""Every Plotly figure of the app is built here; pages never build figures themselves."""
+"""Every Plotly figure of the app is built here; pages never build figures themselves.
+
+Every figure carries its words (docs/accessibility.md, "Figures"): a text alternative computed
+from the data it draws (``models.content.describe``, worded by ``alt.*`` strings) in
+``fig.layout.meta["alt"]``, read by ``alt(fig)``; and its numbers as tables, ``numbers(fig)``,
+read from its traces (or, for a diagram drawn with shapes, given in ``meta["numbers"]``).
+``ui.charts.show`` puts both beside the chart. Colours come from the theme in
+``.streamlit/config.toml``, read once below: colour-blind-safe scales, and series that also differ
+by dash or marker.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +17,112 @@ import html
 import io
 import itertools
 import threading
+import tomllib
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from PIL import Image
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from models.content import describe
 from models.training.train import Point
 from ui import literal
 from ui.i18n import t
 
-PALETTE = qualitative.Plotly
+# The chart colours, defined once: the theme of .streamlit/config.toml (Streamlit colours its own
+# charts from the same keys). PALETTE tells series apart; SEQUENTIAL (viridis) draws magnitudes,
+# DIVERGING (RdBu) signed values around zero. MARKERS and DASHES tell series apart without colour.
+THEME = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())["theme"]
+PALETTE = THEME["chartCategoricalColors"]
+
+
+def _scale(colours: Sequence[str]) -> list[list]:
+    return [[i / (len(colours) - 1), c] for i, c in enumerate(colours)]
+
+
+SEQUENTIAL = _scale(THEME["chartSequentialColors"])
+DIVERGING = _scale(THEME["chartDivergingColors"])
+MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star")
+DASHES = ("solid", "dot", "dashdot", "longdash", "dash")
+TABLE_CELLS = 16  # a heat map larger than this each way is tabled as the means of blocks
+
+
+def _with_words(fig: go.Figure, alt: str, numbers: list[dict] | None = None) -> go.Figure:
+    """The figure with its text alternative (and, for a diagram of shapes, its numbers) in meta."""
+    fig.layout.meta = {"alt": alt, **({"numbers": numbers} if numbers is not None else {})}
+    return fig
+
+
+def alt(fig: go.Figure) -> str:
+    """The figure's text alternative, in the language it was built in."""
+    return (fig.layout.meta or {}).get("alt", "")
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def _where(region: str) -> str:
+    return t(f"alt.region_{region}")
+
+
+def _axis_title(fig: go.Figure, axis: str) -> str:
+    layout_axis = fig.layout[axis.replace("x", "xaxis").replace("y", "yaxis")]
+    return (layout_axis.title.text if layout_axis and layout_axis.title else None) or ""
+
+
+def _pooled(z: np.ndarray) -> np.ndarray:
+    """A large matrix as the means of at most TABLE_CELLS × TABLE_CELLS blocks."""
+    h, w = z.shape
+    rows = np.array_split(np.arange(h), min(h, TABLE_CELLS))
+    cols = np.array_split(np.arange(w), min(w, TABLE_CELLS))
+    with warnings.catch_warnings():  # a block that is all blank (NaN) stays blank, without a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.array([[float(np.nanmean(z[np.ix_(r, c)])) for c in cols] for r in rows])
+
+
+def numbers(fig: go.Figure) -> list[pd.DataFrame]:
+    """The numbers a figure draws, as tables: a heat map's matrix (the text written in its cells
+    where it has any, the means of blocks when it is large); each panel's bars and lines, one
+    column per series against the shared axis; or the rows a diagram gave in ``meta``."""
+    meta = fig.layout.meta or {}
+    if "numbers" in meta:
+        return [pd.DataFrame(meta["numbers"])]
+    tables, panels = [], {}
+    for trace in fig.data:
+        if trace.type == "heatmap":
+            z = np.asarray(trace.text if trace.text is not None else trace.z, dtype=object)
+            if trace.text is None:
+                z = np.asarray(trace.z, dtype=np.float64)
+                z = _pooled(z) if max(z.shape) > TABLE_CELLS else z
+            index = list(trace.y) if trace.y is not None and len(trace.y) == z.shape[0] else range(1, z.shape[0] + 1)
+            columns = list(trace.x) if trace.x is not None and len(trace.x) == z.shape[1] else range(1, z.shape[1] + 1)
+            tables.append(pd.DataFrame(z, index=[str(i) for i in index], columns=[str(c) for c in columns]))
+        elif trace.type in ("bar", "scatter"):
+            if trace.x is None or trace.y is None or all(v is None for v in trace.x):
+                continue  # a legend's swatch
+            if trace.marker is not None and trace.marker.opacity is not None and trace.marker.opacity < 0.05:
+                continue  # invisible markers that make cells clickable
+            horizontal = trace.orientation == "h"
+            keys, values = (trace.y, trace.x) if horizontal else (trace.x, trace.y)
+            axis = (trace.yaxis if horizontal else trace.xaxis) or ("y" if horizontal else "x")
+            value_axis = (trace.xaxis if horizontal else trace.yaxis) or ("x" if horizontal else "y")
+            # a trace's name is HTML for Plotly (literal.html_text); a data grid shows it as typed
+            name = html.unescape(trace.name or "") or _axis_title(fig, value_axis) or t("figure.value")
+            key = (trace.xaxis, trace.yaxis)
+            if key not in panels:
+                panels[key] = (_axis_title(fig, axis) or t("figure.position"), {})
+            panels[key][1][name] = pd.Series(list(values), index=list(keys))
+    for label, series in panels.values():
+        table = pd.DataFrame(series)
+        table.index.name = label
+        tables.append(table.reset_index())
+    return tables
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=360)
 
 
@@ -48,25 +149,40 @@ def _axes(panel: int) -> dict:
 
 
 def training_curves(runs: dict[str, Sequence[Point]]) -> go.Figure:
-    """Loss (left) and accuracy (right) against epochs: training dashed, held-out solid, one colour a run.
-    A run's label is shown as plain text in the legend and hover labels (it may hold a student's name)."""
+    """Loss (left) and accuracy (right) against epochs: training dashed, held-out solid, one colour
+    and one marker a run (a run is told apart without its colour too). A run's label is shown as
+    plain text in the legend and hover labels (it may hold a student's name)."""
     fig = _panels((t("figure.loss"), t("figure.accuracy")), spacing=0.1)
     for i, (typed, points) in enumerate(runs.items()):
         label = literal.html_text(typed)  # Plotly reads names as HTML: <b>, <a href>
-        color = PALETTE[i % len(PALETTE)]
+        color, marker = PALETTE[i % len(PALETTE)], dict(symbol=MARKERS[i % len(MARKERS)], size=6)
         epochs = [p.epoch for p in points]
         fig.add_trace(go.Scatter(x=epochs, y=[p.loss for p in points], name=label, legendgroup=label,
-                                 line=dict(color=color), **_axes(0)))
+                                 mode="lines+markers", marker=marker, line=dict(color=color), **_axes(0)))
         fig.add_trace(go.Scatter(x=epochs, y=[p.train_acc for p in points], name=f"{label} · {t('figure.train')}",
-                                 legendgroup=label, showlegend=False, line=dict(color=color, dash="dash"), **_axes(1)))
+                                 legendgroup=label, showlegend=False, mode="lines+markers", marker=marker,
+                                 line=dict(color=color, dash="dash"), **_axes(1)))
         fig.add_trace(go.Scatter(x=epochs, y=[p.val_acc for p in points], name=f"{label} · {t('figure.held_out')}",
-                                 legendgroup=label, showlegend=False, line=dict(color=color), **_axes(1)))
+                                 legendgroup=label, showlegend=False, mode="lines+markers", marker=marker,
+                                 line=dict(color=color), **_axes(1)))
     fig.update_xaxes(title_text=t("figure.epoch"))
     fig.layout.yaxis.rangemode = "tozero"
     fig.layout.yaxis2.update(range=[0, 1], tickformat=".0%")
     fig.update_layout(**LAYOUT)
     fig.update_layout(legend_title_text=t("figure.curve_key"))  # beside the runs' names, clear of the titles
-    return fig
+    return _with_words(fig, " ".join([t("alt.curves", count=len(runs))]
+                                     + [_run_words(label, points) for label, points in runs.items()]))
+
+
+def _run_words(label: str, points: Sequence[Point]) -> str:
+    """One run's curves in a sentence: where validation accuracy ended and peaked, how the loss went."""
+    if not points:
+        return t("alt.run_empty", run=label)
+    acc = describe.curve([p.val_acc for p in points], higher_is_better=True)
+    loss = describe.curve([p.loss for p in points], higher_is_better=False)
+    return t("alt.run", run=label, final=_pct(acc.final), best=_pct(acc.best),
+             epoch=f"{points[acc.best_at].epoch:g}", train=_pct(points[-1].train_acc),
+             trend=t(f"alt.trend_{loss.trend}"), first=f"{loss.first:.3g}", last=f"{loss.final:.3g}")
 
 
 def class_probabilities(classes: Sequence[str], probs: Sequence[float], top: int = 10,
@@ -78,7 +194,13 @@ def class_probabilities(classes: Sequence[str], probs: Sequence[float], top: int
                            text=[f"{p:.1%}" for p, _ in ranked], textposition="auto"))
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=axis or t("figure.probability"))
     fig.update_layout(**{**LAYOUT, "height": 40 + 28 * len(ranked)})
-    return fig
+    return _with_words(fig, _bars_words(classes, probs))
+
+
+def _bars_words(labels: Sequence[str], values: Sequence[float]) -> str:
+    """Bars of shares in a sentence: how many, and the three largest."""
+    top = describe.ranked(list(labels), list(values))[:3]
+    return t("alt.bars", count=len(labels), top=", ".join(f"{label} {_pct(v)}" for label, v in top))
 
 
 def window_coverage(w: int, k_eff: int, p: int, s: int, d: int, k: int, out: int,
@@ -92,15 +214,20 @@ def window_coverage(w: int, k_eff: int, p: int, s: int, d: int, k: int, out: int
     for col in range(-p, w + p):
         fill = "#dddddd" if col < 0 or col >= w else ("#f4a3a3" if col in unreached else "#ffffff")
         fig.add_shape(type="rect", x0=col, x1=col + 1, y0=0, y1=1, fillcolor=fill, line=dict(color="#888"))
+        if col < 0 or col >= w or col in unreached:  # told by a mark, not by the fill's colour alone
+            fig.add_annotation(x=col + 0.5, y=0.5, text="P" if col < 0 or col >= w else "✕", showarrow=False,
+                               font=dict(size=11, color="#333"))
+    windows = []
     for i in range(out):
         start = i * s - p
         xs = [start + j * d + 0.5 for j in range(k)]
+        windows.append({t("figure.window"): i + 1, t("figure.cells"): ", ".join(str(int(x - 0.5)) for x in xs)})
         fig.add_trace(go.Scatter(x=xs, y=[-(i + 1) * 0.8] * k, mode="markers+lines", showlegend=False,
                                  marker=dict(size=9, color=PALETTE[i % len(PALETTE)]), hoverinfo="skip"))
     fig.update_xaxes(visible=False, range=[-p - 0.5, w + p + 0.5])
     fig.update_yaxes(visible=False, range=[-(out + 1) * 0.8, 1.3])
     fig.update_layout(margin=dict(l=5, r=5, t=5, b=5), height=min(420, 70 + 22 * out), plot_bgcolor="white")
-    return fig
+    return _with_words(fig, t("alt.coverage", out=out, k=k, w=w, p=p, count=len(unreached)), windows)
 
 
 def receptive_grid(sizes: Sequence[int], labels: Sequence[str]) -> go.Figure:
@@ -123,7 +250,10 @@ def receptive_grid(sizes: Sequence[int], labels: Sequence[str]) -> go.Figure:
     fig.update_yaxes(visible=False, range=[0, n])
     fig.update_layout(margin=dict(l=5, r=5, t=5, b=5), height=380, plot_bgcolor="white",
                       legend=dict(orientation="v", x=1.02, y=1))
-    return fig
+    fields = ", ".join(f"{label} {size}×{size}" for size, label in zip(sizes, labels))
+    return _with_words(fig, t("alt.receptive_grid", fields=fields),
+                       [{t("figure.layer"): label, t("figure.field"): f"{size}×{size}"}
+                        for size, label in zip(sizes, labels)])
 
 
 _uris: OrderedDict[bytes, str] = OrderedDict()  # the latest PNG data URIs, by their pixels' digest
@@ -155,7 +285,7 @@ def _png_uri(image) -> str:
 def heat_overlay(image, heat, opacity: float = 0.6, box: tuple[float, float, float] | None = None) -> go.Figure:
     """A heat map (H, W) over an RGB image (H, W, 3); ``box`` = (centre x, centre y, size) outlines a field."""
     fig = go.Figure(go.Image(source=_png_uri(image)))  # a PNG, not every pixel's numbers in JSON
-    fig.add_trace(go.Heatmap(z=heat, colorscale="Hot", opacity=opacity, showscale=False, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=heat, colorscale=SEQUENTIAL, opacity=opacity, showscale=False, hoverinfo="skip"))
     if box:
         cx, cy, size = box
         fig.add_shape(type="rect", x0=cx - size / 2, x1=cx + size / 2, y0=cy - size / 2, y1=cy + size / 2,
@@ -164,7 +294,9 @@ def heat_overlay(image, heat, opacity: float = 0.6, box: tuple[float, float, flo
     fig.update_xaxes(visible=False, range=[0, w])
     fig.update_yaxes(visible=False, range=[h, 0])
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=420)
-    return fig
+    found = describe.heat(heat)
+    words = t("alt.heat", h=h, w=w, where=_where(found.region), share=_pct(found.region_share))
+    return _with_words(fig, words + (" " + t("alt.heat_box", size=f"{box[2]:g}") if box else ""))
 
 
 def convolution_step(padded: Sequence[Sequence[float]], pad: int, cells: Sequence[tuple[int, int]],
@@ -195,7 +327,10 @@ def convolution_step(padded: Sequence[Sequence[float]], pad: int, cells: Sequenc
                          scaleanchor=f"y{'' if col == 1 else col}")
         fig.update_yaxes(visible=False, range=[rows - 0.5, -0.5], row=1, col=col)
     fig.update_layout(margin=dict(l=5, r=5, t=30, b=5), height=300 + 12 * max(h, oh), plot_bgcolor="white")
-    return fig
+    value = output[r][c]
+    return _with_words(fig, t("alt.convolution", h=h, w=w, pad=pad, cells=len(cells), oh=oh, ow=ow, row=r + 1,
+                              col=c + 1, value="–" if value is None else f"{value:g}",
+                              done=sum(v is not None for line in output for v in line)))
 
 
 def parameter_bars(labels: Sequence[str], counts: Sequence[int]) -> go.Figure:
@@ -204,19 +339,48 @@ def parameter_bars(labels: Sequence[str], counts: Sequence[int]) -> go.Figure:
                            marker_color=PALETTE[: len(labels)]))
     fig.update_yaxes(type="log", title_text=t("figure.parameters"))
     fig.update_layout(**{**LAYOUT, "height": 320})
-    return fig
+    return _with_words(fig, t("alt.counts", counts="; ".join(f"{label} {c:,}" for label, c in zip(labels, counts))))
 
 
-def inline_image(image, caption: str) -> str:
-    """An image in [0, 1] (H, W) or (H, W, 3) with its caption, as HTML for st.html: the PNG travels
-    inside the page's message instead of as a /media/ file. Streamlit deletes a media file as soon
-    as a rerun no longer shows it, so an image that a once-a-second view replaces could be gone
-    before a busy browser asked for it (a 404 and a broken picture); an inline one cannot."""
+def inline_image(image, alt: str, caption: str | None = None, width: int | None = None) -> str:
+    """An image in [0, 1] (H, W) or (H, W, 3) with its text alternative (and a caption, when one
+    is shown), as HTML for st.html: every picture of the app goes this way, since st.image has no
+    ``alt``. The PNG travels inside the page's message instead of as a /media/ file. Streamlit
+    deletes a media file as soon as a rerun no longer shows it, so an image that a once-a-second
+    view replaces could be gone before a busy browser asked for it (a 404 and a broken picture);
+    an inline one cannot. ``width``: the width shown, in CSS pixels (at most the column's)."""
+    if not alt.strip():
+        raise ValueError("an image needs a text alternative")
     pixels = np.clip(np.asarray(image, dtype=np.float32) * 255 + 0.5, 0, 255)
     pixels = np.repeat(pixels[..., None], 3, axis=-1) if pixels.ndim == 2 else pixels  # grey → RGB
-    return (f'<figure style="margin:0 0 1rem 0"><img src="{_png_uri(pixels)}" alt="{html.escape(caption)}" '
-            f'style="max-width:100%;image-rendering:pixelated">'
-            f'<figcaption style="font-size:0.875rem;opacity:0.6">{html.escape(caption)}</figcaption></figure>')
+    size = f"width:{width}px;" if width else ""
+    # the caption is the visible words; screen readers read the alt, so the caption is hidden from them
+    words = (f'<figcaption aria-hidden="true" style="font-size:0.875rem;color:#5f6368">{html.escape(caption)}'
+             '</figcaption>') if caption else ""
+    return (f'<figure style="margin:0 0 1rem 0"><img src="{_png_uri(pixels)}" alt="{html.escape(alt)}" '
+            f'style="{size}max-width:100%;image-rendering:pixelated">{words}</figure>')
+
+
+def filters_alt(filters) -> str:
+    """What a grid of convolution filters (F, C, k, k) shows."""
+    found = describe.filters(filters)
+    return t("alt.filters", count=found.count, k=found.size, channels=found.channels, strongest=found.strongest + 1,
+             ratio=f"{found.ratio:.1f}")
+
+
+def maps_alt(maps) -> str:
+    """What a row or grid of feature maps (C, H, W) shows."""
+    found = describe.maps(maps)
+    return t("alt.maps", count=found.channels, h=found.height, w=found.width, strongest=found.strongest + 1,
+             where=_where(found.region))
+
+
+def picture_alt(image, what: str) -> str:
+    """What a picture (H, W[, 3]) in [0, 1] shows, for pictures whose content the app does not know
+    (a student's photo or drawing at some step): its size, and where and how much of it is bright."""
+    found = describe.ink(image)
+    return t("alt.picture", what=what, h=found.height, w=found.width, share=_pct(found.bright_share),
+             where=_where(found.region))
 
 
 def image_grid(tiles, columns: int, tile_px: int = 48, gap: int = 2):
@@ -257,22 +421,28 @@ def kernel_pair(learned: Sequence[Sequence[float]], target: Sequence[Sequence[fl
                         horizontal_spacing=0.08)
     limit = max(abs(v) for row in list(learned) + list(target) for v in row) or 1
     for col, grid in ((1, learned), (2, target)):
-        fig.add_trace(go.Heatmap(z=grid, zmin=-limit, zmax=limit, colorscale="RdBu", showscale=False, hoverinfo="skip",
-                                 text=[[f"{v:.2f}" for v in row] for row in grid], texttemplate="%{text}", xgap=2,
-                                 ygap=2),
+        fig.add_trace(go.Heatmap(z=grid, zmin=-limit, zmax=limit, colorscale=DIVERGING, showscale=False,
+                                 hoverinfo="skip", text=[[f"{v:.2f}" for v in row] for row in grid],
+                                 texttemplate="%{text}", xgap=2, ygap=2),
                       row=1, col=col)
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, autorange="reversed", row=1, col=col)
     fig.update_layout(margin=dict(l=5, r=5, t=30, b=5), height=260)
-    return fig
+    diff = max(abs(a - b) for ra, rb in zip(learned, target) for a, b in zip(ra, rb))
+    return _with_words(fig, t("alt.kernels", h=len(target), w=len(target[0]), diff=f"{diff:.2f}"))
 
 
 def loss_curve(steps: Sequence[int], losses: Sequence[float]) -> go.Figure:
-    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines"))
+    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines", name=t("figure.loss")))
     fig.update_yaxes(type="log", title_text=t("figure.loss"))
     fig.update_xaxes(title_text=t("figure.step"))
     fig.update_layout(**{**LAYOUT, "height": 260})
-    return fig
+    if not losses:
+        return _with_words(fig, t("alt.no_points"))
+    found = describe.curve(losses, higher_is_better=False)
+    return _with_words(fig, t("alt.loss", count=len(losses), trend=t(f"alt.trend_{found.trend}"),
+                              first=f"{found.first:.3g}", last=f"{found.final:.3g}", best=f"{found.best:.3g}",
+                              step=steps[found.best_at]))
 
 
 def top5_pair(titles: Sequence[str], tops: Sequence[Sequence[tuple[str, float]]]) -> go.Figure:
@@ -282,28 +452,35 @@ def top5_pair(titles: Sequence[str], tops: Sequence[Sequence[tuple[str, float]]]
     shared = set.intersection(*({label for label, _ in top} for top in tops))
     for panel, top in enumerate(tops):
         ranked = list(top)[::-1]
-        colors = [PALETTE[0] if label in shared else "#9aa5b1" for label, _ in ranked]
+        colors = [PALETTE[0] if label in shared else "#6b7580" for label, _ in ranked]
+        hatch = ["/" if label in shared else "" for label, _ in ranked]  # shared: hatched too, not only coloured
         fig.add_trace(go.Bar(x=[p for _, p in ranked], y=[label for label, _ in ranked], orientation="h",
-                             marker_color=colors, text=[f"{p:.1%}" for _, p in ranked], textposition="auto",
+                             name=titles[panel], marker=dict(color=colors, pattern=dict(shape=hatch)),
+                             text=[f"{p:.1%}" for _, p in ranked], textposition="auto",
                              showlegend=False, hovertemplate="%{y}: %{x:.2%}<extra></extra>", **_axes(panel)))
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text=t("figure.probability"))
     fig.update_layout(**{**LAYOUT, "height": 260})
-    return fig
+    words = [t("alt.top", model=title, top=", ".join(f"{label} {_pct(p)}" for label, p in list(top)[:3]))
+             for title, top in zip(titles, tops)]
+    return _with_words(fig, " ".join(words + [t("alt.shared", count=len(shared))]))
 
 
-def cam_overlay(image, cam, opacity: float = 0.5) -> go.Figure:
-    """A coarse class-activation map (h, w) in [0, 1], smoothly stretched over an RGB image (H, W, 3)."""
+def cam_overlay(image, cam, opacity: float, model: str, label: str) -> go.Figure:
+    """A coarse class-activation map (h, w) in [0, 1], smoothly stretched over an RGB image (H, W, 3):
+    ``model``'s Grad-CAM for the class ``label``."""
     height, width = len(image), len(image[0])
     h, w = len(cam), len(cam[0])
+    found = describe.heat(cam)
+    words = t("alt.cam", model=model, label=label, where=_where(found.region), share=_pct(found.cell_share), h=h, w=w)
     # data and layout given whole: each update_* call afterwards would validate the figure again
-    return go.Figure(
+    return _with_words(go.Figure(
         data=[go.Image(source=_png_uri(image), hoverinfo="skip"),  # a PNG, not 150,000 numbers in JSON
               go.Heatmap(z=cam, x0=width / w / 2, dx=width / w, y0=height / h / 2, dy=height / h,
-                         zmin=0, zmax=1, zsmooth="best", colorscale="Jet", opacity=opacity,
+                         zmin=0, zmax=1, zsmooth="best", colorscale=SEQUENTIAL, opacity=opacity,
                          showscale=False, hovertemplate="%{z:.2f}<extra></extra>")],
         layout=dict(xaxis=dict(visible=False, range=[0, width]),
                     yaxis=dict(visible=False, range=[height, 0], scaleanchor="x"),
-                    margin=dict(l=0, r=0, t=0, b=0), height=340))
+                    margin=dict(l=0, r=0, t=0, b=0), height=340)), words)
 
 
 def block_diagram(boxes: Sequence[str], shortcut: str | None) -> go.Figure:
@@ -334,7 +511,10 @@ def block_diagram(boxes: Sequence[str], shortcut: str | None) -> go.Figure:
     fig.update_xaxes(visible=False, range=[-1.6, 4.6])
     fig.update_yaxes(visible=False, range=[-0.8, n + 1.2])
     fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), height=70 * n + 120, plot_bgcolor="white")
-    return fig
+    words = t("alt.block", layers=" → ".join(boxes)) + " " + (t("alt.shortcut", shortcut=shortcut) if shortcut
+                                                              else t("alt.no_shortcut"))
+    return _with_words(fig, words, [{t("figure.layer"): label} for label in boxes]
+                       + ([{t("figure.layer"): f"⊕ {shortcut}"}] if shortcut else []))
 
 
 def gradient_norms(curves: dict[str, Sequence[float]]) -> go.Figure:
@@ -342,11 +522,13 @@ def gradient_norms(curves: dict[str, Sequence[float]]) -> go.Figure:
     fig = go.Figure()
     for i, (label, norms) in enumerate(curves.items()):
         fig.add_trace(go.Scatter(x=list(range(1, len(norms) + 1)), y=list(norms), name=label, mode="lines+markers",
-                                 line=dict(color=PALETTE[i % len(PALETTE)]), marker=dict(size=4)))
+                                 line=dict(color=PALETTE[i % len(PALETTE)], dash=DASHES[i % len(DASHES)]),
+                                 marker=dict(size=6, symbol=MARKERS[i % len(MARKERS)])))
     fig.update_xaxes(title_text=t("figure.layer_depth"))
     fig.update_yaxes(type="log", title_text=t("figure.grad_norm"))
     fig.update_layout(**LAYOUT)
-    return fig
+    return _with_words(fig, " ".join(t("alt.gradients", network=label, first=f"{norms[0]:.2g}", last=f"{norms[-1]:.2g}",
+                                       count=len(norms)) for label, norms in curves.items() if len(norms)))
 
 
 def block_deletion(blocks: Sequence[str], probs: Sequence[float], baseline: float, label: str) -> go.Figure:
@@ -359,7 +541,10 @@ def block_deletion(blocks: Sequence[str], probs: Sequence[float], baseline: floa
                      title_text=t("figure.probability"))
     fig.update_xaxes(title_text=t("figure.block_removed"))
     fig.update_layout(**{**LAYOUT, "height": 300})
-    return fig
+    lowest = min(range(len(probs)), key=lambda i: probs[i]) if len(probs) else None
+    words = t("alt.deletion", label=label, baseline=_pct(baseline),
+              block="–" if lowest is None else blocks[lowest], p="–" if lowest is None else _pct(probs[lowest]))
+    return _with_words(fig, words)
 
 
 def channel_growth(layers: Sequence[str], channels: Sequence[int]) -> go.Figure:
@@ -370,61 +555,73 @@ def channel_growth(layers: Sequence[str], channels: Sequence[int]) -> go.Figure:
     fig.update_xaxes(title_text=t("figure.layer_depth"))
     fig.update_yaxes(title_text=t("figure.channels"), rangemode="tozero")
     fig.update_layout(**{**LAYOUT, "height": 300})
-    return fig
+    return _with_words(fig, t("alt.growth", count=len(channels), first=channels[0], last=channels[-1],
+                              most=max(channels)))
 
 
 def reuse_heatmap(heat, targets: Sequence[str], sources: Sequence[str]) -> go.Figure:
     """Mean |weight| from each source (column) into each target layer (row); blank above the diagonal."""
-    fig = go.Figure(go.Heatmap(z=heat, x=list(sources), y=list(targets), colorscale="Viridis",
+    fig = go.Figure(go.Heatmap(z=heat, x=list(sources), y=list(targets), colorscale=SEQUENTIAL,
                                hovertemplate="%{y} ← %{x}: %{z:.4f}<extra></extra>",
                                colorbar=dict(title=dict(text=t("figure.mean_abs_weight")))))
     fig.update_yaxes(type="category", autorange="reversed", title_text=t("figure.target_layer"))
     fig.update_xaxes(type="category", title_text=t("figure.source"))
     fig.update_layout(**{**LAYOUT, "height": 420})
-    return fig
+    z = np.asarray(heat, dtype=np.float64)
+    r, c = np.unravel_index(np.nanargmax(z), z.shape)
+    return _with_words(fig, t("alt.reuse", targets=len(targets), sources=len(sources), value=f"{z[r, c]:.4f}",
+                              source=sources[c], target=targets[r]))
 
 
 def layer_parameters(names: Sequence[str], counts: Sequence[int], kinds: Sequence[str]) -> go.Figure:
     """One bar per weighted layer, its height the layer's parameters; convolutions and
     fully-connected layers in two colours, so where the parameters sit is seen at once."""
-    colours = {"Conv2d": "#4c78a8", "Linear": "#e45756"}
     fig = go.Figure()
-    for kind, label in (("Conv2d", t("figure.conv_layers")), ("Linear", t("figure.fc_layers"))):
+    # two colours and, for the fully-connected layers, a hatch: the kinds differ without colour too
+    for i, (kind, label) in enumerate((("Conv2d", t("figure.conv_layers")), ("Linear", t("figure.fc_layers")))):
         shown = [(n, c) for n, c, k in zip(names, counts, kinds) if k == kind]
         fig.add_trace(go.Bar(x=[n for n, _ in shown], y=[c / 1e6 for _, c in shown], name=label,
-                             marker_color=colours[kind], text=[f"{c / 1e6:.1f} M" for _, c in shown],
-                             textposition="outside"))
+                             marker=dict(color=PALETTE[i], pattern=dict(shape="/" if i else "")),
+                             text=[f"{c / 1e6:.1f} M" for _, c in shown], textposition="outside"))
     fig.update_yaxes(title_text=t("figure.parameters_millions"))
     fig.update_layout(**{**LAYOUT, "height": 340})
-    return fig
+    total = sum(counts) or 1
+    conv = sum(c for c, k in zip(counts, kinds) if k == "Conv2d")
+    biggest = max(range(len(counts)), key=lambda i: counts[i])
+    return _with_words(fig, t("alt.layers", count=len(names), conv=_pct(conv / total), fc=_pct(1 - conv / total),
+                              name=names[biggest], millions=f"{counts[biggest] / 1e6:.1f}"))
 
 
 def activation_curves(curves: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]]) -> go.Figure:
     """Left: each activation f(x). Right: its gradient f′(x), the factor a gradient is multiplied by."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figure.activation"), t("figure.activation_grad")))
     for i, (name, (x, y, grad)) in enumerate(curves.items()):
-        colour = PALETTE[i % len(PALETTE)]
-        fig.add_trace(go.Scatter(x=x, y=y, name=name, line=dict(color=colour)), row=1, col=1)
-        fig.add_trace(go.Scatter(x=x, y=grad, name=name, line=dict(color=colour), showlegend=False), row=1, col=2)
+        line = dict(color=PALETTE[i % len(PALETTE)], dash=DASHES[i % len(DASHES)])  # dash too, not colour alone
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, line=line), row=1, col=1)
+        fig.add_trace(go.Scatter(x=x, y=grad, name=f"{name} · f′", line=line, showlegend=False), row=1, col=2)
     fig.update_xaxes(title_text="x")
     fig.update_layout(**LAYOUT)
-    return fig
+    return _with_words(fig, t("alt.activations", slopes=", ".join(f"{name} {max(grad):.2g}"
+                                                                  for name, (_, _, grad) in curves.items())))
 
 
 def pipeline_step(step_maps, title: str) -> go.Figure:
     """One pipeline step's output: a few channels' maps side by side, or a vector as bars."""
     if step_maps.ndim == 1:
-        fig = go.Figure(go.Bar(y=step_maps.tolist()))
+        fig = go.Figure(go.Bar(x=list(range(1, len(step_maps) + 1)), y=step_maps.tolist(), name=t("figure.value")))
         fig.update_layout(**{**LAYOUT, "height": 180, "title": title})
-        return fig
+        top = int(np.argmax(step_maps))
+        return _with_words(fig, t("alt.vector", title=title, count=len(step_maps), index=top + 1,
+                                  value=f"{float(step_maps[top]):.3g}"))
     shown = step_maps[: min(6, step_maps.shape[0])]
     fig = make_subplots(rows=1, cols=len(shown), horizontal_spacing=0.02)
     for i, channel in enumerate(shown):
-        fig.add_trace(go.Heatmap(z=channel.tolist(), colorscale="gray", showscale=False), row=1, col=i + 1)
+        fig.add_trace(go.Heatmap(z=channel.tolist(), colorscale=SEQUENTIAL, showscale=False), row=1, col=i + 1)
         fig.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=i + 1)
         fig.update_xaxes(showticklabels=False, row=1, col=i + 1)
     fig.update_layout(**{**LAYOUT, "height": 170, "title": title})
-    return fig
+    return _with_words(fig, f"{title}: {maps_alt(shown)} " + t("alt.shown_of", shown=len(shown),
+                                                               count=step_maps.shape[0]))
 
 
 def confusion_heatmap(confusion, classes: Sequence[str]) -> go.Figure:
@@ -434,7 +631,7 @@ def confusion_heatmap(confusion, classes: Sequence[str]) -> go.Figure:
     invisible square marker sits on every cell: clicking a cell selects its marker, whose x and y
     are the cell's classes (``st.plotly_chart(..., on_select="rerun")``)."""
     names = list(classes)
-    fig = go.Figure(go.Heatmap(z=confusion, x=names, y=names, colorscale="Blues",
+    fig = go.Figure(go.Heatmap(z=confusion, x=names, y=names, colorscale=SEQUENTIAL,
                                text=confusion, texttemplate="%{text}", hoverinfo="skip", showscale=False))
     xs, ys = [p for _ in names for p in names], [true for true in names for _ in names]
     counts = [n for row in confusion for n in row]
@@ -446,7 +643,12 @@ def confusion_heatmap(confusion, classes: Sequence[str]) -> go.Figure:
     fig.update_yaxes(type="category", autorange="reversed", title_text=t("figure.true_class"))
     fig.update_xaxes(type="category", title_text=t("figure.predicted_class"))
     fig.update_layout(**{**LAYOUT, "height": 120 + 34 * len(classes)})
-    return fig
+    found = describe.confusion(confusion)
+    words = t("alt.confusion", count=len(names), total=found.total, accuracy=_pct(found.accuracy))
+    if found.worst:
+        true, said, n = found.worst
+        words += " " + t("alt.confusion_worst", true=names[true], said=names[said], n=n)
+    return _with_words(fig, words)
 
 
 def two_problems(panels: dict[str, dict[str, Sequence[Point]]]) -> go.Figure:
@@ -456,14 +658,18 @@ def two_problems(panels: dict[str, dict[str, Sequence[Point]]]) -> go.Figure:
     colour = 0
     for col, runs in enumerate(panels.values(), start=1):
         for label, points in runs.items():
-            color = PALETTE[colour % len(PALETTE)]
+            color, marker = PALETTE[colour % len(PALETTE)], dict(symbol=MARKERS[colour % len(MARKERS)], size=6)
             colour += 1
             epochs = [p.epoch for p in points]
             fig.add_trace(go.Scatter(x=epochs, y=[p.train_acc for p in points], name=f"{label} · {t('figure.train')}",
-                                     legendgroup=label, line=dict(color=color, dash="dash")), row=1, col=col)
+                                     legendgroup=label, mode="lines+markers", marker=marker,
+                                     line=dict(color=color, dash="dash")), row=1, col=col)
             fig.add_trace(go.Scatter(x=epochs, y=[p.val_acc for p in points], name=f"{label} · {t('figure.held_out')}",
-                                     legendgroup=label, line=dict(color=color)), row=1, col=col)
+                                     legendgroup=label, mode="lines+markers", marker=marker, line=dict(color=color)),
+                          row=1, col=col)
     fig.update_xaxes(title_text=t("figure.epoch"))
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     fig.update_layout(**LAYOUT)
-    return fig
+    return _with_words(fig, " ".join(f"{problem}: " + " ".join(_run_words(label, points)
+                                                               for label, points in runs.items())
+                                     for problem, runs in panels.items()))

@@ -18,7 +18,7 @@ from models.runtime import drawing, images
 from models.store.codec import StoredRowError, StoredRun
 from models.training import jobs
 from models.training.train import RunResult
-from ui import figures, identity, learned, runs
+from ui import charts, figures, identity, learned, runs
 from ui.i18n import t
 
 KEY = "train"  # the training lab's runs, in ui.runs
@@ -42,7 +42,7 @@ def _progress(job: jobs.Job) -> None:
         c1.metric(t("figure.loss"), f"{p.loss:.3f}")
         c2.metric(t("train.train_acc"), f"{p.train_acc:.1%}")
         c3.metric(t("train.val_acc"), f"{p.val_acc:.1%}")
-        st.plotly_chart(figures.training_curves({job.task.net.label(): list(job.history)}), key="train.live_chart")
+        charts.show(figures.training_curves({job.task.net.label(): list(job.history)}), key="train.live_chart")
         learned.newest(job.history)
 
 
@@ -108,6 +108,7 @@ def small_input(result: RunResult, image, drawn: bool, key: str):
         invert = st.checkbox(t("train.invert"), value=True, key=f"{key}.invert")
         x = images.to_small_input(image, result.in_channels, result.image_size, result.mean, result.std, invert)
     seen = (x[0] * result.std + result.mean).clamp(0, 1)  # (C, H, W), back in [0, 1]
-    st.image((seen[0] if result.in_channels == 1 else seen.permute(1, 2, 0)).numpy(), width=140,
-             caption=t("train.seen_as", size=result.image_size))
+    pixels = (seen[0] if result.in_channels == 1 else seen.permute(1, 2, 0)).numpy()
+    charts.picture(pixels, figures.picture_alt(pixels, t("alt.seen")), t("train.seen_as", size=result.image_size),
+                   width=140)
     return x

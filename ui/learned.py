@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from models.training.snapshots import Snapshot
-from ui import figures, identity
+from ui import charts, figures, identity
 from ui.i18n import t
 
 HELD = "train.snapshots"  # (run id, snapshots) of the run shown, read from the store once
@@ -18,11 +18,11 @@ HELD = "train.snapshots"  # (run id, snapshots) of the run shown, read from the 
 
 def show(snapshot: Snapshot) -> None:
     """One moment: the filters, then each stage's maps (inline images: see figures.inline_image)."""
-    st.html(figures.inline_image(figures.filter_tiles(snapshot.filters),
-                                 t("train.filters_caption", count=len(snapshot.filters), k=snapshot.filters.shape[-1])))
+    charts.picture(figures.filter_tiles(snapshot.filters), figures.filters_alt(snapshot.filters),
+                   t("train.filters_caption", count=len(snapshot.filters), k=snapshot.filters.shape[-1]))
     for i, (_name, maps) in enumerate(snapshot.maps, start=1):
-        st.html(figures.inline_image(figures.map_tiles(maps),
-                                     t("train.maps_caption", stage=i, h=maps.shape[-2], w=maps.shape[-1])))
+        charts.picture(figures.map_tiles(maps), figures.maps_alt(maps),
+                       t("train.maps_caption", stage=i, h=maps.shape[-2], w=maps.shape[-1]))
 
 
 def newest(history: list) -> None:

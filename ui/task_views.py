@@ -15,7 +15,7 @@ from models.maths.kernels import CLASSIC
 from models.training import tasks
 from models.training.tasks import Comparison, KernelFit, KernelPoint
 from models.training.train import Point, TrainConfig
-from ui import figures, identity
+from ui import charts, figures, identity
 from ui import runs as ui_runs
 from ui.i18n import labels, t
 
@@ -48,7 +48,7 @@ def comparison(key: str, runs: dict[str, TrainConfig], time_limit_s: float = 40.
         for run_label, point in history:
             curves.setdefault(named(run_label), []).append(point)
         if curves:
-            st.plotly_chart(figures.training_curves(curves), key=f"{key}.chart")
+            charts.show(figures.training_curves(curves), key=f"{key}.chart")
         if results:
             if verdict:
                 st.markdown(verdict(curves))
@@ -98,8 +98,10 @@ def kernel_fit(key: str = "demo.kernel") -> None:
             return
         last = history[-1]
         c1, c2 = st.columns(2)
-        c1.plotly_chart(figures.kernel_pair(last.kernel, CLASSIC[target_name or target]), key=f"{key}.kernels")
-        c2.plotly_chart(figures.loss_curve([p.step for p in history], [p.loss for p in history]), key=f"{key}.loss")
+        charts.show(figures.kernel_pair(last.kernel, CLASSIC[target_name or target]), key=f"{key}.kernels",
+                    where=c1)
+        charts.show(figures.loss_curve([p.step for p in history], [p.loss for p in history]), key=f"{key}.loss",
+                    where=c2)
         st.caption(t("demo.kernel_caption", step=last.step, loss=f"{last.loss:.2e}"))
 
     def save(job) -> None:

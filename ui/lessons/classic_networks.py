@@ -13,7 +13,7 @@ from models.probes import classic
 from models.probes.layer_table import family_sizes
 from models.training import tasks
 from models.training.train import TrainConfig
-from ui import figures, task_views
+from ui import charts, figures, task_views
 from ui.i18n import t
 
 
@@ -23,8 +23,8 @@ def alexnet() -> None:
                                 t("classic.col_kernel"): w.kernel or "—",
                                 t("classic.col_output"): "×".join(map(str, w.out_shape)),
                                 t("classic.col_params"): f"{w.parameters:,}"} for w in layers]), hide_index=True)
-    st.plotly_chart(figures.layer_parameters([w.name for w in layers], [w.parameters for w in layers],
-                                           [w.kind for w in layers]), key="classic.alexnet_bars")
+    charts.show(figures.layer_parameters([w.name for w in layers], [w.parameters for w in layers],
+                                         [w.kind for w in layers]), key="classic.alexnet_bars")
     share = classic.parameter_share(layers)
     total = share["conv"] + share["fc"]
     st.markdown(t("classic.share", total=f"{total:,}", fc=f"{share['fc']:,}", fc_share=f"{share['fc'] / total:.0%}",

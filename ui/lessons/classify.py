@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from models.runtime import classify, zoo
-from ui import figures
+from ui import charts, figures
 from ui.analysis import stage_maps
 from ui.classroom import guess_first
 from ui.i18n import t
@@ -19,6 +19,7 @@ from ui.lesson import untrained_notice
 from ui.picture import Picture
 from ui.state import kept
 
+THUMBNAIL = 448  # the longest side of a preprocessing step's picture, in pixels (two per CSS pixel on a 4-column row)
 OWN_CLASS = -1  # the class picker's first option: each network explains its own top class
 
 
@@ -32,7 +33,10 @@ def describe(picture: Picture, result: classify.Analysis) -> None:
 
 def preprocessing(result: classify.Analysis) -> None:
     for column, step in zip(st.columns(len(result.steps)), result.steps):
-        column.image(step.image, width="stretch")
+        shown = step.image.copy()
+        shown.thumbnail((THUMBNAIL, THUMBNAIL))  # a photo's 12 megapixels would make a 20 MB inline PNG
+        pixels = np.asarray(shown, dtype=np.float32) / 255  # (H, W[, 3]) in [0, 1]
+        charts.picture(pixels, figures.picture_alt(pixels, t(f"classify.step_{step.name}")), where=column)
         column.caption(f"{t(f'classify.step_{step.name}')}  \n`{'×'.join(map(str, step.shape))}`")
 
 
@@ -42,7 +46,7 @@ def predictions(result: classify.Analysis) -> None:
     for name in result.predictions:
         untrained_notice(zoo.classifier(name))
     tops = [pred.named_top() for pred in result.predictions.values()]
-    st.plotly_chart(figures.top5_pair([p.title for p in result.predictions.values()], tops), key="classify.top5")
+    charts.show(figures.top5_pair([p.title for p in result.predictions.values()], tops), key="classify.top5")
     first = [top[0][0] for top in tops]
     if result.agree():
         st.success(t("classify.agree", label=first[0]))
@@ -70,7 +74,8 @@ def where_it_looks(result: classify.Analysis) -> None:
         clf = zoo.classifier(name)
         index = pred.top(1)[0][0] if chosen == OWN_CLASS else chosen
         heat = pred.grad_cam(clf, index)
-        column.plotly_chart(figures.cam_overlay(crop, heat.numpy(), opacity), key=f"classify.cam.{name}")
+        charts.show(figures.cam_overlay(crop, heat.numpy(), opacity, pred.title, pred.categories[index]),
+                    key=f"classify.cam.{name}", where=column)
         column.caption(t("classify.cam_caption", model=pred.title, layer=clf.network.cam_layer,
                          h=heat.shape[0], w=heat.shape[1], label=pred.categories[index],
                          p=f"{float(pred.probs[index]):.3f}"))

@@ -12,7 +12,7 @@ from models.runtime import zoo
 from models.runtime.networks import NETWORKS
 from models.training import nets
 from models.training.train import TrainConfig
-from ui import figures, task_views
+from ui import charts, figures, task_views
 from ui.classroom import guess_first
 from ui.i18n import say, t
 from ui.state import kept, number_row
@@ -53,8 +53,8 @@ def calculator() -> Conv | None:
 
     st.caption(t("arith.coverage"))
     if conv.out <= 64 and conv.w + 2 * conv.p <= 128:
-        st.plotly_chart(figures.window_coverage(conv.w, conv.k_eff, conv.p, conv.s, conv.d, conv.k, conv.out,
-                                                conv.unreached()), key="arith.coverage")
+        charts.show(figures.window_coverage(conv.w, conv.k_eff, conv.p, conv.s, conv.d, conv.k, conv.out,
+                                            conv.unreached()), key="arith.coverage")
     unreached = conv.unreached()
     st.markdown(t("arith.unreached", count=len(unreached), rows=", ".join(map(str, unreached))) if unreached
                 else t("arith.reached_all"))

@@ -12,9 +12,9 @@ from models.maths.conv_arithmetic import Conv, ConvSettingsError, dense_paramete
 from models.maths.kernels import CLASSIC, rgb_feature_map
 from models.runtime import zoo
 from models.runtime.examples import EXAMPLES, example
-from ui import figures
+from ui import charts, figures
 from ui.grid import editable_grid
-from ui.i18n import labels, say, t
+from ui.i18n import labels, lang, say, t
 from ui.lesson import untrained_notice
 from ui.state import kept, number_row
 
@@ -35,8 +35,8 @@ def _step_view(steps, x, kernel, p: int) -> None:
     output = [[None] * out_w for _ in range(steps[-1].row + 1)]
     for s in steps[: index + 1]:
         output[s.row][s.col] = s.total
-    st.plotly_chart(figures.convolution_step(padded, p, step.cells, output, (step.row, step.col)),
-                    key="conv.step_chart")
+    charts.show(figures.convolution_step(padded, p, step.cells, output, (step.row, step.col)),
+                key="conv.step_chart")
     flat_kernel = [v for row in kernel for v in row]
     terms = " + ".join(rf"({v:g}\times{k:g})" for v, k in zip(step.values, flat_kernel))
     st.latex(rf"{terms} = {step.total:g}")
@@ -84,7 +84,9 @@ def classic_kernels() -> None:
     image_name = c2.selectbox(t("op.image"), EXAMPLES, format_func=labels("op.ex_", EXAMPLES),
                               **kept("conv.example", "shapes"))
     rgb, r, g, b, fmap = _classic(image_name, kernel_name)
-    st.image([rgb, r, g, b, fmap], caption=[t("op.rgb"), "R", "G", "B", t("op.feature_map")], width=150)
+    names = [t("op.rgb"), "R", "G", "B", t("op.feature_map")]
+    for column, image, name in zip(st.columns(5), [rgb, r, g, b, fmap], names):
+        charts.picture(image, figures.picture_alt(image, name), name, width=150, where=column)
     rows = r"\\".join(" & ".join(f"{v:.3g}" for v in row) for row in CLASSIC[kernel_name])
     st.latex(r"\begin{bmatrix}" + rows + r"\end{bmatrix}")
     st.caption(t("op.classic_caption"))
@@ -99,15 +101,16 @@ def dense_vs_conv() -> None:
     ])
     dense = dense_parameters(w, h, ch, units)
     conv = Conv(w=max(w, k), k=k, c_in=ch, c_out=units).parameters
-    st.plotly_chart(figures.parameter_bars([t("op.dense"), t("op.conv")], [dense, conv]), key="conv.fc_chart")
+    charts.show(figures.parameter_bars([t("op.dense"), t("op.conv")], [dense, conv]), key="conv.fc_chart")
     st.markdown(t("op.dense_caption", dense=f"{dense:,}", conv=f"{conv:,}", ratio=f"{dense / conv:,.0f}",
                   units=units, k=k))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _conv1(image_name: str, pretrained: bool) -> tuple[np.ndarray, np.ndarray]:
-    """ResNet18's 64 first-layer filters as colour tiles, and their feature maps on the image.
-    ``pretrained`` is part of the cache key: the pictures change once the real weights arrive."""
+def _conv1(image_name: str, pretrained: bool, language: str) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """ResNet18's 64 first-layer filters as colour tiles, and their feature maps on the image, with
+    the text alternatives of both (in ``language``, part of the cache key as ``pretrained`` is: the
+    pictures change once the real weights arrive)."""
     clf = zoo.classifier("resnet18")
     w = clf.model.conv1.weight.detach().cpu()  # (64, 3, 7, 7)
     lo, hi = w.amin(dim=(1, 2, 3), keepdim=True), w.amax(dim=(1, 2, 3), keepdim=True)
@@ -115,16 +118,18 @@ def _conv1(image_name: str, pretrained: bool) -> tuple[np.ndarray, np.ndarray]:
     x = clf.transforms()(example(image_name)).unsqueeze(0).to(clf.device)
     with torch.inference_mode():
         maps = clf.model.conv1(x)[0].cpu()  # (64, 112, 112)
+    words = figures.filters_alt(w.numpy()), figures.maps_alt(maps[:32].numpy())
     lo, hi = maps.amin(dim=(1, 2), keepdim=True), maps.amax(dim=(1, 2), keepdim=True)
     maps = (maps - lo) / (hi - lo).clamp_min(1e-8)
     return (figures.image_grid(filters.numpy(), columns=16, tile_px=35),
-            figures.image_grid(maps[:32].numpy(), columns=8, tile_px=112))
+            figures.image_grid(maps[:32].numpy(), columns=8, tile_px=112), *words)
 
 
 def resnet_first_layer() -> None:
     st.header(t("op.conv1_title"), anchor="resnet18-conv1")
     clf = zoo.classifier("resnet18")
     untrained_notice(clf)
-    filters, maps = _conv1(st.session_state.get("conv.example", "shapes"), clf.pretrained)
-    st.image(filters, caption=t("op.conv1_filters"), width=720)
-    st.image(maps, caption=t("op.conv1_maps"), width=720)
+    filters, maps, filters_alt, maps_alt = _conv1(st.session_state.get("conv.example", "shapes"), clf.pretrained,
+                                                  lang())
+    charts.picture(filters, filters_alt, t("op.conv1_filters"), width=720)
+    charts.picture(maps, maps_alt, t("op.conv1_maps"), width=720)

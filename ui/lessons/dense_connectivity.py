@@ -14,7 +14,7 @@ from models.probes.layer_table import family_sizes, layer_table
 from models.runtime import classify, networks, zoo
 from models.training import nets
 from models.training.train import TrainConfig
-from ui import figures, task_views
+from ui import charts, figures, task_views
 from ui.analysis import stage_maps
 from ui.i18n import t
 from ui.lesson import untrained_notice
@@ -38,7 +38,7 @@ def bookkeeping() -> None:
         if b.transition_out:
             layers.append(b.name.replace("denseblock", "transition"))
             channels.append(b.transition_out)
-    st.plotly_chart(figures.channel_growth(layers, channels), key="dense.growth")
+    charts.show(figures.channel_growth(layers, channels), key="dense.growth")
 
 
 def live(result: classify.Analysis | None) -> None:
@@ -58,7 +58,7 @@ def reuse() -> None:
     b = blocks[index]
     sources = [t("dense.block_input")] + [f"{i}" for i in range(1, b.layers + 1)]
     targets = [f"{i}" for i in range(1, b.layers + 1)] + ([t("dense.transition")] if b.transition_out else [])
-    st.plotly_chart(figures.reuse_heatmap(heat.tolist(), targets, sources), key="dense.reuse")
+    charts.show(figures.reuse_heatmap(heat.tolist(), targets, sources), key="dense.reuse")
 
 
 def compare(result: classify.Analysis | None) -> None:
@@ -80,7 +80,7 @@ def compare(result: classify.Analysis | None) -> None:
     st.caption(t("dense.compare_note"))
     if result:
         tops = [pred.named_top() for pred in result.predictions.values()]
-        st.plotly_chart(figures.top5_pair([p.title for p in result.predictions.values()], tops), key="dense.top5")
+        charts.show(figures.top5_pair([p.title for p in result.predictions.values()], tops), key="dense.top5")
 
 
 @st.cache_data(show_spinner=False)

@@ -17,7 +17,7 @@ from lessons import ROOT as LESSONS_DIR
 from models.maths import fitting
 from models.training import augment, datasets, tasks
 from models.training.train import TrainConfig, point_from_dict
-from ui import figures, identity, task_views
+from ui import charts, figures, identity, task_views
 from ui.i18n import labels, t
 from ui.state import kept
 
@@ -57,7 +57,7 @@ def side_by_side() -> None:
         verdicts.append(_say(fitting.diagnose(deep["final_train_acc"], held_out,
                                               shallower_train_acc=shallow["final_train_acc"])))
     if panels:
-        st.plotly_chart(figures.two_problems(panels), key="ov.two_problems")
+        charts.show(figures.two_problems(panels), key="ov.two_problems")
         for column, verdict in zip(st.columns(len(verdicts)), verdicts):
             column.markdown(verdict)
     st.caption(t("ov.recorded_caption", overfit="python -m bench.overfitting",
@@ -103,7 +103,7 @@ def _augmented(dataset: str, seed: int) -> np.ndarray:
 
 def augmented_strip(dataset: str) -> None:
     """Six training images and two random augmentations of each, as a batch would get them."""
-    st.image(figures.image_grid(_augmented(dataset, 0), columns=6, tile_px=72), clamp=True, width="stretch")
+    charts.picture(figures.image_grid(_augmented(dataset, 0), columns=6, tile_px=72), t("alt.augmented"))
     st.caption(t("ov.augment_caption", shift=augment.SHIFT_PX, degrees=f"{augment.ROTATE_DEG:g}"))
 
 

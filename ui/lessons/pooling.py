@@ -20,7 +20,7 @@ from models.runtime import images
 from models.runtime.examples import example
 from models.training import nets, train
 from models.training.train import TrainConfig
-from ui import figures, lab_runs, picture, runs, task_views
+from ui import charts, figures, lab_runs, picture, runs, task_views
 from ui.grid import editable_grid
 from ui.i18n import labels, say, t
 from ui.state import kept, number_row
@@ -44,7 +44,7 @@ def step_by_step() -> None:
     output = [[None] * out_w for _ in range(out_h)]
     for done in steps[: index + 1]:
         output[done.row][done.col] = round(done.out, 3)
-    st.plotly_chart(figures.convolution_step(x, 0, step.cells, output, (step.row, step.col)), key="pool.step_chart")
+    charts.show(figures.convolution_step(x, 0, step.cells, output, (step.row, step.col)), key="pool.step_chart")
     values = ", ".join(f"{v:g}" for v in step.values)
     st.latex(rf"\max({values}) = {step.out:g}" if mode == "max"
              else rf"\frac{{{values.replace(', ', ' + ')}}}{{{len(step.values)}}} = {step.out:g}")
@@ -95,13 +95,13 @@ def whole_pipeline() -> None:
         if step.kind in ("Conv2d", "ReLU", "MaxPool2d", "Sigmoid", "Tanh", "Flatten", "Linear"):
             title = f"{step.index + 1}. {step.kind} · {'×'.join(map(str, step.shape))}"
             shown = step.output.numpy()
-            st.plotly_chart(figures.pipeline_step(shown[:64] if shown.ndim == 1 else shown, title),
-                            key=f"pool.pipe.{step.index}")
-    st.plotly_chart(figures.class_probabilities(result.classes, steps[-1].output.tolist()), key="pool.softmax")
+            charts.show(figures.pipeline_step(shown[:64] if shown.ndim == 1 else shown, title),
+                        key=f"pool.pipe.{step.index}")
+    charts.show(figures.class_probabilities(result.classes, steps[-1].output.tolist()), key="pool.softmax")
 
 
 def activation_functions() -> None:
-    st.plotly_chart(figures.activation_curves(activations.curves()), key="pool.activations")
+    charts.show(figures.activation_curves(activations.curves()), key="pool.activations")
     through = {name: activations.gradient_through(name, 10, x=0.5) for name in activations.FUNCTIONS}
     st.markdown(t("pool.through_ten", relu=f"{through['relu']:g}", sigmoid=f"{through['sigmoid']:.1e}",
                   tanh=f"{through['tanh']:g}"))

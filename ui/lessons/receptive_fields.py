@@ -13,7 +13,7 @@ from models.runtime.classify import preprocess
 from models.runtime.examples import example
 from models.training import nets
 from models.training.train import TrainConfig
-from ui import figures, task_views
+from ui import charts, figures, task_views
 from ui.i18n import t
 from ui.lesson import untrained_notice
 from ui.state import kept
@@ -36,7 +36,7 @@ def stacking() -> None:
     stack = [f for f in rf.fields(layers) if not f.name.endswith("p")] if pooled else rf.fields(layers)
     labels = [t("rf.after_layer", n=i + 1) for i in range(n)]
     left, right = st.columns([3, 2])
-    left.plotly_chart(figures.receptive_grid([f.size for f in stack], labels), key="rf.grid")
+    charts.show(figures.receptive_grid([f.size for f in stack], labels), key="rf.grid", where=left)
     right.dataframe(pd.DataFrame({t("rf.col_layer"): range(1, n + 1), t("rf.col_field"): [f.size for f in stack],
                                   t("rf.col_jump"): [f.jump for f in stack]}), hide_index=True)
     if pooled:
@@ -85,7 +85,7 @@ def effective_field() -> None:
     field = rf.theoretical(clf.model, [stage])[stage]
     # The unit's theoretical field: centred at start + index · jump (pixel centres at +0.5).
     box = (field.start + col * field.jump - 0.5, field.start + row * field.jump - 0.5, field.size)
-    st.plotly_chart(figures.heat_overlay(shown, heat, opacity, box=box), key="rf.heat")
+    charts.show(figures.heat_overlay(shown, heat, opacity, box=box), key="rf.heat")
     st.caption(t("rf.box_caption", field=field.size))
 
 

@@ -18,7 +18,7 @@ from models.runtime import classify, device, zoo
 from models.training import datasets, tasks
 from models.training.nets import NetSpec, count_parameters
 from models.training.train import point_from_dict
-from ui import figures, identity, task_views
+from ui import charts, figures, identity, task_views
 from ui.analysis import analyse
 from ui.classroom import guess, guess_first
 from ui.i18n import labels, t
@@ -56,7 +56,7 @@ def block() -> None:
     left, right = st.columns([3, 2])
     boxes, shortcut = BLOCKS[kind]
     shortcut = t("res.identity") if shortcut == "identity" else shortcut  # the 1×1 projection keeps its formula
-    left.plotly_chart(figures.block_diagram(boxes, shortcut), key="res.diagram")
+    charts.show(figures.block_diagram(boxes, shortcut), key="res.diagram", where=left)
     rows = _counts()
     right.dataframe(pd.DataFrame(rows, columns=[t("res.col_block"), t("res.col_formula"), t("res.col_params"),
                                                 t("res.col_torchvision")]), hide_index=True)
@@ -82,7 +82,7 @@ def degradation() -> None:
         st.info(t("res.recorded", command="python -m bench.degradation", machine=recorded["machine"],
                   images=f"{recorded['train_size']:,}", epochs=recorded["epochs"]), icon="📼")
         curves = {label: [point_from_dict(p) for p in points] for label, points in recorded["curves"].items()}
-        st.plotly_chart(figures.training_curves(curves), key="res.recorded_chart")
+        charts.show(figures.training_curves(curves), key="res.recorded_chart")
 
 
 def gradients() -> None:
@@ -105,7 +105,7 @@ def gradients() -> None:
                  for net in ("plain", "resnet")]
         asked = residual.gradient_norms(NetSpec("plain", depth=depth_asked, batch_norm=True))
         facts()["grad_plain_bn"]  # the lesson's measured facts (below), computed here under the spinner
-    st.plotly_chart(figures.gradient_norms({g.label: g.norms for g in shown}), key="res.gradients")
+    charts.show(figures.gradient_norms({g.label: g.norms for g in shown}), key="res.gradients")
     st.caption(" ".join(t("res.grad_ends", network=g.label, first=scientific(g.norms[0]), last=scientific(g.norms[-1]),
                           ratio=times(g.ratio)) for g in shown))
     answer, said = residual.first_vs_last(asked.ratio), guess("res.gradients")
@@ -136,10 +136,10 @@ def ablation(picture: Picture | None) -> None:
     changed = residual.resnet_forward(clf.model, x, {} if off == "none" else {name: off})[0].softmax(0)
     titles = [t("res.intact"), t(f"res.changed_{off}", block=name)]
     tops = [classify.named_top(p, clf.categories) for p in (intact, changed)]
-    st.plotly_chart(figures.top5_pair(titles, tops), key="res.ablation")
+    charts.show(figures.top5_pair(titles, tops), key="res.ablation")
     sweep = _sweep(result.digest, clf.pretrained, result.x)
-    st.plotly_chart(figures.block_deletion(sweep.blocks, sweep.probs, sweep.baseline[1],
-                                           clf.categories[sweep.baseline[0]]), key="res.sweep")
+    charts.show(figures.block_deletion(sweep.blocks, sweep.probs, sweep.baseline[1],
+                                       clf.categories[sweep.baseline[0]]), key="res.sweep")
     kept_top = sum(top == sweep.baseline[0] for top in sweep.top1)
     st.caption(t("res.sweep_caption", kept=kept_top, n=len(sweep.blocks)))
 

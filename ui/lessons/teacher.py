@@ -16,7 +16,7 @@ import streamlit as st
 
 from models.content import quiz
 from models.store import teacher
-from ui import figures, identity, literal, runs
+from ui import charts, figures, identity, literal, runs
 from ui.i18n import lang, t
 
 UNLOCKED = "_teacher.unlocked"
@@ -98,7 +98,7 @@ def leaderboard() -> None:
             for s, r in finished]
     st.dataframe(pd.DataFrame(rows), hide_index=True)  # a data grid shows cells as plain text
     curves = {f"{s.name} · #{r.id}": r.history for s, r in finished[:SHOWN_CURVES]}  # the legend escapes them
-    st.plotly_chart(figures.training_curves(curves), key="_teacher.curves")
+    charts.show(figures.training_curves(curves), key="_teacher.curves")
 
 
 def quiz_results() -> None:

@@ -19,8 +19,8 @@ from models.runtime import images
 from models.store import csv_file
 from models.training import augment, datasets, mistakes, nets, tasks, train
 from models.training.train import RunResult, TrainConfig
+from ui import charts, figures, identity, learned, runs, task_views
 from ui import drawing as drawing_ui
-from ui import figures, identity, learned, runs, task_views
 from ui.i18n import labels, say, t
 from ui.lab_runs import KEY, LabRuns, small_input, trained
 from ui.state import kept
@@ -261,8 +261,8 @@ def results_table(lab: LabRuns) -> None:
     labels = [label for label, _ in results]
     chosen = st.multiselect(t("train.compare"), labels, default=labels[-3:], key="train.compare")
     if chosen:
-        st.plotly_chart(figures.training_curves({label: run.history for label, run in results if label in chosen}),
-                        key="train.compare_chart")
+        charts.show(figures.training_curves({label: run.history for label, run in results if label in chosen}),
+                    key="train.compare_chart")
     st.download_button(t("train.download_csv"), csv_file.dataframe_csv(table), "results_df.csv", "text/csv")
 
 
@@ -302,7 +302,7 @@ def try_model(lab: LabRuns) -> None:
     with c1:
         x = small_input(result, image, drawn, "train")
     probs = train.predict(train.restore(result), x)[0].tolist()
-    c2.plotly_chart(figures.class_probabilities(result.classes, probs), key="train.try_chart")
+    charts.show(figures.class_probabilities(result.classes, probs), key="train.try_chart", where=c2)
 
 
 def _evaluation(run_id: int, result: RunResult) -> mistakes.Evaluation:
@@ -339,8 +339,8 @@ def _gallery(indices: list[int], result: RunResult, evaluation: mistakes.Evaluat
     for i, (index, tile) in enumerate(zip(shown, tiles)):
         probs = evaluation.probs[index]
         top = probs.topk(min(3, len(result.classes)))
-        caption = "  \n".join(f"{result.classes[int(c)]} {float(p):.0%}" for p, c in zip(top.values, top.indices))
-        columns[i % 6].image(tile.numpy(), width=84, caption=caption, clamp=True)
+        caption = ", ".join(f"{result.classes[int(c)]} {float(p):.0%}" for p, c in zip(top.values, top.indices))
+        charts.picture(tile.numpy(), t("alt.gallery", said=caption), caption, width=84, where=columns[i % 6])
 
 
 CELL = "train.mistakes_cell"  # the (true, predicted) cell whose images are shown
@@ -382,12 +382,12 @@ def mistakes_section(lab: LabRuns) -> None:
         evaluation = _evaluation(run_id, result)
     classes = list(result.classes)
     st.caption(t("train.confusion_click"))
-    clicked = st.plotly_chart(figures.confusion_heatmap(evaluation.confusion().tolist(), classes),
-                              key=f"train.confusion.{run_id}", on_select="rerun", selection_mode="points")
+    clicked = charts.show(figures.confusion_heatmap(evaluation.confusion().tolist(), classes),
+                          key=f"train.confusion.{run_id}", on_select="rerun", selection_mode="points")
     _open_clicked_cell(clicked, classes)
     accuracy = evaluation.per_class_accuracy()
-    st.plotly_chart(figures.class_probabilities(classes, accuracy, top=len(classes), axis=t("figure.accuracy")),
-                    key="train.per_class")
+    charts.show(figures.class_probabilities(classes, accuracy, top=len(classes), axis=t("figure.accuracy")),
+                key="train.per_class")
     st.caption(t("train.per_class_caption", n=len(evaluation.labels)))
     pairs = evaluation.confused_pairs(3)
     if pairs:
