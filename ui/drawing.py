@@ -27,6 +27,7 @@ def canvas(key: str) -> Image.Image | None:
     c1, c2 = st.columns([3, 1])
     brush = c2.slider(t("draw.brush"), 4, 40, 18, key=f"{key}.brush")
     c2.caption(t("draw.tools"))
+    c2.caption(t("draw.keyboard"))  # the canvas is pointer-only: the other picture sources are its alternative
     with c1:
         result = st_canvas(stroke_width=brush, stroke_color="#000000", background_color="#ffffff",
                            width=SIZE, height=SIZE, drawing_mode="freedraw", return_image_data=True,

@@ -17,7 +17,7 @@ from models.runtime.zoo import STORE
 from models.store import database, teacher
 from models.training import datasets
 from models.training.train import TrainConfig
-from ui import classroom, identity, runs
+from ui import access, classroom, identity, runs
 from ui.i18n import language_toggle, say, t
 from ui.state import begin_run, forget_url_values, write_url
 
@@ -44,6 +44,7 @@ def build() -> st.Page:
     begin_run()
     st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
     sidebar()
+    access.apply()  # after the language is known: the page's language, contrast, focus, motion (ui/access.py)
     if st.session_state.pop(URL_REFUSED, False):
         st.warning(t("frame.url_refused"), icon="🔗")
     return st.navigation(navigation(), expanded=True)  # every lesson in sight: a course is read in order
@@ -121,7 +122,7 @@ def weights_panel() -> None:
             _weights_status()
         if any(STORE.status(name).state in (State.UNAVAILABLE, State.CORRUPT) for name in NETWORKS):
             st.caption(t("sidebar.weights_fix"))
-            st.code(FETCH_COMMAND, language="bash")
+            st.code(FETCH_COMMAND, language="bash", wrap_lines=True)  # wrapped: no scrolling box
 
 
 def sidebar() -> None:

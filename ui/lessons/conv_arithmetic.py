@@ -23,7 +23,7 @@ COLUMNS = {"layer": "col_layer", "type": "col_type", "input": "col_in", "output"
 
 def calculator() -> Conv | None:
     """Number inputs for one convolution; its arithmetic, or a sentence saying why there is none."""
-    st.subheader(t("arith.calculator"))
+    st.header(t("arith.calculator"), anchor="your-convolution")  # h2: the first heading under the title
     fields = [("w", 32, 1, 1024), ("k", 5, 0, 64), ("p", 0, -4, 64), ("s", 1, 0, 16), ("d", 1, 0, 8),
               ("c_in", 3, 0, 2048), ("c_out", 4, 0, 2048), ("groups", 1, 1, 2048)]
     values = number_row([(f"arith.{name}", t(f"arith.{name}"), default, lo, hi) for name, default, lo, hi in fields])
@@ -49,7 +49,7 @@ def calculator() -> Conv | None:
     st.latex(rf"\text{{{t('arith.parameters')}}} = {conv.k}\cdot{conv.k}\cdot{per_filter}\cdot{conv.c_out}"
              rf" + {conv.c_out} = {conv.weights:,} + {conv.c_out} = {conv.parameters:,}")
     st.caption(t("arith.equivalent"))
-    st.code(conv.torch_line(), language="python")
+    st.code(conv.torch_line(), language="python", wrap_lines=True)
 
     st.caption(t("arith.coverage"))
     if conv.out <= 64 and conv.w + 2 * conv.p <= 128:

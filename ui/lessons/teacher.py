@@ -58,7 +58,7 @@ def _here() -> None:
 
 def _live_runs() -> None:
     jobs_ = runs.runner().live_jobs()
-    st.subheader(t("teacher.live_runs"))
+    st.header(t("teacher.live_runs"))
     if not jobs_:
         st.caption(t("teacher.no_live_runs"))
         return
@@ -82,7 +82,7 @@ def live() -> None:
 
 
 def leaderboard() -> None:
-    st.subheader(t("teacher.leaderboard"))
+    st.header(t("teacher.leaderboard"))
     finished = [(s, r) for s, r in identity.store().class_runs() if r.kind == "train"]
     if not finished:
         st.caption(t("teacher.no_runs"))
@@ -102,7 +102,7 @@ def leaderboard() -> None:
 
 
 def quiz_results() -> None:
-    st.subheader(t("teacher.quiz"))
+    st.header(t("teacher.quiz"))
     # answers stored before choice ids are the choice's text: counted with the same choice's id
     summary = identity.store().quiz_summary(same=lambda lesson, q, given: quiz.choice_for(lesson, q, given) or given)
     if not summary:
@@ -119,11 +119,11 @@ def quiz_results() -> None:
 
 
 def export_and_reset() -> None:
-    st.subheader(t("teacher.export"))
+    st.header(t("teacher.export"))
     columns = st.columns(3)
     for column, (name, data) in zip(columns, identity.store().export_csv().items()):
         column.download_button(name, data, name, "text/csv", key=f"_teacher.export.{name}")
-    st.subheader(t("teacher.reset"))
+    st.header(t("teacher.reset"))
     st.caption(t("teacher.reset_help"))
     sure = st.checkbox(t("teacher.reset_confirm"), key="_teacher.reset_sure")
     st.button(t("teacher.reset_button"), disabled=not sure, key="_teacher.reset", type="primary", on_click=_reset)
