@@ -76,6 +76,22 @@ def open_page():
 
 
 @pytest.fixture
+def store_in(monkeypatch):
+    """``store_in(folder)``: the app's class store, opened anew in ``folder`` for this test (a class of
+    its own: what other tests stored does not show on its pages), and the suite's again afterwards."""
+    from models.store import database
+
+    def use(folder: Path):
+        monkeypatch.setenv("CNNLAB_DB", f"sqlite:///{folder / 'class.sqlite'}")
+        database.reset_for_tests()
+        return database.store()
+
+    yield use
+    monkeypatch.undo()
+    database.reset_for_tests()
+
+
+@pytest.fixture
 def listeners():
     """``listeners(pids)``: (pid, address, port) of every TCP socket in LISTEN held by one of
     ``pids`` or by one of Ray's processes on this machine (its servers, agents and workers)."""

@@ -17,7 +17,7 @@ from models.runtime.zoo import STORE
 from models.store import database, teacher
 from models.training import datasets
 from models.training.train import TrainConfig
-from ui import access, classroom, identity, runs
+from ui import access, classroom, identity, runs, saving
 from ui.i18n import language_toggle, say, t
 from ui.state import begin_run, forget_url_values, write_url
 
@@ -66,9 +66,10 @@ def run(page: st.Page) -> None:
             raise
         st.session_state[URL_REFUSED] = True
         st.rerun()
-    except database.StoreFailed:
-        log.exception("the class database failed while %s ran", page.url_path)
+    except database.StoreFailed as err:  # a read the page needed (its writes are ui.saving's)
+        log.error("The class database failed while %s ran: %s", page.url_path, (str(err).splitlines() or [""])[0])
         st.warning(t("student.store_failed"), icon="💾")
+    saving.notice()
 
 
 def navigation() -> dict[str, list[st.Page]]:

@@ -23,6 +23,7 @@ import streamlit as st
 from models.store import database
 from models.store.database import Student
 from models.store.names import NAME_LENGTH, NameRefused
+from ui import saving
 from ui.i18n import say, t
 
 COOKIE = "cnnlab_student"
@@ -49,9 +50,19 @@ def _set_cookie(token: str, max_age: int = YEAR_S, replacing: str | None = None)
     st.sidebar.html(f"<script>{write}</script>", unsafe_allow_javascript=True, width="content")
 
 
+def _standing(sid: str) -> Student | None:
+    """The student as stored (``Store.standing``); as new, for now, when the store cannot be read."""
+    try:
+        return store().standing(sid)
+    except database.StoreFailed as err:
+        saving.failed("who this student is", err)
+        return Student(sid, 0, None)
+
+
 def _start(token: str) -> None:
     st.session_state[TOKEN] = token
-    st.session_state[KEY] = store().standing(database.student_id(token)) or Student(database.student_id(token), 0, None)
+    sid = database.student_id(token)
+    st.session_state[KEY] = _standing(sid) or Student(sid, 0, None)
     st.session_state[SEEN] = time.monotonic()
 
 
@@ -70,11 +81,11 @@ def begin() -> Student:
         token = st.context.cookies.get(COOKIE, "")
         if not isinstance(token, str) or not database.TOKEN.match(token):  # none yet, or not ours: a new student
             token = database.new_token()
-        elif store().standing(database.student_id(token)) is None:  # a forgotten student's token: never again
+        elif _standing(database.student_id(token)) is None:  # a forgotten student's token: never again
             token = database.new_token()
         _start(token)
         return st.session_state[KEY]
-    now = store().standing(st.session_state[KEY].id)
+    now = _standing(st.session_state[KEY].id)
     if now is None:  # forgotten in another tab: this one lets go of the old token too
         st.session_state[REPLACED] = st.session_state[TOKEN]
         _drop_session_data()
@@ -82,8 +93,9 @@ def begin() -> Student:
     else:
         st.session_state[KEY] = now
         if now.number and time.monotonic() - st.session_state.get(SEEN, 0) > 60:  # here, still
-            store().seen(now.id)
             st.session_state[SEEN] = time.monotonic()
+            with saving.attempt("that a student is here"):
+                store().seen(now.id)
     return st.session_state[KEY]
 
 
@@ -96,8 +108,11 @@ def current() -> Student:
 
 def enrol() -> Student | None:
     """The student does something that is kept (starts a run): stored from now on, if not yet.
-    None if they have just been forgotten (in another tab)."""
-    student = store().visit(current().id)
+    None if they have just been forgotten (in another tab). When the store cannot save, the
+    student goes on as they are (``ui.saving``)."""
+    student = current()
+    with saving.attempt("a new student"):
+        student = store().visit(student.id)
     if student is not None:
         st.session_state[KEY] = student
     return student
@@ -121,6 +136,7 @@ def rename(name: str) -> None:
     st.session_state[KEY] = store().rename(current().id, name)
 
 
+@saving.guard
 def forget() -> None:
     """Delete everything stored about this student; the browser gets a new student next (stored
     when they first do something)."""
@@ -141,12 +157,12 @@ def panel() -> None:
                                      placeholder=f"Student {student.number}" if student.number else None)
                 if st.form_submit_button(t("student.save_name")):
                     try:
-                        rename(name)
-                        st.rerun()
+                        with saving.attempt("a student's name"):
+                            rename(name)
+                            st.rerun()
                     except NameRefused as err:
                         st.error(say(err))
             st.caption(t("student.forget_help"))
             sure = st.checkbox(t("student.forget_confirm"), key="_identity.forget_sure")
             st.button(t("student.forget"), disabled=not sure, on_click=forget, key="_identity.forget")
-        if not store().saving:
-            st.warning(t("student.not_saving"), icon="💾")
+        saving.place()  # "nothing is being saved", if so, once the page has run

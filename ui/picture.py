@@ -15,7 +15,7 @@ import streamlit as st
 
 from models.runtime import examples
 from ui import drawing as drawing_ui
-from ui import identity
+from ui import identity, saving
 from ui.i18n import labels, t
 from ui.state import kept
 
@@ -45,6 +45,7 @@ def _restore() -> None:
         st.session_state[KEEP] = True
 
 
+@saving.guard
 def _keep_changed() -> None:
     sid, picture = identity.current().id, st.session_state.get("picture.upload")
     if st.session_state[KEEP] and picture:
@@ -99,7 +100,8 @@ def choose() -> Picture | None:
         if st.session_state.get(held) != new:
             st.session_state[held] = new
             if source == "upload" and st.session_state.get(KEEP):
-                identity.store().keep_picture(identity.current().id, new.name, new.data)
+                with saving.attempt("a kept picture"):
+                    identity.store().keep_picture(identity.current().id, new.name, new.data)
     picture = st.session_state.get(held)
     if picture is None:
         st.info(t(f"picture.waiting_{source}"), icon="🖼️")
@@ -111,8 +113,9 @@ def choose() -> Picture | None:
         if right.button(t("picture.forget"), key=f"{held}.forget"):
             del st.session_state[held]
             if source == "upload":
-                identity.store().drop_picture(identity.current().id)
                 st.session_state[KEEP] = False
+                with saving.attempt("a forgotten picture"):
+                    identity.store().drop_picture(identity.current().id)
             st.rerun()
     if source == "upload":
         st.checkbox(t("picture.keep"), key=KEEP, on_change=_keep_changed, help=t("picture.keep_help"))

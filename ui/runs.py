@@ -29,7 +29,7 @@ import streamlit as st
 from models.errors import LabError
 from models.store import journal
 from models.training import jobs
-from ui import identity
+from ui import identity, saving
 from ui.i18n import say, t
 from ui.state import session_alive, session_id
 
@@ -135,7 +135,10 @@ def collect(key: str, finished: Callable[[jobs.Job], None]) -> None:
         if job.state is jobs.JobState.FAILED:
             st.session_state[f"{key}.error"] = job.error
         elif job.result is not None:  # a queued job cancelled before it started has none
-            finished(job)
+            with saving.attempt("a finished run"):
+                finished(job)
+            if st.session_state.get(saving.FAILED):
+                return  # not saved: the runner keeps it, and a later run of the page tries again
         runner().collect(job)
 
 

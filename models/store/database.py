@@ -37,6 +37,12 @@ from models.store.schema import BLOBS, forgotten, gates, key_misses, live_runs, 
 
 log = logging.getLogger("cnnlab.store")
 StoreFailed = SQLAlchemyError  # the database failed during the class (a server gone, a disk full): pages say so
+
+
+class StoreGone(SQLAlchemyError):
+    """The class store's SQLite file was deleted or replaced during the class. SQLite would go on
+    writing into the deleted file, which no restart can open again: the class would be lost at
+    the next restart without a word. So from then on every write fails, and pages say so."""
 T = TypeVar("T")
 
 TOKEN_BYTES = 32  # 256 random bits: not guessable from anyone else's
@@ -91,12 +97,14 @@ def default_url() -> str:
 
 class Store:
     def __init__(self, url: str, saving: bool = True):
-        self.url, self.saving = url, saving
+        self.url, self._saving = url, saving
         self.backend = url.split(":", 1)[0].split("+", 1)[0]  # "sqlite", "postgresql"
+        self._file: Path | None = None  # a SQLite store's file, watched while the class goes on
         if self.backend == "sqlite":
             path = url.removeprefix("sqlite:///")
             if path and path != url and not path.startswith(":memory:"):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self._file = Path(path)
             memory = url in ("sqlite://", "sqlite:///:memory:")
             self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5},
                                         **({"poolclass": StaticPool} if memory else {}))
@@ -105,10 +113,35 @@ class Store:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         self._number_lock = threading.Lock()
         schema.migrate(self.engine)
+        self._inode = self._file.stat().st_ino if self._file else None
+        self.gone = False  # the file was deleted or replaced: nothing is saved any more (said once)
+
+    @property
+    def saving(self) -> bool:
+        """Whether what students do is being kept: not for a store in memory (the database could
+        not be opened), nor once its file has gone."""
+        return self._saving and not self._file_gone()
+
+    def _file_gone(self) -> bool:
+        """Whether the SQLite file opened at the start is no longer where it was (a stat: cheap)."""
+        if self._file is None or self.gone:
+            return self.gone
+        try:
+            same = self._file.stat().st_ino == self._inode
+        except OSError:
+            same = False
+        if not same:
+            self.gone = True
+            log.error("The class store's file %s was deleted or replaced during the class: nothing more can be "
+                      "saved in it, and what was saved since the start is lost at the next restart. Restart the "
+                      "server to start a new file (or restore it from a backup).", self._file)
+        return self.gone
 
     # --- writing, with retries --------------------------------------------------------------
 
     def _write(self, work: Callable, attempts: int = 5) -> T:
+        if self._file_gone():
+            raise StoreGone(f"the class store's file {self._file} is gone")
         for attempt in range(attempts):
             try:
                 with self.engine.begin() as conn:

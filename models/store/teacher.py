@@ -13,7 +13,9 @@ Guessing it is hopeless, for two reasons that hold together:
   2^144 keys (or the 16 characters of a chosen one) outlast every school year there will be.
 
 Each wrong try is logged with its address and kept in the store (``Store.misses``). The teacher,
-who types the key right, waits for nothing unless someone is guessing at that moment.
+who types the key right, waits for nothing unless someone is guessing at that moment. When the
+store cannot be written (a full disk, a database gone), this server keeps the gate itself
+(``_LocalGate``): the teacher still gets in, and guessing stays as slow on this server.
 """
 
 from __future__ import annotations
@@ -38,6 +40,25 @@ _lock = threading.Lock()
 _drawn: str | None = None
 
 
+class _LocalGate:
+    """The gate of ``Store.take_turn``, kept in this process: for when the store cannot be written."""
+
+    def __init__(self):
+        self._lock, self._next_at = threading.Lock(), 0.0
+
+    def take_turn(self, turn_s: float, max_wait_s: float) -> float | None:
+        with self._lock:
+            now = time.time()
+            turn = max(now, self._next_at)
+            if turn - now > max_wait_s:
+                return None
+            self._next_at = turn + turn_s
+            return turn
+
+
+_local_gate = _LocalGate()
+
+
 def key() -> str:
     """The key in force; a drawn one is said once, in the console."""
     global _drawn
@@ -56,13 +77,20 @@ def check(given: str, address: str = "?", store: database.Store | None = None, s
     """Whether ``given`` is the key, compared in constant time once this try's turn has come;
     None when too many tries are waiting for theirs (nothing was compared)."""
     store = store or database.store()
-    turn = store.take_turn(TEACHER_GATE, TURN_S, MAX_WAIT_S)
+    try:
+        turn = store.take_turn(TEACHER_GATE, TURN_S, MAX_WAIT_S)
+    except database.StoreFailed as err:
+        log.error("the key's gate cannot be kept in the class store (%s): this server keeps it", err.__class__.__name__)
+        turn = _local_gate.take_turn(TURN_S, MAX_WAIT_S)
     if turn is None:
         log.info("a teacher's key from %s was refused unread: too many tries are waiting", address)
         return None
     sleep(max(0.0, turn - time.time()))
     if hmac.compare_digest(given.encode(), key().encode()):
         return True
-    store.note_miss(turn, address)
     log.warning("a wrong teacher's key from %s", address)
+    try:
+        store.note_miss(turn, address)
+    except database.StoreFailed:
+        pass  # said in the console just now; the store cannot keep it
     return False

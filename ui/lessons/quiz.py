@@ -24,7 +24,7 @@ import streamlit as st
 from lessons import course, sections
 from models.content import quiz
 from models.store import csv_file
-from ui import identity
+from ui import identity, saving
 from ui.i18n import lang, t
 from ui.lesson import fill
 from ui.state import kept
@@ -124,8 +124,9 @@ def _question(lesson: str, qid: str, number: int) -> None:
                 result = {"lesson": lesson, "question": qid, "given": _stored(q, given), "correct": q.check(given),
                           "seconds": seconds, "answered_at": datetime.now(UTC).isoformat(timespec="seconds"),
                           "seed": _seed(key)}
-                identity.store().save_answer(identity.current().id, lesson, qid, result["given"], result["correct"],
-                                             seconds)
+                with saving.attempt("a quiz answer"):  # the answer is checked and shown all the same
+                    identity.store().save_answer(identity.current().id, lesson, qid, result["given"],
+                                                 result["correct"], seconds)
                 _results()[key] = result
                 st.session_state[SHOWN][key] = time.monotonic()  # a second try is timed from now
         result = _results().get(key)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from models.content import quiz
 from models.store import teacher
-from ui import charts, figures, identity, literal, runs
+from ui import charts, figures, identity, literal, runs, saving
 from ui.i18n import lang, t
 
 UNLOCKED = "_teacher.unlocked"
@@ -131,6 +131,7 @@ def export_and_reset() -> None:
         st.success(t("teacher.reset_done"))
 
 
+@saving.guard
 def _reset() -> None:
     identity.store().reset_class()
     st.session_state["_teacher.reset_sure"] = False
