@@ -22,6 +22,8 @@ In this order, each a check with its figures and pass/fail:
   recipe and at the lesson's live GPU scale, time-limited, with the time all their epochs take;
 * ``runner``: three runs from three students at once, overlapping on one device;
 * ``out_of_memory``: a run asking for more memory than the card has fails alone, the next works;
+* ``run_limits``: each lab network's step cost measured, Stop honoured within 2 s, and a
+  DenseNet121 run with a 2-s time limit (issue 27) refused or done within 10 s;
 * ``compile``: ``torch.compile(mode="reduce-overhead")`` timed in a child process, last, given
   whatever is left of ``--budget-s`` (compiling DenseNet121 takes minutes).
 
@@ -55,7 +57,7 @@ from bench import latency
 from bench.fashion_accuracy import one_run
 from bench.train_throughput import SPECS, eager_fp32
 from models.runtime import cam, classify, device, examples, inference, networks, zoo
-from models.training import datasets, jobs, precision, tasks, train
+from models.training import cost, datasets, jobs, nets, precision, tasks, train
 from models.training.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,12 +84,13 @@ class Scale:
     concurrent_train_size: int = 16384
     degradation_seconds: float = 15.0  # per network
     runner_train_size: int = 2048
+    limits_networks: tuple[str, ...] = tuple(nets.lab_networks())
 
 
 QUICK = Scale(latency_runs=3, latency_inputs=2, classroom_students=3, fast_seeds=(0,), fast_seconds=2.0,
               throughput_seconds=0.3, throughput_networks=("plain_cnn",), degradation_seconds=0.5,
               concurrent_runs=(1, 2), concurrent_train_size=256,
-              runner_train_size=256)
+              runner_train_size=256, limits_networks=("plain_cnn",))
 
 
 def check_inference(dev: torch.device, scale: Scale) -> dict:
@@ -305,6 +308,51 @@ def check_runner(dev: torch.device, scale: Scale) -> dict:
             "passed": states == ["done"] * 3 and overlapped}
 
 
+def check_run_limits(dev: torch.device, scale: Scale) -> dict:
+    """Issue 27's limits on this device: each lab network's measured step cost (models.training.cost),
+    Stop pressed once a run has reported (the slot free within 2 s), and a DenseNet121 run with a
+    2-s time limit at batch 512 (refused, or its slot free within 10 s, its evaluation included)."""
+    data = datasets.load("synthetic")
+    shape, classes = tuple(data.train_x.shape[1:]), len(data.classes)
+    networks = {}
+    for name in scale.limits_networks:
+        runner = jobs.JobRunner(device=dev, max_time_s=600)
+        config = TrainConfig(net=nets.NetSpec(name), dataset="synthetic", epochs=100, time_limit_s=600)
+        step = cost.step_cost(config.net, shape, classes, dev.type)
+        batch = min(128, step.largest_batch(cost.max_step_s(config.time_limit_s)))
+        row = {"fixed_s": round(step.fixed_s, 4), "per_image_ms": round(step.per_image_s * 1000, 4), "batch": batch}
+        if batch >= 1:
+            job = runner.submit("student", replace(config, batch_size=batch))
+            started = time.perf_counter()
+            while not job.history and job.live and time.perf_counter() - started < 120:
+                time.sleep(0.01)
+            pressed = time.perf_counter()
+            runner.cancel(job)
+            while job.live and time.perf_counter() - pressed < 30:
+                time.sleep(0.005)
+            result = job.result
+            row.update(stop_s=round(time.perf_counter() - pressed, 3), steps=getattr(result, "steps", None),
+                       stopped_by=getattr(result, "stopped_by", None), evaluated=getattr(result, "evaluated", None))
+        runner.shutdown()
+        networks[name] = row
+    runner = jobs.JobRunner(device=dev)
+    started = time.perf_counter()
+    try:
+        job = runner.submit("student", TrainConfig(net=nets.NetSpec("densenet121"), batch_size=512, time_limit_s=2))
+        while job.live and time.perf_counter() - started < 60:
+            time.sleep(0.005)
+        short = {"released_s": round(time.perf_counter() - started, 2), "elapsed_s": round(job.result.elapsed_s, 2),
+                 "stopped_by": job.result.stopped_by, "evaluated": job.result.evaluated, "steps": job.result.steps}
+    except train.RunSettingsError as refused:
+        short = {"refused": refused.code, "sentence": str(refused),
+                 "released_s": round(time.perf_counter() - started, 2)}
+    runner.shutdown()
+    stops = [row["stop_s"] for row in networks.values() if "stop_s" in row]
+    return {"networks": networks, "densenet121_2s_batch512": short, "max_stop_s": max(stops, default=None),
+            "goal": "Stop frees the slot within 2 s on every lab network; a 2-s DenseNet121 run within 10 s",
+            "passed": bool(stops) and max(stops) < 2.0 and short["released_s"] < 10}
+
+
 @dataclass(frozen=True)
 class TooLarge:
     """A run that asks the device for more memory than it has."""
@@ -367,7 +415,7 @@ CHECKS = (("inference", check_inference), ("grad_cam", check_grad_cam), ("latenc
           ("throughput", check_throughput), ("concurrent_runs", check_concurrent_runs),
           ("degradation", check_degradation),
           ("degradation_lesson", lambda d, s: check_degradation(d, s, "gpu")),
-          ("runner", check_runner), ("out_of_memory", check_out_of_memory))
+          ("runner", check_runner), ("out_of_memory", check_out_of_memory), ("run_limits", check_run_limits))
 
 
 def run_checks(dev: torch.device, scale: Scale, budget_s: float, out: Path | None,
