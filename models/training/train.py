@@ -311,9 +311,7 @@ def train(
                        math.ceil(PROBE_RATIO * PROBE_SIZE / config.batch_size))
     order = torch.Generator().manual_seed(config.seed)  # the seed fixes the order of examples
     draws = torch.Generator().manual_seed(config.seed + 1)  # … and every augmentation drawn
-    # An evaluation batch: a quarter of a training batch. Its forward pass in fp32 costs about a
-    # sixth of a step, so the batch of each set evaluated after Stop adds half a step.
-    eval_batch = min(500, max(1, config.batch_size // 4))
+    eval_batch = min(500, max(1, config.batch_size // precision.EVAL_SHARE.get(device.type, 1)))
     final_images = sum(min(FINAL_EVAL_SIZE, len(x)) for x in (val_x, train_x, data.test_x))
     eval_rate = math.inf  # images/s of forward passes: measured at each probe, until then a guess
     best_val, best_state, since_best = -1.0, None, 0  # early stopping
