@@ -4,6 +4,7 @@ too long is refused before the run holds the class's training slot."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -90,19 +91,30 @@ def test_the_time_limit_covers_the_final_evaluation():
 
 
 def test_stop_during_the_final_evaluation_ends_it_after_one_batch_of_each_set():
-    config = TrainConfig(epochs=1, train_size=2048, batch_size=64)
+    config = TrainConfig(epochs=1, batch_size=64)  # 600 validation, 2,000 training and 1,000 test images to evaluate
     points = []
-
-    def report(point):
-        points.append(point)
 
     def stopped() -> bool:  # pressed once the last training step has reported
         return bool(points) and points[-1].step == points[-1].total_steps
 
-    result = train.train(config, CPU, report=report, should_stop=stopped)
-    batch = min(500, config.batch_size // 4)
-    assert result.evaluated == (batch, batch, batch)  # not 2,000 of each
-    assert len(result.evaluation.labels) == batch
+    result = train.train(config, CPU, report=points.append, should_stop=stopped)
+    one_batch = result.evaluated[0]
+    assert result.evaluated == (one_batch, one_batch, one_batch)  # one pass of each set …
+    assert one_batch < 600  # … not all of them
+    assert len(result.evaluation.labels) == one_batch
+
+
+def test_a_run_measured_on_a_few_images_is_not_ranked_on_the_leaderboard(tmp_path):
+    result = train.train(TrainConfig(epochs=1, train_size=512), CPU)
+    e = result.evaluation
+    cut = dataclasses.replace(result, evaluation=mistakes.Evaluation(e.classes, e.labels[:32], e.probs[:32]))
+    assert result.rankable and not cut.rankable  # 32 right of 32 is no 100%
+    store = database.Store(f"sqlite:///{tmp_path / 'class.sqlite'}")
+    for run in (result, cut):
+        store.save_run(store.arrive(database.new_token()).id, "train", "train", run)
+    ranked = [row.final_acc for row in store.engine.connect().execute(
+        database.runs.select().order_by(database.runs.c.id)).all()]
+    assert ranked == [result.final_val_acc, None]  # the leaderboard puts it last, unranked
 
 
 def test_a_runs_evaluation_is_made_once_in_the_run_and_kept_with_it(tmp_path):

@@ -250,6 +250,21 @@ def logits_of(model: nn.Module, x: torch.Tensor, device: torch.device, batch_siz
         model.train(was_training)
 
 
+EVAL_PASS_S = 0.15  # an evaluation pass takes about this long at most: Stop waits for one of each set
+
+
+def eval_batch_size(batch_size: int, step_s: float | None, device: torch.device) -> int:
+    """How many images an evaluation pass takes: as many as fit in ``EVAL_PASS_S`` (a pass in fp32
+    costs about two thirds of a training step per image, ``step_s`` being the latest step's time),
+    at least a share of a training batch (``precision.EVAL_SHARE``), at most 500. Few images a
+    pass cost the small networks a sixth of their speed in probes (one pass of 256 images took 16);
+    many cost the large ones seconds of waiting after Stop."""
+    least = max(1, batch_size // precision.EVAL_SHARE.get(device.type, 1))
+    if not step_s:
+        return min(500, least)
+    return int(min(500, max(least, EVAL_PASS_S * batch_size / (2 / 3 * step_s))))
+
+
 def scored(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device, batch_size: int = 500,
            go_on: Callable[[], bool] = lambda: True) -> tuple[float, int]:
     """The share of ``x`` that ``model`` gets right, and on how many images it was measured (all,
@@ -311,7 +326,7 @@ def train(
                        math.ceil(PROBE_RATIO * PROBE_SIZE / config.batch_size))
     order = torch.Generator().manual_seed(config.seed)  # the seed fixes the order of examples
     draws = torch.Generator().manual_seed(config.seed + 1)  # … and every augmentation drawn
-    eval_batch = min(500, max(1, config.batch_size // precision.EVAL_SHARE.get(device.type, 1)))
+    eval_batch = eval_batch_size(config.batch_size, None, device)  # until a step has been timed
     final_images = sum(min(FINAL_EVAL_SIZE, len(x)) for x in (val_x, train_x, data.test_x))
     eval_rate = math.inf  # images/s of forward passes: measured at each probe, until then a guess
     best_val, best_state, since_best = -1.0, None, 0  # early stopping
@@ -321,6 +336,7 @@ def train(
     unreported: Snapshot | None = taken[-1] if taken else None
 
     history: list[Point] = []
+    stepped = time.perf_counter()  # when the latest step ended
     loss_sum = torch.zeros((), device=device)  # accumulated on the device: no sync per step
     correct_sum = torch.zeros((), dtype=torch.long, device=device)
     seen_since, images_done, step = 0, 0, 0
@@ -355,8 +371,13 @@ def train(
             if step in marks:
                 taken.append(take(model, watched, step, step / steps_per_epoch))
                 unreported = taken[-1]
-            if step == 1 and eval_rate == math.inf:  # a forward pass costs about a third of a step
-                eval_rate = 3 * len(idx) / (time.perf_counter() - start)
+            now = time.perf_counter()
+            if step >= 2:  # the first step also made its kernels: it is not timed
+                step_s = now - stepped
+                eval_batch = eval_batch_size(config.batch_size, step_s, device)
+                if eval_rate == math.inf:  # a guess until the first probe: an image's pass ≈ ⅔ of its step
+                    eval_rate = 1.5 * len(idx) / step_s
+            stepped = now
             if step % report_every == 0 or step == total_steps:
                 elapsed = time.perf_counter() - start
                 rate = images_done / elapsed
