@@ -11,18 +11,24 @@ addresses those processes listen on.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import ipaddress
 import os
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
+
 from deploy.processes import RAY_PROCESSES, free_port, pids_matching, wait_healthy
 
-__all__ = ["RAY_PROCESSES", "eventually", "free_port", "listening", "pids_matching", "wait_healthy"]
+__all__ = ["RAY_PROCESSES", "app_server", "eventually", "free_port", "listening", "pids_matching", "wait_healthy"]
+
+ROOT = Path(__file__).resolve().parents[1]
 
 T = TypeVar("T")
 
@@ -79,3 +85,31 @@ def listening(pids: Iterable[int]) -> list[tuple[int, str, int]]:
             continue
         found += [(pid, *listen[link[8:-1]]) for link in links if link.startswith("socket:[") and link[8:-1] in listen]
     return found
+
+
+# --- an app server of the test's own ---------------------------------------------------------
+
+@contextlib.contextmanager
+def app_server(home: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``streamlit run app.py`` on a free port of 127.0.0.1, offline, with its torch cache, data
+    and class store under ``home`` (and ``env`` besides); yields its URL and its process. Its
+    console goes to ``home/server.log``, which must hold no traceback when it stops: nothing went
+    wrong behind the pages either."""
+    port = free_port()
+    env = {**os.environ, "CNNLAB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "CNNLAB_DATA": str(home / "data"),
+           "CNNLAB_DB": f"sqlite:///{home / 'class.sqlite'}", **env}
+    log = open(home / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc=proc)
+    except RuntimeError as err:
+        proc.kill()
+        pytest.fail(f"the server did not start ({err}):\n" + (home / "server.log").read_text())
+    yield url, proc
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+    text = (home / "server.log").read_text()
+    assert "Traceback" not in text, text

@@ -18,8 +18,6 @@ import io
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,7 +25,7 @@ import pytest
 from PIL import Image
 
 from lessons import course, strings
-from tests.support import free_port, wait_healthy
+from tests.support import app_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.school]  # Chromium, against an app server of its own
 
@@ -51,26 +49,9 @@ def _chromium() -> str:
 
 @contextlib.contextmanager
 def running_app(home: Path):
-    """``streamlit run app.py`` on a free port of 127.0.0.1, offline; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "CNNLAB_OFFLINE": "1", "TORCH_HOME": str(home / "torch"), "CNNLAB_DATA": str(home / "data"),
-           "CNNLAB_MAX_RUN_SECONDS": "30", "CNNLAB_DB": f"sqlite:///{home / 'class.sqlite'}",
-           "CNNLAB_TEACHER_KEY": TEACHER_KEY}
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc=proc)
-    except RuntimeError as err:
-        proc.kill()
-        pytest.fail(f"the server did not start ({err}):\n" + (home / "server.log").read_text())
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-    text = (home / "server.log").read_text()
-    assert "Traceback" not in text, text  # nothing went wrong behind the pages either
+    """``streamlit run app.py`` of its own (``tests.support.app_server``); yields its URL."""
+    with app_server(home, CNNLAB_MAX_RUN_SECONDS="30", CNNLAB_TEACHER_KEY=TEACHER_KEY) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
