@@ -146,6 +146,11 @@ def test_a_hostile_link_opens_every_page_at_its_defaults_with_a_sentence(default
     assert {key: at.session_state[key] for key in defaults[following]} == defaults[following]
 
 
+# Settings a page checks itself, saying why in its own words: the training lab's data set, which
+# may name one this server lacks (CIFAR-10; tests/test_errors.py checks the sentence).
+SAYS_WHY_ITSELF = {"train.dataset"}
+
+
 @pytest.mark.slow  # ~1,000 page runs
 @pytest.mark.parametrize("page", PAGES)
 def test_each_setting_alone_refuses_each_hostile_value(defaults, open_page, page):
@@ -156,7 +161,9 @@ def test_each_setting_alone_refuses_each_hostile_value(defaults, open_page, page
         for kind, value in HOSTILE.items():
             at = open_page(page, **{key: value})
             problems = opened_at_defaults(at, page, defaults)
-            if key not in at.session_state[state.REFUSED]:
+            if key in SAYS_WHY_ITSELF and key not in at.session_state[state.REFUSED]:
+                problems.remove("no sentence about the link")  # the page's own sentence instead
+            elif key not in at.session_state[state.REFUSED]:
                 problems.append("not refused")
             wrong += [f"{key}={kind}: {problem}" for problem in problems]
     assert wrong == []

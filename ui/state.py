@@ -86,6 +86,8 @@ def kept(key: str, default, url: bool = True) -> dict:
     st.session_state[f"_{key}"] = st.session_state[key]
     if in_url and st.session_state[key] != default:  # defaults stay out: the link stays short
         want_in_url(key, _format(st.session_state[key]))
+    elif in_url:  # (asked again after the page put a refused value back to its default)
+        st.session_state.get(WANTED, {}).pop(key, None)
     return {"key": f"_{key}", "on_change": _store, "args": (key,)}
 
 
@@ -122,9 +124,11 @@ def url_values_refused() -> bool:
 
 
 def forget_url_values() -> bool:
-    """Drop every value this session took from the URL (a widget refused one). True if there were any."""
+    """Drop every value this session took from the URL (one was refused): all count as refused,
+    since a widget that raises does not say which. True if there were any."""
     keys = st.session_state.pop(FROM_URL, set())
     st.session_state[URL_OFF] = True
+    st.session_state.setdefault(REFUSED, set()).update(keys)
     for key in keys:
         st.session_state.pop(key, None)
         st.session_state.pop(f"_{key}", None)
