@@ -19,7 +19,7 @@ from models.training import datasets
 from models.training.train import TrainConfig
 from ui import access, classroom, identity, runs, saving
 from ui.i18n import language_toggle, say, t
-from ui.state import begin_run, forget_url_values, write_url
+from ui.state import begin_run, forget_url_values, url_values_refused, write_url
 
 log = logging.getLogger(__name__)
 
@@ -51,25 +51,31 @@ def build() -> st.Page:
 
 
 def run(page: st.Page) -> None:
-    """Run the page. If a widget refuses a value that came from the link (``?train.lr=99``, out
-    of its range), run it again without the link's values, and say so, instead of an exception.
-    If the class database fails during the class, the page says so in the student's language and
-    the teacher's console gets the details."""
+    """Run the page. If a value that came from the link was refused (``?train.lr=99``, out of its
+    widget's range; ``?rf.opacity=nan``: see ``ui.state``), run it again without the link's
+    values, and say so, instead of an exception or a page half set from the link. If the class
+    database fails during the class, the page says so in the student's language and the teacher's
+    console gets the details."""
     classroom.begin(page.url_path)
     try:
         with priority.page_running():  # a training run on this server's CPU waits meanwhile
             page.run()
-            classroom.controls()
-            write_url()
-    except StreamlitAPIException:
-        if not forget_url_values():
+            if not url_values_refused():
+                classroom.controls()
+                write_url()
+                saving.notice()  # what could not be saved, if anything
+                return
+    except StreamlitAPIException:  # some widgets raise on a value they cannot show
+        if not forget_url_values():  # none came from the link: not the link's doing
             raise
-        st.session_state[URL_REFUSED] = True
-        st.rerun()
     except database.StoreFailed as err:  # a read the page needed (its writes are ui.saving's)
         log.error("The class database failed while %s ran: %s", page.url_path, (str(err).splitlines() or [""])[0])
         st.warning(t("student.store_failed"), icon="💾")
-    saving.notice()
+        saving.notice()
+        return
+    forget_url_values()
+    st.session_state[URL_REFUSED] = True
+    st.rerun()
 
 
 def navigation() -> dict[str, list[st.Page]]:

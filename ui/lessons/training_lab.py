@@ -128,7 +128,8 @@ def settings() -> TrainConfig:
         err = (datasets.DatasetUnavailable("cifar_missing", root=str(datasets.data_root())) if asked == "cifar-10"
                else datasets.DatasetUnavailable("unknown", name=str(asked), choices=", ".join(offered)))
         st.caption(say(err))
-        st.session_state[key] = st.session_state[f"_{key}"] = "synthetic"
+        st.session_state[key] = "synthetic"
+        widget = _kept("dataset")  # and the link forgets what it asked
     v["dataset"] = c2.selectbox(t("train.dataset"), offered, format_func=labels("train.data_", datasets.LOADERS),
                                 help=None if "cifar-10" in offered else t("train.cifar_how"), **widget)
     v |= {knob: NET_KNOBS[knob]((c1, c2)) for knob in nets.get(v["network"]).knobs}
