@@ -105,7 +105,7 @@ def figure_words(at: AppTest) -> tuple[list[str], list[str], int]:
                 described += 1
                 words.append(html.unescape(text))
         elif kind == "Imgs":
-            problems.append("st.image (no alt): use ui.charts.picture")
+            problems.append("st.image: use ui.charts.picture (inline, with its alt)")
     if described != charts:
         problems.append(f"{charts} charts but {described} described")
     return words, problems, charts + images

@@ -4,7 +4,8 @@ every picture as an <img> with an ``alt`` (docs/accessibility.md, "Figures").
 ``show(fig, key)`` stands where a view would call ``st.plotly_chart``: the chart, then its text
 alternative (``figures.alt``) in a paragraph that screen readers read and eyes do not see, then an
 expander "The numbers" with the chart's numbers as tables (``figures.numbers``). ``picture`` stands
-where a view would call ``st.image``, which has no ``alt``: the image goes inline
+where a view would call ``st.image``: the image goes inline with its ``alt``, never a /media/ file
+that a rerun may delete before a busy browser asked for it
 (``figures.inline_image``).
 """
 

@@ -344,8 +344,9 @@ def parameter_bars(labels: Sequence[str], counts: Sequence[int]) -> go.Figure:
 
 def inline_image(image, alt: str, caption: str | None = None, width: int | None = None) -> str:
     """An image in [0, 1] (H, W) or (H, W, 3) with its text alternative (and a caption, when one
-    is shown), as HTML for st.html: every picture of the app goes this way, since st.image has no
-    ``alt``. The PNG travels inside the page's message instead of as a /media/ file. Streamlit
+    is shown), as HTML for st.html: every picture of the app goes this way, with its ``alt`` (which
+    st.image takes too, since Streamlit 1.61). The PNG travels inside the page's message instead of
+    as a /media/ file, as st.image's would. Streamlit
     deletes a media file as soon as a rerun no longer shows it, so an image that a once-a-second
     view replaces could be gone before a busy browser asked for it (a 404 and a broken picture);
     an inline one cannot. ``width``: the width shown, in CSS pixels (at most the column's)."""
