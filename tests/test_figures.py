@@ -205,6 +205,9 @@ def test_series_differ_by_more_than_colour(monkeypatch):
     assert plain.line.dash != residual.line.dash
     conv, fc = BUILDERS["layer_parameters"]().data
     assert conv.marker.pattern.shape != fc.marker.pattern.shape
+    # the convolution's padding: grey, and outside a frame around the input (3×3 padded by 1: the middle cell)
+    (frame,) = [s for s in BUILDERS["convolution_step"]().layout.shapes if s.name == "input frame"]
+    assert (frame.x0, frame.x1, frame.y0, frame.y1) == (0.5, 1.5, 0.5, 1.5)
 
 
 def test_an_inline_image_carries_its_alt_and_refuses_none():

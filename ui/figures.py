@@ -302,7 +302,8 @@ def heat_overlay(image, heat, opacity: float = 0.6, box: tuple[float, float, flo
 def convolution_step(padded: Sequence[Sequence[float]], pad: int, cells: Sequence[tuple[int, int]],
                      output: Sequence[Sequence[float | None]], current: tuple[int, int]) -> go.Figure:
     """Left: the (padded) input with the kernel's cells outlined. Right: the output so far,
-    the current cell outlined. Values are written in every cell; padding is grey."""
+    the current cell outlined. Values are written in every cell; padding is grey, and outside a
+    frame drawn around the input (told apart by a line, not by its grey alone)."""
     fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.08,
                         subplot_titles=(t("figure.input"), t("figure.output")))
     h, w = len(padded), len(padded[0])
@@ -310,6 +311,9 @@ def convolution_step(padded: Sequence[Sequence[float]], pad: int, cells: Sequenc
     fig.add_trace(go.Heatmap(z=inside, colorscale=[[0, "#ffffff"], [1, "#dddddd"]], showscale=False, hoverinfo="skip",
                              text=[[f"{v:g}" for v in row] for row in padded], texttemplate="%{text}", xgap=2, ygap=2),
                   row=1, col=1)
+    if pad:
+        fig.add_shape(type="rect", x0=pad - 0.5, x1=w - pad - 0.5, y0=pad - 0.5, y1=h - pad - 0.5,
+                      line=dict(color="#333333", width=2, dash="dot"), name="input frame", row=1, col=1)
     for r, c in cells:
         fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color=PALETTE[1], width=3),
                       fillcolor=PALETTE[1], opacity=0.25, row=1, col=1)
