@@ -158,3 +158,9 @@ def test_stop_is_honoured_within_two_seconds_on_every_lab_network(network):
     eventually(lambda: not job.live, timeout_s=10, every_s=0.01)
     assert time.monotonic() - pressed < 2.0
     assert job.result.stopped_by == "cancelled"
+
+
+def test_a_data_set_this_server_lacks_is_left_to_the_run_which_says_so_where_it_trains():
+    # no CIFAR-10 on this server: no step to time here; a Ray worker may have it, or the run fails
+    # there with its own sentence (tests/test_ray_runner.py)
+    TrainConfig(dataset="cifar-10").validate(CPU)

@@ -124,7 +124,10 @@ class TrainConfig:
             self._check_step(device)
 
     def _check_step(self, device: torch.device) -> None:
-        data = datasets.load(self.dataset)
+        try:
+            data = datasets.load(self.dataset)
+        except datasets.DatasetUnavailable:  # not here: the run says so where it trains (a Ray worker may have it)
+            return
         step = cost.step_cost(self.net, tuple(data.train_x.shape[1:]), len(data.classes), device.type)
         limit = cost.max_step_s(self.time_limit_s)
         if step.seconds(self.batch_size) <= limit:
