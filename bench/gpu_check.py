@@ -360,7 +360,7 @@ class TooLarge:
     kind: ClassVar[str] = "check"
     time_limit_s: float = 30.0
 
-    def validate(self, device=None) -> None:
+    def validate(self, device=None, threads=None) -> None:
         pass
 
     def run(self, dev, report, should_stop):

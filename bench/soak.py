@@ -47,7 +47,7 @@ class Weights:
     seed: int = 0
     time_limit_s: float = 60.0
 
-    def validate(self, device=None) -> None:
+    def validate(self, device=None, threads=None) -> None:
         pass
 
     def run(self, device, report, should_stop):

@@ -167,7 +167,7 @@ from models.training import jobs
 class Forever:
     time_limit_s: float = 60.0
 
-    def validate(self, device=None):
+    def validate(self, device=None, threads=None):
         pass
 
     def run(self, device, report, should_stop):

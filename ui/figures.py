@@ -360,8 +360,9 @@ def inline_image(image, alt: str, caption: str | None = None, width: int | None 
     pixels = np.repeat(pixels[..., None], 3, axis=-1) if pixels.ndim == 2 else pixels  # grey → RGB
     size = f"width:{width}px;" if width else ""
     # the caption is the visible words; screen readers read the alt, so the caption is hidden from them
-    words = (f'<figcaption aria-hidden="true" style="font-size:0.875rem;color:#5f6368">{html.escape(caption)}'
-             '</figcaption>') if caption else ""
+    # the text's own colour, faded as captions are (ui/access.py): readable on a light and a dark theme
+    words = (f'<figcaption aria-hidden="true" style="font-size:0.875rem;color:inherit;opacity:0.8">'
+             f'{html.escape(caption)}</figcaption>') if caption else ""
     return (f'<figure style="margin:0 0 1rem 0"><img src="{_png_uri(pixels)}" alt="{html.escape(alt)}" '
             f'style="{size}max-width:100%;image-rendering:pixelated">{words}</figure>')
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from models.errors import LabError
-from models.store import journal
+from models.store import database, journal
 from models.training import jobs
 from ui import identity, saving
 from ui.i18n import say, t
@@ -104,6 +104,8 @@ def submit(task: jobs.Task, key: str) -> jobs.Job | None:
         st.warning(say(err), icon="⏳")
     except LabError as err:  # settings no run can use: said, and nothing started
         st.warning(say(err), icon="✋")
+    except Exception as err:  # noqa: BLE001 — timing a step can fail too (out of memory on a busy GPU): said
+        st.warning(say(jobs.run_error(err, 0)), icon="✋")
     return None
 
 
@@ -135,9 +137,10 @@ def collect(key: str, finished: Callable[[jobs.Job], None]) -> None:
         if job.state is jobs.JobState.FAILED:
             st.session_state[f"{key}.error"] = job.error
         elif job.result is not None:  # a queued job cancelled before it started has none
-            with saving.attempt("a finished run"):
+            try:
                 finished(job)
-            if st.session_state.get(saving.FAILED):
+            except database.StoreFailed as err:
+                saving.failed("a finished run", err)
                 return  # not saved: the runner keeps it, and a later run of the page tries again
         runner().collect(job)
 
@@ -146,7 +149,10 @@ def interrupted() -> None:
     """Say, once, that a run of this student's was interrupted by the server's restart."""
     student = identity.current()
     runner()  # made at this server's first training page: by then it has marked its leftovers
-    if student.number and identity.store().take_interrupted(student.id):
+    interrupted = False
+    with saving.attempt("that an interrupted run was said"):
+        interrupted = bool(student.number) and identity.store().take_interrupted(student.id)
+    if interrupted:
         st.warning(t("train.interrupted"), icon="🔌")
 
 

@@ -104,7 +104,6 @@ class Store:
             path = url.removeprefix("sqlite:///")
             if path and path != url and not path.startswith(":memory:"):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-                self._file = Path(path)
             memory = url in ("sqlite://", "sqlite:///:memory:")
             self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5},
                                         **({"poolclass": StaticPool} if memory else {}))
@@ -113,7 +112,12 @@ class Store:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         self._number_lock = threading.Lock()
         schema.migrate(self.engine)
-        self._inode = self._file.stat().st_ino if self._file else None
+        database = self.engine.url.database if self.backend == "sqlite" else None  # the path, without ?options
+        if database and database != ":memory:":
+            try:
+                self._file, self._inode = Path(database), Path(database).stat().st_ino
+            except OSError:  # not a plain file of this machine: not watched
+                self._file = None
         self.gone = False  # the file was deleted or replaced: nothing is saved any more (said once)
 
     @property

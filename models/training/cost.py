@@ -24,8 +24,9 @@ the lab's small networks.
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +40,7 @@ STEPS_IN_LIMIT = 4  # and a run's time limit must have room for at least this ma
 SMALL = 4  # images in the smaller of the two timed steps
 LARGEST = SMALL * 4**4  # 1,024 images at most in the larger
 SPREAD_S = 0.1  # the larger is made large enough to take this long
+_measuring = threading.Lock()  # one measurement at a time in a process: a student cannot stack them
 
 
 @dataclass(frozen=True)
@@ -68,14 +70,28 @@ def _timed_step(model, x, y, device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-@memoized
-def step_cost(spec: nets.NetSpec, shape: tuple[int, int, int], classes: int, device_type: str) -> StepCost:
+def step_cost(spec: nets.NetSpec, shape: tuple[int, int, int], classes: int, device_type: str,
+              threads: int | None = None) -> StepCost:
     """Timed training steps of the network ``spec`` builds, on images of ``shape`` (C, H, W), on the
-    device and with the threads a run trains with: at ``SMALL`` images, then at 4×, 16×, 64× as
-    many until a step takes ``SPREAD_S`` (below that, the difference is lost in the noise)."""
+    device and with the CPU threads a run trains with (``threads``; by default this server's
+    runner's): at ``SMALL`` images, then at 4×, 16×, 64× as many until a step takes ``SPREAD_S``
+    (below that, the difference is lost in the noise). Measured once per network and device:
+    dropout and the activation barely change a step, and are not measured again."""
+    return _measured(replace(spec, dropout=0.0, activation="relu"), shape, classes, device_type,
+                     threads or device_mod.training_threads())
+
+
+@memoized
+def _measured(spec: nets.NetSpec, shape: tuple[int, int, int], classes: int, device_type: str,
+              threads: int) -> StepCost:
     device = torch.device(device_type)
-    threads = torch.get_num_threads()
-    device_mod.use_threads(device_mod.training_threads())
+    with _measuring:
+        return _time_steps(spec, shape, classes, device, threads)
+
+
+def _time_steps(spec, shape, classes, device: torch.device, threads: int) -> StepCost:
+    before = torch.get_num_threads()
+    device_mod.use_threads(threads)
     try:
         model = precision.on_device(nets.build(spec, shape[0], classes), device)
         x = precision.to_device(torch.randn(LARGEST, *shape), device)
@@ -91,7 +107,7 @@ def step_cost(spec: nets.NetSpec, shape: tuple[int, int, int], classes: int, dev
             if large >= SPREAD_S:
                 break
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
     return StepCost(small, max(0.0, large - small) / (batch - SMALL))
 
 

@@ -57,9 +57,10 @@ class Task(Protocol):
     kind: ClassVar[str]
     time_limit_s: float
 
-    def validate(self, device: torch.device | None = None) -> None:
-        """Raise a ``LabError`` for settings no run can use (on ``device``, when given: a training
-        step that would take longer there than ``models.training.cost`` allows)."""
+    def validate(self, device: torch.device | None = None, threads: int | None = None) -> None:
+        """Raise a ``LabError`` for settings no run can use (on ``device`` with ``threads`` CPU
+        threads, when given: a training step that would take longer there than
+        ``models.training.cost`` allows)."""
 
     def run(self, device: torch.device, report: Callable[[object], None], should_stop: Callable[[], bool]) -> object:
         """Run on ``device``; ``report`` each progress point; end soon after ``should_stop()``."""
@@ -244,22 +245,28 @@ class JobRunner:
 
     def submit(self, owner: str, task: Task, tag: str = "", address: str | None = None) -> Job:
         task = replace(task, time_limit_s=min(task.time_limit_s, self.max_time_s))
-        task.validate(self.device)
+        with self._cond:  # the cheap refusals first: a refused student costs no step's measurement
+            self._refuse(owner, address)
+        task.validate(self.device, self.train_threads)  # may time a step of the network (models.training.cost)
         with self._cond:
-            self._forget_gone()
-            current = self._latest.get(owner)
-            if current and current.live:
-                raise AlreadyRunning()
-            if address_full([j for j in self._latest.values() if j.live], address, self.per_address):
-                raise RunnerBusy("address_busy", limit=self.per_address)
-            if len(self._queue) >= self.max_queued:
-                raise RunnerBusy()
+            self._refuse(owner, address)  # again: the queue may have filled meanwhile
             job = Job(id=next(self._ids), owner=owner, task=task, runner=self, tag=tag, address=address)
             self._latest[owner] = job
             self.journal.started(job)  # before a worker can end it
             self._queue.append(job)
             self._cond.notify()
             return job
+
+    def _refuse(self, owner: str, address: str | None) -> None:
+        """Raise ``AlreadyRunning`` or ``RunnerBusy`` if this job cannot be queued now (lock held)."""
+        self._forget_gone()
+        current = self._latest.get(owner)
+        if current and current.live:
+            raise AlreadyRunning()
+        if address_full([j for j in self._latest.values() if j.live], address, self.per_address):
+            raise RunnerBusy("address_busy", limit=self.per_address)
+        if len(self._queue) >= self.max_queued:
+            raise RunnerBusy()
 
     def job_of(self, owner: str) -> Job | None:
         """The owner's latest job, live or ended and not yet collected."""
@@ -398,7 +405,7 @@ class RefusingRunner(JobRunner):
         super().__init__(max_running=0, **kwargs)
 
     def submit(self, owner: str, task: Task, tag: str = "", address: str | None = None) -> Job:
-        task.validate(self.device)
+        task.validate()
         raise RunnerError("ray_unreachable")
 
 

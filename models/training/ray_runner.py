@@ -338,8 +338,9 @@ class RayRunner:
         self.per_address, self.journal = per_address, journal or jobs.NoJournal()
         self.call_timeout_s, self.lost_after_s = call_timeout_s, lost_after_s
         # Where a step's cost is measured before a run is queued (models.training.cost): this server's
-        # GPU when the workers train on GPUs and it has one, else its CPU (which errs on refusing).
+        # GPU when the workers train on GPUs and it has one, else its CPU, with a worker's threads.
         self.device = torch.device("cuda" if num_gpus and torch.cuda.is_available() else "cpu")
+        self.num_cpus = num_cpus
         # when the first of the calls unanswered since the last answer was made
         self._unanswered_since: float | None = None
         # If the cluster stops answering during the class: its live runs end with a sentence, and
@@ -378,11 +379,12 @@ class RayRunner:
 
     def submit(self, owner: str, task: jobs.Task, tag: str = "", address: str | None = None) -> Job:
         task = replace(task, time_limit_s=min(task.time_limit_s, self.max_time_s))
-        task.validate(self.device)
         with self._lock:
             current = self._latest.get(owner)
             if current and current.live:
                 raise AlreadyRunning()
+        # a step timed here, with the threads a worker trains with (models.training.cost)
+        task.validate(self.device, max(1, int(self.num_cpus)))
         if self.lost.is_set():
             if self.fallback() is None:
                 raise RunnerError("ray_unreachable")

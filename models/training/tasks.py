@@ -30,11 +30,12 @@ class Comparison:
     runs: tuple[tuple[str, train.TrainConfig], ...]  # (label, config)
     time_limit_s: float = 60.0  # shared by the runs; time one leaves unused goes to the next
 
-    def validate(self, device=None) -> None:
+    def validate(self, device=None, threads=None) -> None:
         if not self.runs:
             raise train.RunSettingsError("no_runs")
         for _, config in self.runs:  # a step bounded by each run's share of the time
-            replace(config, time_limit_s=min(config.time_limit_s, self.time_limit_s / len(self.runs))).validate(device)
+            share = min(config.time_limit_s, self.time_limit_s / len(self.runs))
+            replace(config, time_limit_s=share).validate(device, threads)
 
     def run(self, device, report=lambda p: None, should_stop=lambda: False) -> dict[str, train.RunResult]:
         results, start = {}, time.perf_counter()
@@ -65,7 +66,7 @@ class KernelFit:
     time_limit_s: float = 30.0
     report_every: int = 10
 
-    def validate(self, device=None) -> None:
+    def validate(self, device=None, threads=None) -> None:
         if self.target not in CLASSIC:
             raise train.RunSettingsError("kernel", name=self.target)
         if self.steps < 1 or not 0 < self.lr <= 10:

@@ -96,9 +96,9 @@ class TrainConfig:
         """What the job runner calls: every task it runs has run(device, report, should_stop)."""
         return train(self, device, report, should_stop)
 
-    def validate(self, device: torch.device | None = None) -> None:
+    def validate(self, device: torch.device | None = None, threads: int | None = None) -> None:
         """Raise ``RunSettingsError`` for settings no run can use, and on ``device``, when given,
-        for a step that would take too long there (``models.training.cost``)."""
+        for a step that would take too long there, on ``threads`` CPU threads (``models.training.cost``)."""
         if self.optimizer not in OPTIMIZERS:
             raise RunSettingsError("optimizer", name=self.optimizer, choices=", ".join(OPTIMIZERS))
         if self.schedule not in SCHEDULES:
@@ -121,14 +121,14 @@ class TrainConfig:
         if not 0 <= self.snapshots <= MAX_SNAPSHOTS:
             raise RunSettingsError("snapshots", limit=MAX_SNAPSHOTS)
         if device is not None:
-            self._check_step(device)
+            self._check_step(device, threads)
 
-    def _check_step(self, device: torch.device) -> None:
+    def _check_step(self, device: torch.device, threads: int | None) -> None:
         try:
             data = datasets.load(self.dataset)
         except datasets.DatasetUnavailable:  # not here: the run says so where it trains (a Ray worker may have it)
             return
-        step = cost.step_cost(self.net, tuple(data.train_x.shape[1:]), len(data.classes), device.type)
+        step = cost.step_cost(self.net, tuple(data.train_x.shape[1:]), len(data.classes), device.type, threads)
         limit = cost.max_step_s(self.time_limit_s)
         if step.seconds(self.batch_size) <= limit:
             return
@@ -212,7 +212,8 @@ class RunResult:
             "params": self.parameters, "dropout": c.net.dropout, "weight decay": c.weight_decay,
             "augment": "+".join(c.augment) or "none", "train images": self.train_images, "activation": c.net.activation,
             "val split": c.val_split, "label smoothing": c.label_smoothing, "train acc": round(self.final_train_acc, 4),
-            "val acc": round(self.final_val_acc, 4), "best val acc": round(self.best_val_acc, 4),
+            "val acc": round(self.final_val_acc, 4), "val images": self.evaluated[0],
+            "best val acc": round(self.best_val_acc, 4),
             "test acc": round(self.test_acc, 4), "time (s)": round(self.elapsed_s, 1),
             "images/s": round(self.images_per_s), "stopped by": self.stopped_by, "device": self.device,
         }
@@ -254,6 +255,7 @@ def logits_of(model: nn.Module, x: torch.Tensor, device: torch.device, batch_siz
 
 
 EVAL_PASS_S = 0.15  # an evaluation pass takes about this long at most: Stop waits for one of each set
+EVAL_SHARE_OF_LIMIT = 0.25  # the final evaluation is left at most this share of a run's time limit
 
 
 def eval_batch_size(batch_size: int, step_s: float | None, device: torch.device) -> int:
@@ -339,7 +341,7 @@ def train(
     unreported: Snapshot | None = taken[-1] if taken else None
 
     history: list[Point] = []
-    stepped = time.perf_counter()  # when the latest step ended
+    probes = 0
     loss_sum = torch.zeros((), device=device)  # accumulated on the device: no sync per step
     correct_sum = torch.zeros((), dtype=torch.long, device=device)
     seen_since, images_done, step = 0, 0, 0
@@ -352,10 +354,13 @@ def train(
             if should_stop():
                 stopped_by = "cancelled"
                 break
-            # leave the final evaluation the time it takes (20% more than measured, for safety)
-            if time.perf_counter() + 1.2 * final_images / eval_rate >= deadline:
+            # leave the final evaluation the time it takes (20% more than measured, for safety), but
+            # never more than a quarter of the run: beyond that it evaluates what fits, and says so
+            reserve = min(1.2 * final_images / eval_rate, EVAL_SHARE_OF_LIMIT * config.time_limit_s)
+            if time.perf_counter() + reserve >= deadline:
                 stopped_by = "time limit"
                 break
+            stepped = time.perf_counter()  # a step's own time: not the checks, probes or pages before it
             idx = perm[i * config.batch_size : (i + 1) * config.batch_size]
             xb, yb = augment.augment(train_x[idx], config.augment, draws), train_y[idx]  # (B, C, H, W), (B,)
             with precision.autocast(device):
@@ -374,13 +379,11 @@ def train(
             if step in marks:
                 taken.append(take(model, watched, step, step / steps_per_epoch))
                 unreported = taken[-1]
-            now = time.perf_counter()
             if step >= 2:  # the first step also made its kernels: it is not timed
-                step_s = now - stepped
+                step_s = time.perf_counter() - stepped
                 eval_batch = eval_batch_size(config.batch_size, step_s, device)
-                if eval_rate == math.inf:  # a guess until the first probe: an image's pass ≈ ⅔ of its step
+                if probes < 2:  # a guess until a probe is timed: an image's pass ≈ ⅔ of its step
                     eval_rate = 1.5 * len(idx) / step_s
-            stepped = now
             if step % report_every == 0 or step == total_steps:
                 elapsed = time.perf_counter() - start
                 rate = images_done / elapsed
@@ -390,7 +393,10 @@ def train(
                 if n_probed < len(probe_x):  # Stop pressed during the probe: no point of fewer images
                     stopped_by = "cancelled"
                     break
-                eval_rate = n_probed / max(1e-6, time.perf_counter() - probed)
+                probes += 1
+                if probes >= 2:  # the first probe also made the evaluation's kernels; the fastest is the truest
+                    measured = n_probed / max(1e-6, time.perf_counter() - probed)
+                    eval_rate = measured if probes == 2 else max(eval_rate, measured)
                 point = Point(
                     step=step, total_steps=total_steps, epoch=step / steps_per_epoch,
                     loss=loss_sum.item() / seen_since, train_acc=correct_sum.item() / seen_since,

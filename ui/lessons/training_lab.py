@@ -222,7 +222,7 @@ COLUMNS = {"run": "col_run", "network": "col_network", "data": "col_data", "opti
            "seed": "col_seed", "params": "col_params", "dropout": "col_dropout", "weight decay": "col_weight_decay",
            "augment": "col_augment", "train images": "col_train_images", "activation": "col_activation",
            "val split": "col_val_split", "label smoothing": "col_label_smoothing", "train acc": "col_train_acc",
-           "val acc": "col_val_acc",
+           "val acc": "col_val_acc", "val images": "col_val_images",
            "best val acc": "col_best_val_acc", "test acc": "col_test_acc",
            "time (s)": "col_time", "images/s": "col_images_per_s", "stopped by": "col_stopped_by",
            "device": "col_device", "heldout": "col_heldout"}
