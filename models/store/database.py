@@ -172,8 +172,7 @@ class Store:
             row = conn.execute(select(students).where(students.c.id == sid)).first()
             if row is not None:
                 return Student(row.id, row.number, row.display_name)
-            gone = conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first() is not None
-            return None if gone else Student(sid, 0, None)
+            return None if _forgotten(conn, sid) else Student(sid, 0, None)
 
         return self._read(work)
 
@@ -192,7 +191,7 @@ class Store:
         def work(conn):
             row = conn.execute(select(students).where(students.c.id == sid)).first()
             if row is None:
-                if conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first() is not None:
+                if _forgotten(conn, sid):
                     return None
                 number = (conn.execute(select(func.max(students.c.number))).scalar() or 0) + 1
                 conn.execute(insert(students).values(id=sid, number=number, display_name=None,
@@ -215,8 +214,7 @@ class Store:
         return self.student(sid) is not None or self.visit(sid) is not None
 
     def is_forgotten(self, sid: str) -> bool:
-        return self._read(lambda conn: conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first()
-                          is not None)
+        return self._read(lambda conn: _forgotten(conn, sid))
 
     def rename(self, sid: str, name: str) -> Student:
         """The student's name, as they typed it, cleaned (``names.chosen``); ``names.NameRefused``
@@ -546,6 +544,11 @@ def open_store(url: str) -> Store:
                  f"nothing students do is being saved.")
         log.warning("%s", problem)
         return Store("sqlite://", saving=False)
+
+
+def _forgotten(conn, sid: str) -> bool:
+    """Whether this student asked to be forgotten (their id is kept for that, and nothing else)."""
+    return conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first() is not None
 
 
 def _first_line(err: BaseException) -> str:
