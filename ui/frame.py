@@ -69,7 +69,7 @@ def run(page: st.Page) -> None:
         if not forget_url_values():  # none came from the link: not the link's doing
             raise
     except database.StoreFailed as err:  # a read the page needed (its writes are ui.saving's)
-        log.error("The class database failed while %s ran: %s", page.url_path, (str(err).splitlines() or [""])[0])
+        log.error("The class database failed while %s ran: %s", page.url_path, database.first_line(err))
         st.warning(t("student.store_failed"), icon="💾")
         saving.notice()
         return

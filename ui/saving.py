@@ -33,7 +33,7 @@ _NOTICE = "_saving.notice"  # the sidebar's place for the sentence, filled at th
 
 def failed(what: str, err: Exception) -> None:
     """A write (or the read it needed) failed: one line in the console, the sentence on the page."""
-    log.error("The class store could not save %s: %s", what, (str(err).splitlines() or [""])[0])
+    log.error("The class store could not save %s: %s", what, database.first_line(err))
     st.session_state[FAILED] = True
 
 

@@ -540,7 +540,7 @@ def open_store(url: str) -> Store:
         return store
     except Exception as err:  # noqa: BLE001 — read-only folder, full disk, wrong URL, server down
         problem = settings.hide_password(  # no password in the console, neither the URL's nor echoed by the error
-            url, f"The class database {url} cannot be used ({type(err).__name__}: {_first_line(err)}); "
+            url, f"The class database {url} cannot be used ({type(err).__name__}: {first_line(err)}); "
                  f"nothing students do is being saved.")
         log.warning("%s", problem)
         return Store("sqlite://", saving=False)
@@ -551,7 +551,8 @@ def _forgotten(conn, sid: str) -> bool:
     return conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first() is not None
 
 
-def _first_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
+    """What the console says of a store's error: its first line (no traceback, no SQL dump)."""
     return (str(err).strip().splitlines() or [""])[0][:200]
 
 
