@@ -12,6 +12,7 @@ addresses those processes listen on.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import inspect
 import ipaddress
 import os
@@ -27,8 +28,8 @@ import pytest
 
 from deploy.processes import RAY_PROCESSES, free_port, pids_matching, wait_healthy
 
-__all__ = ["HOSTILE_NAMES", "RAY_PROCESSES", "TEACHER_KEY", "AppServer", "eventually", "free_port", "hostile_class",
-           "listening", "pids_matching", "running_app", "wait_healthy"]
+__all__ = ["HOSTILE_NAMES", "RAY_PROCESSES", "TEACHER_KEY", "AppServer", "QuietHandler", "eventually", "free_port",
+           "hostile_class", "listening", "pids_matching", "running_app", "wait_healthy"]
 
 ROOT = Path(__file__).resolve().parents[1]
 TEACHER_KEY = "the-teachers-key-for-tests"
@@ -93,6 +94,21 @@ def listening(pids: Iterable[int]) -> list[tuple[int, str, int]]:
             continue
         found += [(pid, *listen[link[8:-1]]) for link in links if link.startswith("socket:[") and link[8:-1] in listen]
     return found
+
+
+# --- a web server of the test's own ---------------------------------------------------------
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A test's HTTP server stand-in: ``send_body`` answers 200 with ``body``; nothing is logged."""
+
+    def send_body(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
 
 
 # --- the app as a student's browser meets it ------------------------------------------------

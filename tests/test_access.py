@@ -31,6 +31,7 @@ from deploy.processes import free_port, wait_healthy
 from deploy.school import haproxy_config
 from models.store import database, teacher
 from models.store.journal import server_name
+from tests.support import QuietHandler
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT_KEY = "hunter22"  # 8 characters: what issue 27 guessed
@@ -126,18 +127,11 @@ def test_five_fresh_cookies_from_one_address_get_one_place_and_the_next_student_
     assert len(store.class_students()) == 2  # stored when their run started; the four refused ones, nowhere
 
 
-class _Echo(http.server.BaseHTTPRequestHandler):
+class _Echo(QuietHandler):
     """An app server stand-in that answers every request with the X-Forwarded-For it was sent."""
 
     def do_GET(self):
-        body = "|".join(self.headers.get_all("X-Forwarded-For") or []).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.send_body("|".join(self.headers.get_all("X-Forwarded-For") or []).encode())
 
 
 @pytest.mark.school

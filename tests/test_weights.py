@@ -16,7 +16,7 @@ import torch
 import models.weights as command
 from models.runtime import networks, weights, zoo
 from models.runtime.weights import Checkpoint, State, WeightsCorrupt, WeightsMissing, WeightsStore
-from tests.support import eventually
+from tests.support import QuietHandler, eventually
 
 
 def _serialise(obj) -> bytes:
@@ -63,7 +63,7 @@ def server():
     files: dict[str, bytes] = {}
     release = threading.Event()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):
             if self.path.startswith("/hang"):
                 release.wait(10)
@@ -72,13 +72,7 @@ def server():
             if body is None:
                 self.send_error(404)
                 return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
+            self.send_body(body)
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
