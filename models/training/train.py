@@ -372,18 +372,18 @@ def train(
             if scheduler:
                 scheduler.step()
             step += 1
-            loss_sum += loss.detach() * len(idx)
-            correct_sum += (logits.argmax(1) == yb).sum()
-            seen_since += len(idx)
-            images_done += len(idx)
-            if step in marks:
-                taken.append(take(model, watched, step, step / steps_per_epoch))
-                unreported = taken[-1]
             if step >= 2:  # the first step also made its kernels: it is not timed
                 step_s = time.perf_counter() - stepped
                 eval_batch = eval_batch_size(config.batch_size, step_s, device)
                 if probes < 2:  # a guess until a probe is timed: an image's pass ≈ ⅔ of its step
                     eval_rate = 1.5 * len(idx) / step_s
+            loss_sum += loss.detach() * len(idx)
+            correct_sum += (logits.argmax(1) == yb).sum()
+            seen_since += len(idx)
+            images_done += len(idx)
+            if step in marks:  # after the step's timing: a snapshot is not part of a step
+                taken.append(take(model, watched, step, step / steps_per_epoch))
+                unreported = taken[-1]
             if step % report_every == 0 or step == total_steps:
                 elapsed = time.perf_counter() - start
                 rate = images_done / elapsed
