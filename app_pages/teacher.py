@@ -3,6 +3,7 @@ from ui.lessons import teacher
 
 section("teacher", "intro", level="title")
 if teacher.unlocked():
+    teacher.lead_the_class()
     teacher.live()
     teacher.leaderboard()
     teacher.quiz_results()

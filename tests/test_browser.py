@@ -494,3 +494,63 @@ def test_the_readmes_screenshots(browser, tmp_path):
         pg.screenshot(path=str(out / "training_lab.png"))
         assert pg.locator('[data-testid="stException"]').count() == 0
         context.close()
+
+
+def _at(pg, lesson: str, timeout_s: float = 30) -> None:
+    """Wait until the tab shows ``lesson`` (its address: Playwright's page.url misses pushState)."""
+    pg.wait_for_function(f"() => location.pathname.endsWith('/{lesson}')", timeout=timeout_s * 1000)
+
+
+def _nav(pg, lesson: str) -> None:
+    """Open a lesson from the sidebar, in the same session (a new address would be a new one)."""
+    pg.get_by_test_id("stSidebarNav").get_by_text(strings("en")[f"page.{lesson}"], exact=True).click()
+    _at(pg, lesson)
+    settle(pg)
+
+
+def test_the_teacher_leads_two_students_follow_one_steps_away_and_back_and_a_late_one_lands_there(browser, tmp_path):
+    s = strings("en")
+    contexts = []
+
+    def tab(url: str):
+        context = browser.new_context(viewport={"width": 1280, "height": 1600})
+        contexts.append(context)
+        pg = context.new_page()
+        pg.goto(url)
+        settle(pg)
+        return pg
+
+    with running_app(tmp_path) as app:  # a class of its own: the lead is the whole class's
+        teacher = tab(f"{app.url}/teacher")
+        _open_dashboard(teacher)
+        students = [tab(f"{app.url}/pooling") for _ in range(2)]
+        for pg in students:
+            pg.evaluate("window.sameDocument = true")  # gone if the tab reloaded
+        teacher.get_by_test_id("stMain").get_by_text(s["lead.toggle"], exact=True).click()
+        teacher.get_by_text(s["lead.leading"]).wait_for(timeout=30_000)
+        for pg in students:  # the lead began: the bar, and no page led to yet
+            pg.get_by_text(s["lead.following"]).wait_for(timeout=30_000)
+        _nav(teacher, "receptive_fields")
+        teacher.get_by_test_id("stMain").get_by_text(s["rf.pooling"], exact=True).click()  # a setting
+        teacher.wait_for_function("() => location.search.includes('rf.pool=true')", timeout=30_000)
+        for pg in students:
+            _at(pg, "receptive_fields")
+            pg.wait_for_function("() => location.search.includes('rf.pool=true')", timeout=30_000)
+            assert pg.evaluate("window.sameDocument === true")  # followed without a reload
+        away, follower = students
+        away.get_by_role("button", name=s["lead.explore"]).click()
+        away.get_by_text(s["lead.away"]).wait_for(timeout=30_000)
+        _nav(teacher, "pooling")
+        _at(follower, "pooling")
+        assert away.evaluate("location.pathname").endswith("/receptive_fields")  # exploring on their own
+        away.get_by_role("button", name=s["lead.back"]).click()
+        _at(away, "pooling")
+        away.get_by_text(s["lead.following"]).wait_for(timeout=30_000)
+        late = tab(f"{app.url}/")  # arrives now, at the course's first page
+        _at(late, "pooling")
+        assert teacher.evaluate("location.pathname").endswith("/pooling")
+        assert not teacher.get_by_text(s["lead.following"]).count()  # the teacher never follows
+        for pg in [teacher, *students, late]:
+            assert pg.locator('[data-testid="stException"]').count() == 0
+        for context in contexts:
+            context.close()

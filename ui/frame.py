@@ -17,7 +17,7 @@ from models.runtime.zoo import STORE
 from models.store import database, teacher
 from models.training import datasets
 from models.training.train import TrainConfig
-from ui import access, classroom, identity, runs, saving
+from ui import access, classroom, identity, lead, runs, saving
 from ui.i18n import language_toggle, say, t
 from ui.state import begin_run, forget_url_values, url_values_refused, write_url
 
@@ -57,12 +57,15 @@ def run(page: st.Page) -> None:
     database fails during the class, the page says so in the student's language and the teacher's
     console gets the details."""
     classroom.begin(page.url_path)
+    lesson = page.url_path or course()[0].id  # the first lesson, the default page, is at "/"
+    lead.follow(lesson)  # a student's tab moves with the teacher who leads the class (ui/lead.py)
     try:
         with priority.page_running():  # a training run on this server's CPU waits meanwhile
             page.run()
             if not url_values_refused():
                 classroom.controls()
                 write_url()
+                lead.after_page(lesson)  # the leading teacher's page, settings and section
                 saving.notice()  # what could not be saved, if anything
                 return
     except StreamlitAPIException:  # some widgets raise on a value they cannot show

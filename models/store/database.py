@@ -33,7 +33,19 @@ from models import settings
 from models.store import codec, names, schema
 from models.store.codec import StoredRowError, StoredRun
 from models.store.csv_file import csv_bytes
-from models.store.schema import BLOBS, forgotten, gates, key_misses, live_runs, pictures, quiz_answers, runs, students
+from models.store.schema import (
+    BLOBS,
+    LEAD_ROW,
+    forgotten,
+    gates,
+    key_misses,
+    lead,
+    live_runs,
+    pictures,
+    quiz_answers,
+    runs,
+    students,
+)
 
 log = logging.getLogger("cnnlab.store")
 StoreFailed = SQLAlchemyError  # the database failed during the class (a server gone, a disk full): pages say so
@@ -79,6 +91,18 @@ class Answer:
     correct: bool
     seconds: float | None
     answered_at: float
+
+
+@dataclass(frozen=True)
+class Lead:
+    """Where the teacher leads the class: a page, its kept settings (key → the text its link
+    carries), the section on screen in presentation view. ``version`` grows at every change."""
+    leading: bool
+    page: str | None
+    settings: dict[str, str]
+    step: int
+    version: int
+    changed_at: float
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -466,6 +490,31 @@ class Store:
         return [tuple(r) for r in self._read(lambda conn: conn.execute(
             select(key_misses.c.at, key_misses.c.address).where(key_misses.c.at >= since)
             .order_by(key_misses.c.at)).all())]
+
+    # --- the teacher leading the class ---------------------------------------------------
+
+    def lead(self) -> Lead:
+        """The lead as it stands: one read of one row, made by every student's tab once a second."""
+        row = self._read(lambda conn: conn.execute(select(lead).where(lead.c.name == LEAD_ROW)).first())
+        try:
+            settings_ = {str(k): str(v) for k, v in json.loads(row.settings).items()}
+        except (ValueError, AttributeError):  # not a JSON object: follow no setting
+            settings_ = {}
+        return Lead(bool(row.leading), row.page, settings_, int(row.step), int(row.version), float(row.changed_at))
+
+    def set_leading(self, on: bool) -> Lead:
+        """The teacher switches leading on (no page yet: the tabs wait for the first) or off."""
+        self._write(lambda conn: conn.execute(update(lead).where(lead.c.name == LEAD_ROW).values(
+            leading=on, page=None, settings="{}", step=0, version=lead.c.version + 1, changed_at=time.time())))
+        return self.lead()
+
+    def lead_to(self, page: str, settings_: dict[str, str], step: int) -> bool:
+        """The teacher shows ``page`` with these settings at this step; False, and nothing
+        written, when the class is not being led (switched off meanwhile, from another tab)."""
+        return bool(self._write(lambda conn: conn.execute(
+            update(lead).where(lead.c.name == LEAD_ROW, lead.c.leading.is_(True))
+            .values(page=page[:40], settings=json.dumps(settings_, sort_keys=True), step=step,
+                    version=lead.c.version + 1, changed_at=time.time())).rowcount))
 
     # --- the runs in flight ----------------------------------------------------------------
 

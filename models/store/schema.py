@@ -122,6 +122,21 @@ live_runs = Table(
 
 TEACHER_GATE = "teacher_key"
 
+# The teacher leading the class (version 6): one row, read by every student's tab about once a
+# second (``ui.lead``), so that the lead lives in the store every app server shares, not in one
+# process. ``version`` grows by one at every change: a tab follows when it sees a newer one.
+lead = Table(
+    "lead", metadata,
+    Column("name", String(20), primary_key=True),  # LEAD_ROW: the class's one lead
+    Column("leading", Boolean, nullable=False),
+    Column("page", String(40)),  # the page the teacher shows (its url path); None: none yet
+    Column("settings", Text, nullable=False),  # JSON: the page's kept settings, as its link writes them
+    Column("step", Integer, nullable=False),  # the section on screen in presentation view
+    Column("version", Integer, nullable=False),
+    Column("changed_at", Float, nullable=False),
+)
+LEAD_ROW = "class"
+
 
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[students, runs, quiz_answers, pictures])
@@ -163,8 +178,17 @@ def _v5(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE runs ADD COLUMN evaluation {LargeBinary().compile(dialect=conn.dialect)}"))
 
 
+def _v6(conn: Connection) -> None:
+    """The teacher can lead the class (``ui.lead``): a table of one row, not leading. A new table
+    only: nothing older changes."""
+    metadata.create_all(conn, tables=[lead])
+    if conn.execute(select(lead.c.name).where(lead.c.name == LEAD_ROW)).first() is None:
+        conn.execute(lead.insert().values(name=LEAD_ROW, leading=False, page=None, settings="{}", step=0,
+                                          version=0, changed_at=0.0))
+
+
 # MIGRATIONS[n]: version n → n + 1; a later change of the schema appends a function here
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]
 VERSION = len(MIGRATIONS)
 
 

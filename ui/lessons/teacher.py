@@ -16,10 +16,10 @@ import streamlit as st
 
 from models.content import quiz
 from models.store import teacher
-from ui import charts, figures, identity, literal, runs, saving
+from ui import charts, figures, identity, lead, literal, runs, saving
 from ui.i18n import lang, t
 
-UNLOCKED = "_teacher.unlocked"
+UNLOCKED = lead.TEACHER
 HERE_S = 300  # "here": seen in the last five minutes
 SHOWN_CURVES = 8
 
@@ -39,6 +39,11 @@ def unlocked() -> bool:
             st.error(t("teacher.wrong_key") if right is False else t("teacher.key_busy"))
     st.caption(t("teacher.key_help"))
     return False
+
+
+def lead_the_class() -> None:
+    """The "Lead the class" switch (``ui.lead``): every student's tab follows the teacher's pages."""
+    lead.dashboard_toggle()
 
 
 def _names() -> dict[str, str]:

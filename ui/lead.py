@@ -1,0 +1,194 @@
+"""The teacher leads the class: every student's tab follows the teacher's page.
+
+On the dashboard (behind the key) the teacher switches **Lead the class** on. From then on, after
+each run of a page in the teacher's session, ``after_page`` writes where the teacher is — the
+page, its kept settings (what its link carries, ``ui.state.kept``) and the section on screen in
+presentation view — to the class store (``Store.lead_to``), only when that changed. The store,
+not this process, holds it: every app server behind HAProxy reads the same row.
+
+Every other tab runs ``follow`` before its page: a small fragment that reads the lead (one row;
+one read per process per ``CACHE_S`` at most, however many tabs ask) every ``FOLLOW_S`` while the
+class is led, every ``IDLE_S`` otherwise. When the lead's version is newer than the one the tab
+last followed, the tab moves: it forgets its own values of the kept settings and opens the
+teacher's page with the teacher's settings as its query string (``st.switch_page``), which is
+exactly opening the teacher's link — checked the same way (``ui.state``), no reload of the
+browser's page. What is the student's own stays theirs: their picture (and which one they use:
+``PERSONAL``), their runs, their guesses, their language. A late student's tab has followed no
+version yet: it lands where the teacher is.
+
+A student can step away ("Explore on my own", or simply opening another page than the teacher's)
+and come back with one click ("Follow the teacher again"). A session that holds the teacher's
+key never follows: the teacher is never moved by their own lead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import streamlit as st
+
+from models.store import database
+from models.store.database import Lead
+from ui import identity
+from ui.i18n import lang, t
+from ui.state import KEPT, URL_OFF, WANTED
+
+log = logging.getLogger(__name__)
+
+TEACHER = "_teacher.unlocked"  # set once this session gave the teacher's key (ui/lessons/teacher.py)
+LEADING = "_lead.leading"  # this session leads: its pages are written to the store
+WRITTEN = "_lead.written"  # what this session last wrote: (page, settings, step)
+SEEN = "_lead.seen"  # the lead's version this tab last followed
+AWAY = "_lead.away"  # the student chose to explore on their own
+PERSONAL = ("lang", "picture.")  # in a page's link, but the student's own (prefixes): never followed
+DASHBOARD = "teacher"  # the teacher's own page: never led to
+FOLLOW_S, IDLE_S = 1.0, 3.0  # how often a tab asks: while the class is led, while it is not
+CACHE_S = 0.25  # one read of the store per process in this time, however many tabs ask
+
+STAY, MOVE, STEPPED_AWAY = "stay", "move", "away"
+
+_cache: tuple[float, database.Store | None, Lead | None] = (0.0, None, None)
+_cache_lock = threading.Lock()
+
+
+def read(fresh: bool = False) -> Lead | None:
+    """The lead as the store holds it (at most ``CACHE_S`` old); None when it cannot be read."""
+    global _cache
+    store = identity.store()
+    with _cache_lock:
+        at, read_from, lead = _cache
+        if fresh or read_from is not store or time.monotonic() - at > CACHE_S:
+            try:
+                lead = store.lead()
+            except database.StoreFailed as err:  # a tab that cannot follow goes on working
+                log.warning("the lead cannot be read from the class store: %s", err.__class__.__name__)
+                lead = None
+            _cache = (time.monotonic(), store, lead)
+        return lead
+
+
+def decide(lead: Lead | None, here: str, seen: int | None, away: bool) -> str:
+    """What a student's tab on page ``here`` does, having followed version ``seen``: ``MOVE`` to
+    the teacher's page, ``STEPPED_AWAY`` (the student opened another page on their own), or
+    ``STAY``."""
+    if lead is None or not lead.leading or lead.page is None or away:
+        return STAY
+    if seen != lead.version:
+        return MOVE  # the teacher changed something, or this tab arrived late
+    return STEPPED_AWAY if here != lead.page else STAY
+
+
+def is_teacher() -> bool:
+    return bool(st.session_state.get(TEACHER) or st.session_state.get(LEADING))
+
+
+# --- the teacher's side ----------------------------------------------------------------------
+
+def followed_settings() -> dict[str, str]:
+    """This run's kept settings as its link writes them, less each student's own (``PERSONAL``)."""
+    return {k: v for k, v in st.session_state.get(WANTED, {}).items() if not k.startswith(PERSONAL)}
+
+
+def own_settings() -> dict[str, str]:
+    """This tab's own settings in its link (language, which picture): they go with it when it moves."""
+    return {k: v for k, v in st.session_state.get(WANTED, {}).items() if k.startswith(PERSONAL)}
+
+
+def after_page(page: str) -> None:
+    """After a page ran in the leading teacher's session: write where the teacher is, if that
+    changed (one comparison otherwise). The dashboard itself is not written: students stay."""
+    if not st.session_state.get(LEADING) or page == DASHBOARD:
+        return
+    view = (page, followed_settings(), int(st.session_state.get(f"present.step.{page}", 0)))
+    if st.session_state.get(WRITTEN) == view:
+        return
+    try:
+        still = identity.store().lead_to(*view)
+    except database.StoreFailed as err:
+        log.error("the lead cannot be written to the class store: %s", err.__class__.__name__)
+        return
+    st.session_state[WRITTEN] = view
+    read(fresh=True)  # this process's tabs see it at their next tick
+    if not still:  # switched off from another tab
+        st.session_state[LEADING] = False
+
+
+def _switch() -> None:
+    on = bool(st.session_state.get("_lead.toggle"))
+    identity.store().set_leading(on)
+    st.session_state[LEADING] = on
+    st.session_state.pop(WRITTEN, None)
+    read(fresh=True)
+
+
+def dashboard_toggle() -> None:
+    """The dashboard's switch, showing the store's state (another teacher's tab may have set it)."""
+    lead = read(fresh=True)
+    leading = bool(lead and lead.leading)
+    if "_lead.toggle" not in st.session_state:
+        st.session_state[LEADING] = leading  # an unlocked tab of the teacher's joins a running lead
+    st.toggle(t("lead.toggle"), value=leading, key="_lead.toggle", help=t("lead.help"), on_change=_switch)
+    if st.session_state.get(LEADING):
+        st.caption(t("lead.leading"))
+
+
+# --- the students' side ----------------------------------------------------------------------
+
+def _move(lead: Lead) -> None:
+    """Open the teacher's page with the teacher's settings, as opening the teacher's link would."""
+    st.session_state[SEEN] = lead.version
+    for key in KEPT:
+        if not key.startswith(PERSONAL):
+            st.session_state.pop(key, None)  # kept() reads it from the query string again
+    st.session_state.pop(URL_OFF, None)  # the teacher's settings come from the teacher's widgets
+    st.session_state[f"present.step.{lead.page}"] = lead.step
+    st.switch_page(f"app_pages/{lead.page}.py", query_params={**lead.settings, **own_settings(), "lang": lang()})
+
+
+def _bar(lead: Lead | None, here: str, every: float) -> None:
+    """The fragment's body: the move when one is due, else the "following the teacher" bar."""
+    if lead is None or not lead.leading:
+        if every == FOLLOW_S:  # the lead just ended: ask less often, and no bar
+            st.rerun(scope="app")
+        return
+    if every == IDLE_S:  # the lead just began: everyone follows, and asks every second from now on
+        st.session_state.pop(AWAY, None)
+    what = decide(lead, here, st.session_state.get(SEEN), bool(st.session_state.get(AWAY)))
+    if what == MOVE:
+        _move(lead)
+    if what == STEPPED_AWAY:
+        st.session_state[AWAY] = True
+    if every == IDLE_S:
+        st.rerun(scope="app")
+    text, button = st.columns([4, 1], vertical_alignment="center")
+    if st.session_state.get(AWAY):
+        text.caption(f"🧭 {t('lead.away')}")
+        button.button(t("lead.back"), key="_lead.back", width="stretch", on_click=_come_back)
+    else:
+        text.caption(f"👀 {t('lead.following')}")
+        button.button(t("lead.explore"), key="_lead.explore", width="stretch", on_click=_step_away)
+
+
+def _step_away() -> None:
+    st.session_state[AWAY] = True
+
+
+def _come_back() -> None:
+    """Follow where the teacher is now: the fragment's run that follows the click moves the tab."""
+    st.session_state[AWAY] = False
+    st.session_state[SEEN] = None
+
+
+def follow(page: str) -> None:
+    """Before a student's page runs: the bar, which moves the tab with the teacher."""
+    if is_teacher():
+        return
+    lead = read()
+    every = FOLLOW_S if lead is not None and lead.leading else IDLE_S
+
+    def tick() -> None:
+        _bar(read(), page, every)
+
+    st.fragment(tick, run_every=every)()
