@@ -2,6 +2,7 @@
 
     python -m bench.load_test [--students 30] [--trainers 5] [--arrival-s 1] [--client ws|browser] [--tour] [--cold]
                               [--replicas 1|2|1,2] [--runner local|ray]
+                              [--follow [--changes 10]]
 
 Starts `streamlit run app.py` on a free local port (weights offline: untrained, same speed) — or,
 with ``--replicas N`` or ``--runner ray``, a School (``deploy/school.py``: N app servers behind
@@ -14,6 +15,12 @@ runner's defaults). Reports p50 / p95 / max time from upload to prediction, trai
 completed / queued / refused, every error (exceptions on a page, timeouts; console errors in a
 browser), and the server's memory after one student warmed it up (models loaded) and again after
 every student has gone. One JSON document.
+
+``--follow``: the students instead follow a teacher who leads the class (``ui/lead.py``): one
+teacher's tab gives the key, switches "Lead the class" on and changes page or setting
+``--changes`` times; the report gives p50 / p95 / max seconds from the teacher's click to each
+student's run of the teacher's page, with the teacher's setting, ended. The teacher has opened
+each of those lessons once before the class (their models loaded), as before a lesson.
 
 ``--tour``: each student instead opens every page once, in an order of their own, half of them
 in Korean, and the report gives the time per page. ``--cold``: no warm-up student, so the class
@@ -42,6 +49,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -175,6 +183,79 @@ async def browser_student(browser, url: str, index: int, trains: bool, report: d
         await context.close()
 
 
+# --- follow the teacher (--follow) ---------------------------------------------------------------
+
+TEACHER_KEY = "the-load-tests-teachers-key"  # the servers' CNNLAB_TEACHER_KEY in this mode
+FOLLOW_PAGES = ("receptive_fields", "pooling", "conv_arithmetic", "residual_block", "overfitting")
+
+
+def moved(tab: Tab, page: str, predict: bool) -> bool:
+    """Whether the tab's latest run of the page has ended on ``page`` with the teacher's setting."""
+    app = [run for run in tab.runs if not run.fragment]
+    return bool(app) and app[-1].page == page and app[-1].status == "FINISHED_SUCCESSFULLY" \
+        and ("predict=true" in tab.query) == predict
+
+
+async def lead_the_class(teacher: Tab) -> None:
+    """The teacher's tab: the key, then the dashboard's "Lead the class" switch."""
+    key = await teacher.wait_for("text_input", "Teacher", timeout=120)
+    teacher.type_into(key, TEACHER_KEY)
+    await teacher.click(await teacher.wait_for("button", "Open the dashboard", timeout=120))
+    since = teacher.mark()
+    await teacher.toggle(await teacher.wait_for("checkbox", "Lead the class", since=since, timeout=120), True)
+    await teacher.wait_for("markdown", "You are leading the class", timeout=120)
+
+
+async def follow_class(url: str, args) -> dict:
+    """``args.students`` tabs follow a teacher who changes page or setting ``args.changes`` times:
+    every other change opens the next lesson of ``FOLLOW_PAGES``, the others switch predict-before-
+    reveal (a setting every page's link carries). Each change is timed from the teacher's click to
+    each student's run of the new page, with the new setting, ended."""
+    report = {"follow_s": [], "errors": [], "changes": 0}
+    async with contextlib.AsyncExitStack() as stack:
+        teacher = await stack.enter_async_context(Tab(url, "teacher"))
+        await teacher.settled(timeout=300)  # the navigation names the pages
+        for page in FOLLOW_PAGES:  # the teacher tries the lessons before the class: their models load
+            since = teacher.mark()
+            await teacher.goto(page)
+            await teacher.settled(since, timeout=300)
+        await teacher.goto("teacher")
+        await lead_the_class(teacher)
+        students = []
+        for i in range(args.students):  # they arrive while the class is led: each shows the bar
+            students.append(await stack.enter_async_context(Tab(url, "", "lang=ko" if i % 2 else "")))
+            await asyncio.sleep(args.arrival_s)
+        for i, tab in enumerate(students):
+            try:
+                await tab.wait_for("button", "", timeout=60)
+                await tab.wait_until(lambda view: find(view, "markdown", "Following the teacher")
+                                     or find(view, "markdown", "선생님을 따라가는 중"), timeout=60)
+            except Exception as err:  # noqa: BLE001 — a student who does not follow is the figure we want
+                report["errors"].append(failure(i, err))
+        page, predict = None, False
+        for change in range(args.changes):
+            await teacher.settled(timeout=120)
+            start = time.monotonic()
+            if change % 2 == 0 or page is None:
+                page = FOLLOW_PAGES[(change // 2) % len(FOLLOW_PAGES)]
+                await teacher.goto(page)
+            else:
+                predict = not predict
+                switch = find(teacher.view(), "checkbox", "Predict before reveal")
+                await teacher.toggle(switch, predict)
+
+            async def arrives(i: int, tab: Tab, page=page, predict=predict, start=start, change=change) -> None:
+                try:
+                    await tab.wait_until(lambda _view: moved(tab, page, predict), timeout=args.follow_timeout_s)
+                    report["follow_s"].append(time.monotonic() - start)
+                except Exception as err:  # noqa: BLE001 — as above
+                    report["errors"].append(f"change {change}: " + failure(i, err))
+
+            await asyncio.gather(*(arrives(i, tab) for i, tab in enumerate(students)))
+            report["changes"] += 1
+    return report
+
+
 async def lesson(url: str, args) -> dict:
     """The class: ``args.students`` students, one every ``args.arrival_s`` seconds, the first
     ``args.trainers`` of them training after their prediction."""
@@ -215,6 +296,9 @@ def servers(args: argparse.Namespace):
     """One ``streamlit run`` (the classroom), or a School (N app servers behind HAProxy, runs on
     Ray or in each server); yields (the class's URL, the app servers' processes, their stderr)."""
     env = {"CNNLAB_OFFLINE": "1", "CNNLAB_MAX_RUN_SECONDS": str(args.run_seconds)}
+    if getattr(args, "follow", False):  # a class store of the run's own: the lead is the whole class's
+        home = Path(tempfile.mkdtemp(prefix="cnnlab-follow-"))
+        env |= {"CNNLAB_TEACHER_KEY": TEACHER_KEY, "CNNLAB_DB": f"sqlite:///{home / 'class.sqlite'}"}
     if args.replicas == 1 and args.runner == "local":
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -243,6 +327,8 @@ def servers(args: argparse.Namespace):
 def measure(args: argparse.Namespace) -> dict:
     """Start the server(s), warm up with one student, send the class, and report (see the top)."""
     args = argparse.Namespace(**{**vars(args), "replicas": int(str(args.replicas).split(",")[0])})
+    if args.follow:
+        return measure_follow(args)
     with servers(args) as (url, apps, logs):
         # one student first, alone: the models load and the inference graphs are exported, as
         # when the teacher tries the page before the class; the memory after is the baseline.
@@ -286,6 +372,25 @@ def measure(args: argparse.Namespace) -> dict:
     }
 
 
+def measure_follow(args: argparse.Namespace) -> dict:
+    """``--follow``: the class follows the teacher (see ``follow_class``); one JSON document."""
+    with servers(args) as (url, apps, logs):
+        start, server_cpu = time.monotonic(), sum(cpu_seconds(p.pid) for p in apps)
+        report = asyncio.run(follow_class(url, args))
+        duration = time.monotonic() - start
+        server_cpu = sum(cpu_seconds(p.pid) for p in apps if p.poll() is None) - server_cpu
+    stderr = "\n".join(logs)
+    times = report["follow_s"]
+    return {
+        "benchmark": "load_test_follow", "machine": f"{platform.machine()} · {os.cpu_count()} cores",
+        "students": args.students, "changes": report["changes"], "replicas": args.replicas, "runner": args.runner,
+        "followed": len(times), "expected": args.students * args.changes, "follow_s": summary(times),
+        "errors": report["errors"][:20], "error_count": len(report["errors"]),
+        "server_tracebacks": stderr.count("Traceback"), "duration_s": round(duration, 1),
+        "app_servers_cpu_s": round(server_cpu, 1),
+    }
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
@@ -304,6 +409,11 @@ def parser() -> argparse.ArgumentParser:
                         help="app servers behind HAProxy; a list (1,2) measures each in turn, side by side")
     parser.add_argument("--runner", choices=("local", "ray"), default="local",
                         help="where runs train: each app server's threads, or a Ray head on this machine")
+    parser.add_argument("--follow", action="store_true",
+                        help="instead, the students follow a teacher who leads the class (ws only)")
+    parser.add_argument("--changes", type=int, default=10, help="--follow: the teacher's changes of page or setting")
+    parser.add_argument("--follow-timeout-s", type=float, default=30.0,
+                        help="--follow: a student not on the teacher's page this long after a change is an error")
     parser.add_argument("--settle-s", type=float, default=5.0,
                         help="pause before each memory reading, for sessions to be dropped")
     return parser
@@ -312,8 +422,8 @@ def parser() -> argparse.ArgumentParser:
 def main() -> None:
     options = parser()
     args = options.parse_args()
-    if args.tour and args.client == "browser":
-        options.error("--tour is for the websocket client only")
+    if (args.tour or args.follow) and args.client == "browser":
+        options.error("--tour and --follow are for the websocket client only")
     counts = [int(n) for n in args.replicas.split(",")]
     if len(counts) == 1:
         print(json.dumps(measure(argparse.Namespace(**{**vars(args), "replicas": counts[0]})), indent=1))

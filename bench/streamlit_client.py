@@ -6,8 +6,10 @@ A student's tab and the server exchange protobufs over one websocket (`/_stcore/
   page, the query string and the value of every widget it has touched), or "where may I put
   these files?" (``file_urls_request``);
 - the server answers with ``ForwardMsg``s: ``new_session`` when a run starts (with the session
-  id), ``navigation`` (the app's pages), one ``delta`` per element the script draws (its place in
-  the page is ``metadata.delta_path``), ``script_finished``, ``file_urls_response``, and
+  id), ``navigation`` (the app's pages, and the one this run shows: a script's ``st.switch_page``
+  moves the tab), ``page_info_changed`` (the query string the script wrote), one ``delta`` per
+  element the script draws (its place in the page is ``metadata.delta_path``),
+  ``script_finished``, ``file_urls_response``, and
   ``auto_rerun`` when a fragment asks to be run again every few seconds (the tab keeps the clock).
 
 An upload is three steps, as the frontend does it: ask for a URL, PUT the file there as a
@@ -46,6 +48,7 @@ class Run:
     elements: dict[tuple[int, ...], Element] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)  # the messages of its exception elements
     status: str | None = None  # ScriptFinishedStatus, once it has ended
+    page: str = ""  # the page it ran (its url path, from the navigation message)
 
 
 def find(elements: dict[tuple[int, ...], Element], kind: str, text: str = "") -> Element | None:
@@ -148,6 +151,11 @@ class Tab:
         """Type into a text input (sent with the next run: a form's, when its button is pressed)."""
         self._widgets[text_input.text_input.id] = WidgetState(id=text_input.text_input.id, string_value=text)
 
+    async def toggle(self, checkbox: Element, on: bool) -> None:
+        """Switch a toggle or tick a checkbox (kept with every later run, as in a browser)."""
+        self._widgets[checkbox.checkbox.id] = WidgetState(id=checkbox.checkbox.id, bool_value=on)
+        await self.rerun()
+
     async def click(self, button: Element) -> None:
         await self.rerun(click=WidgetState(id=button.button.id, trigger_value=True))
 
@@ -176,6 +184,12 @@ class Tab:
             elif kind == "navigation":
                 self.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
                 self._page_hash = msg.navigation.page_script_hash  # the page this run shows
+                # the server may have moved the tab (st.switch_page): its later runs are of that page
+                self.page = next((p for p, h in self.pages.items() if h == self._page_hash), self.page)
+                if self.runs:
+                    self.runs[-1].page = self.page
+            elif kind == "page_info_changed":  # the script wrote the address's query string
+                self.query = msg.page_info_changed.query_string
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 element = msg.delta.new_element
                 # a delta names no run: it belongs to the one begun last (a session's runs never overlap)

@@ -45,3 +45,14 @@ def test_every_page_opened_at_once_on_a_cold_server_in_both_languages():
     report = load_test.measure(args)
     assert report["errors"] == [] and report["server_tracebacks"] == 0, report["first_traceback"]
     assert report["pages_visited"] == 4 * (len(course()) - 1)  # each starts at home, then opens every other page
+
+
+@pytest.mark.school
+@pytest.mark.slow
+def test_a_class_follows_a_teacher_who_leads_it_every_student_every_change():
+    # bench.load_test --follow with a small class: correctness (each student on each of the
+    # teacher's pages, with the teacher's setting), not the 2-s figure (docs/benchmarks.md)
+    args = load_test.parser().parse_args(["--follow", "--students", "4", "--changes", "3", "--arrival-s", "0.2"])
+    report = load_test.measure(args)
+    assert report["errors"] == [] and report["server_tracebacks"] == 0, report
+    assert report["changes"] == 3 and report["followed"] == report["expected"] == 12
