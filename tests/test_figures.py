@@ -215,3 +215,16 @@ def test_an_inline_image_carries_its_alt_and_refuses_none():
     assert 'alt="Four by four, &quot;black&quot;"' in page and "a caption</figcaption>" in page
     with pytest.raises(ValueError, match="text alternative"):
         figures.inline_image(np.zeros((4, 4)), " ")
+
+
+def test_a_figure_is_built_once_for_the_class_per_arguments_and_language(monkeypatch):
+    """Thirty students following the teacher ask for the same figure: they share one object, in
+    their own language; other arguments give another figure."""
+    from ui import figures, i18n
+
+    first = figures.receptive_grid([3, 5, 7], ["1", "2", "3"])
+    assert figures.receptive_grid([3, 5, 7], ["1", "2", "3"]) is first
+    assert figures.receptive_grid([3, 5], ["1", "2"]) is not first
+    monkeypatch.setattr(i18n, "lang", lambda: "ko")  # what a Korean student's session says
+    korean = figures.receptive_grid([3, 5, 7], ["1", "2", "3"])
+    assert korean is not first and figures.alt(korean) != figures.alt(first)

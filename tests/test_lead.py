@@ -21,14 +21,16 @@ def _lead(page="pooling", version=3, leading=True) -> Lead:
 
 
 def test_a_tab_moves_when_the_teacher_changed_stays_otherwise_and_a_tab_that_left_has_stepped_away():
-    assert lead.decide(_lead(), "home", seen=2, away=False) == MOVE  # the teacher changed something
-    assert lead.decide(_lead(), "home", seen=None, away=False) == MOVE  # a late student
-    assert lead.decide(_lead(), "pooling", seen=3, away=False) == STAY
-    assert lead.decide(_lead(), "quiz", seen=3, away=False) == STEPPED_AWAY  # opened another page themselves
-    assert lead.decide(_lead(), "home", seen=2, away=True) == STAY  # exploring on their own
-    assert lead.decide(_lead(leading=False), "home", seen=2, away=False) == STAY
-    assert lead.decide(_lead(page=None), "home", seen=None, away=False) == STAY  # no page led to yet
-    assert lead.decide(None, "home", seen=None, away=False) == STAY  # the store cannot be read
+    assert lead.decide(_lead(), "home", seen=2, arrived=2, away=False) == MOVE  # the teacher changed something
+    assert lead.decide(_lead(), "home", seen=None, arrived=None, away=False) == MOVE  # a late student
+    assert lead.decide(_lead(), "pooling", seen=3, arrived=None, away=False) == STAY  # arrived now
+    assert lead.decide(_lead(), "pooling", seen=3, arrived=3, away=False) == STAY
+    assert lead.decide(_lead(), "quiz", seen=3, arrived=3, away=False) == STEPPED_AWAY  # opened another page
+    assert lead.decide(_lead(), "home", seen=3, arrived=2, away=False) == MOVE  # its move was lost: again
+    assert lead.decide(_lead(), "home", seen=2, arrived=2, away=True) == STAY  # exploring on their own
+    assert lead.decide(_lead(leading=False), "home", seen=2, arrived=2, away=False) == STAY
+    assert lead.decide(_lead(page=None), "home", seen=None, arrived=None, away=False) == STAY  # no page led to yet
+    assert lead.decide(None, "home", seen=None, arrived=None, away=False) == STAY  # the store cannot be read
 
 
 def test_the_lead_goes_round_the_store_and_only_while_leading(url):  # noqa: F811

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from models.runtime.memo import memoized
+from models.runtime.memo import Shared, memoized
 from tests.support import eventually
 
 
@@ -76,3 +76,48 @@ def test_an_exception_is_not_kept():
         flaky()
     assert flaky() == "there"
     assert flaky() == "there" and len(attempts) == 2
+
+
+def test_shared_computes_once_for_threads_asking_together_and_keeps_the_latest():
+    shared = Shared(maxsize=2)
+    calls = []
+    release = threading.Event()
+
+    def slow():
+        calls.append(1)
+        release.wait(10)
+        return object()
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(shared.get("a", slow))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    eventually(lambda: len(calls) == 1 and sum(_waiting(thread) for thread in threads) == 5)
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and all(r is results[0] for r in results)
+    shared.get("b", object)
+    assert shared.get("a", object) is results[0]  # used last: "b" is the least recently used now
+    shared.get("c", object)  # over maxsize: "b" goes
+    assert len(shared) == 2
+    assert shared.get("a", object) is results[0]
+    fresh = object()
+    assert shared.get("b", lambda: fresh) is fresh  # computed again
+
+
+def test_shared_keeps_no_failure():
+    shared = Shared(maxsize=4)
+
+    def fails():
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        shared.get("a", fails)
+    assert shared.get("a", lambda: 1) == 1 and len(shared) == 1
+
+
+def _waiting(thread: threading.Thread) -> bool:
+    """Whether ``thread`` waits for a lock inside ``Shared.get``."""
+    frame = sys._current_frames().get(thread.ident)
+    return frame is not None and frame.f_code is Shared.get.__code__

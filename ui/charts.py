@@ -28,6 +28,14 @@ def described(text: str) -> str:
     return f'<p class="cnnlab-alt" style="{HIDDEN}">{html.escape(text)}</p>'
 
 
+def _numbers(fig) -> list:
+    """``figures.numbers(fig)``, worked out once per figure: a figure shared by the class
+    (``figures._shared``) carries its tables with it."""
+    if getattr(fig, "_cnnlab_numbers", None) is None:
+        fig._cnnlab_numbers = figures.numbers(fig)  # Plotly lets private attributes through
+    return fig._cnnlab_numbers
+
+
 def show(fig, key: str, where=None, **kwargs):
     """``where.plotly_chart(fig, key=key, **kwargs)`` (``where``: a column or container, the page by
     default) with the figure's text alternative and its numbers; returns what plotly_chart returns
@@ -39,7 +47,7 @@ def show(fig, key: str, where=None, **kwargs):
     event = where.plotly_chart(fig, key=key, **kwargs)
     where.html(described(text))
     with where.expander(t("figure.numbers")):
-        for table in figures.numbers(fig):
+        for table in _numbers(fig):
             st.dataframe(table, hide_index=True)
     return event
 

@@ -12,10 +12,12 @@ by dash or marker.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import io
 import itertools
+import pickle
 import threading
 import tomllib
 import warnings
@@ -30,8 +32,9 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from models.content import describe
+from models.runtime.memo import Shared
 from models.training.train import Point
-from ui import literal
+from ui import i18n, literal
 from ui.i18n import t
 
 # The chart colours, defined once: the theme of .streamlit/config.toml (Streamlit colours its own
@@ -50,6 +53,29 @@ DIVERGING = _scale(THEME["chartDivergingColors"])
 MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star")
 DASHES = ("solid", "dot", "dashdot", "longdash", "dash")
 TABLE_CELLS = 16  # a heat map larger than this each way is tabled as the means of blocks
+
+
+# --- one figure for the whole class ---------------------------------------------------------------
+# A figure depends only on its arguments and the language its words are in. When the class follows
+# the teacher, thirty tabs ask for the same figures within a second: the first builds each one and
+# the others get the same object (Plotly's validation makes building the costly part: 0.35 s for
+# the receptive-field grid). Nobody changes a figure after it is built, here or in the pages.
+_BUILT = Shared(maxsize=256)
+
+
+def _shared(build):
+    """Build a figure (or an inline picture's HTML) once per arguments and language (``_BUILT``);
+    arguments that cannot be pickled (none today) are built every time."""
+
+    @functools.wraps(build)
+    def shared(*args, **kwargs):
+        try:
+            digest = hashlib.blake2b(pickle.dumps((args, kwargs), protocol=5), digest_size=16).digest()
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return build(*args, **kwargs)
+        return _BUILT.get((build.__name__, i18n.lang(), digest), lambda: build(*args, **kwargs))
+
+    return shared
 
 
 def _with_words(fig: go.Figure, alt: str, numbers: list[dict] | None = None) -> go.Figure:
@@ -148,6 +174,7 @@ def _axes(panel: int) -> dict:
     return dict(xaxis=f"x{n}", yaxis=f"y{n}")
 
 
+@_shared
 def training_curves(runs: dict[str, Sequence[Point]]) -> go.Figure:
     """Loss (left) and accuracy (right) against epochs: training dashed, held-out solid, one colour
     and one marker a run (a run is told apart without its colour too). A run's label is shown as
@@ -185,6 +212,7 @@ def _run_words(label: str, points: Sequence[Point]) -> str:
              trend=t(f"alt.trend_{loss.trend}"), first=f"{loss.first:.3g}", last=f"{loss.final:.3g}")
 
 
+@_shared
 def class_probabilities(classes: Sequence[str], probs: Sequence[float], top: int = 10,
                         axis: str | None = None) -> go.Figure:
     """Horizontal bars of the most probable classes, the winner on top (``axis``: another quantity
@@ -203,6 +231,7 @@ def _bars_words(labels: Sequence[str], values: Sequence[float]) -> str:
     return t("alt.bars", count=len(labels), top=", ".join(f"{label} {_pct(v)}" for label, v in top))
 
 
+@_shared
 def window_coverage(w: int, k_eff: int, p: int, s: int, d: int, k: int, out: int,
                     unreached: Sequence[int]) -> go.Figure:
     """One row of the input, padding included, and below it every position of the kernel.
@@ -230,6 +259,7 @@ def window_coverage(w: int, k_eff: int, p: int, s: int, d: int, k: int, out: int
     return _with_words(fig, t("alt.coverage", out=out, k=k, w=w, p=p, count=len(unreached)), windows)
 
 
+@_shared
 def receptive_grid(sizes: Sequence[int], labels: Sequence[str]) -> go.Figure:
     """Input pixels around one output cell, with a nested square for each layer's receptive field."""
     n = max(sizes) + 2
@@ -282,6 +312,7 @@ def _png_uri(image) -> str:
     return uri
 
 
+@_shared
 def heat_overlay(image, heat, opacity: float = 0.6, box: tuple[float, float, float] | None = None) -> go.Figure:
     """A heat map (H, W) over an RGB image (H, W, 3); ``box`` = (centre x, centre y, size) outlines a field."""
     fig = go.Figure(go.Image(source=_png_uri(image)))  # a PNG, not every pixel's numbers in JSON
@@ -299,6 +330,7 @@ def heat_overlay(image, heat, opacity: float = 0.6, box: tuple[float, float, flo
     return _with_words(fig, words + (" " + t("alt.heat_box", size=f"{box[2]:g}") if box else ""))
 
 
+@_shared
 def convolution_step(padded: Sequence[Sequence[float]], pad: int, cells: Sequence[tuple[int, int]],
                      output: Sequence[Sequence[float | None]], current: tuple[int, int]) -> go.Figure:
     """Left: the (padded) input with the kernel's cells outlined. Right: the output so far,
@@ -337,6 +369,7 @@ def convolution_step(padded: Sequence[Sequence[float]], pad: int, cells: Sequenc
                               done=sum(v is not None for line in output for v in line)))
 
 
+@_shared
 def parameter_bars(labels: Sequence[str], counts: Sequence[int]) -> go.Figure:
     """Parameter counts side by side, on a log scale (they differ by orders of magnitude)."""
     fig = go.Figure(go.Bar(x=list(labels), y=list(counts), text=[f"{c:,}" for c in counts], textposition="outside",
@@ -346,6 +379,7 @@ def parameter_bars(labels: Sequence[str], counts: Sequence[int]) -> go.Figure:
     return _with_words(fig, t("alt.counts", counts="; ".join(f"{label} {c:,}" for label, c in zip(labels, counts))))
 
 
+@_shared
 def inline_image(image, alt: str, caption: str | None = None, width: int | None = None) -> str:
     """An image in [0, 1] (H, W) or (H, W, 3) with its text alternative (and a caption, when one
     is shown), as HTML for st.html: every picture of the app goes this way, with its ``alt`` (which
@@ -421,6 +455,7 @@ def map_tiles(maps, tile_px: int = 84):
     return image_grid((m - low) / np.maximum(high - low, 1e-8), columns=len(m), tile_px=tile_px)
 
 
+@_shared
 def kernel_pair(learned: Sequence[Sequence[float]], target: Sequence[Sequence[float]]) -> go.Figure:
     """The learned 3×3 kernel beside the target, values written in, one colour scale for both."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figure.learned"), t("figure.target")),
@@ -438,6 +473,7 @@ def kernel_pair(learned: Sequence[Sequence[float]], target: Sequence[Sequence[fl
     return _with_words(fig, t("alt.kernels", h=len(target), w=len(target[0]), diff=f"{diff:.2f}"))
 
 
+@_shared
 def loss_curve(steps: Sequence[int], losses: Sequence[float]) -> go.Figure:
     fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines", name=t("figure.loss")))
     fig.update_yaxes(type="log", title_text=t("figure.loss"))
@@ -451,6 +487,7 @@ def loss_curve(steps: Sequence[int], losses: Sequence[float]) -> go.Figure:
                               step=steps[found.best_at]))
 
 
+@_shared
 def top5_pair(titles: Sequence[str], tops: Sequence[Sequence[tuple[str, float]]]) -> go.Figure:
     """Each model's five most probable classes as horizontal bars, side by side, the winner on top.
     A class both models list has the same colour in both."""
@@ -471,6 +508,7 @@ def top5_pair(titles: Sequence[str], tops: Sequence[Sequence[tuple[str, float]]]
     return _with_words(fig, " ".join(words + [t("alt.shared", count=len(shared))]))
 
 
+@_shared
 def cam_overlay(image, cam, opacity: float, model: str, label: str) -> go.Figure:
     """A coarse class-activation map (h, w) in [0, 1], smoothly stretched over an RGB image (H, W, 3):
     ``model``'s Grad-CAM for the class ``label``."""
@@ -489,6 +527,7 @@ def cam_overlay(image, cam, opacity: float, model: str, label: str) -> go.Figure
                     margin=dict(l=0, r=0, t=0, b=0), height=340)), words)
 
 
+@_shared
 def block_diagram(boxes: Sequence[str], shortcut: str | None) -> go.Figure:
     """A block drawn top to bottom: its layers as boxes, the addition ⊕, and the shortcut beside
     them (labelled, e.g. "identity x" or "1×1 conv, stride 2"); no shortcut for a plain block."""
@@ -523,6 +562,7 @@ def block_diagram(boxes: Sequence[str], shortcut: str | None) -> go.Figure:
                        + ([{t("figure.layer"): f"⊕ {shortcut}"}] if shortcut else []))
 
 
+@_shared
 def gradient_norms(curves: dict[str, Sequence[float]]) -> go.Figure:
     """‖∂L/∂W‖ of every convolution, input side first, one line per network, on a log scale."""
     fig = go.Figure()
@@ -537,6 +577,7 @@ def gradient_norms(curves: dict[str, Sequence[float]]) -> go.Figure:
                                        count=len(norms)) for label, norms in curves.items() if len(norms)))
 
 
+@_shared
 def block_deletion(blocks: Sequence[str], probs: Sequence[float], baseline: float, label: str) -> go.Figure:
     """The probability of the intact network's top class when each block's F is removed in turn."""
     fig = go.Figure(go.Bar(x=list(blocks), y=list(probs), marker_color=PALETTE[0],
@@ -553,6 +594,7 @@ def block_deletion(blocks: Sequence[str], probs: Sequence[float], baseline: floa
     return _with_words(fig, words)
 
 
+@_shared
 def channel_growth(layers: Sequence[str], channels: Sequence[int]) -> go.Figure:
     """Channels after every dense layer and transition: a staircase that climbs by k and halves."""
     fig = go.Figure(go.Scatter(x=list(range(len(channels))), y=list(channels), mode="lines", line_shape="hv",
@@ -565,6 +607,7 @@ def channel_growth(layers: Sequence[str], channels: Sequence[int]) -> go.Figure:
                               most=max(channels)))
 
 
+@_shared
 def reuse_heatmap(heat, targets: Sequence[str], sources: Sequence[str]) -> go.Figure:
     """Mean |weight| from each source (column) into each target layer (row); blank above the diagonal."""
     fig = go.Figure(go.Heatmap(z=heat, x=list(sources), y=list(targets), colorscale=SEQUENTIAL,
@@ -579,6 +622,7 @@ def reuse_heatmap(heat, targets: Sequence[str], sources: Sequence[str]) -> go.Fi
                               source=sources[c], target=targets[r]))
 
 
+@_shared
 def layer_parameters(names: Sequence[str], counts: Sequence[int], kinds: Sequence[str]) -> go.Figure:
     """One bar per weighted layer, its height the layer's parameters; convolutions and
     fully-connected layers in two colours, so where the parameters sit is seen at once."""
@@ -598,6 +642,7 @@ def layer_parameters(names: Sequence[str], counts: Sequence[int], kinds: Sequenc
                               name=names[biggest], millions=f"{counts[biggest] / 1e6:.1f}"))
 
 
+@_shared
 def activation_curves(curves: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]]) -> go.Figure:
     """Left: each activation f(x). Right: its gradient f′(x), the factor a gradient is multiplied by."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figure.activation"), t("figure.activation_grad")))
@@ -611,6 +656,7 @@ def activation_curves(curves: dict[str, tuple[Sequence[float], Sequence[float], 
                                                                   for name, (_, _, grad) in curves.items())))
 
 
+@_shared
 def pipeline_step(step_maps, title: str) -> go.Figure:
     """One pipeline step's output: a few channels' maps side by side, or a vector as bars."""
     if step_maps.ndim == 1:
@@ -630,6 +676,7 @@ def pipeline_step(step_maps, title: str) -> go.Figure:
                                                                count=step_maps.shape[0]))
 
 
+@_shared
 def confusion_heatmap(confusion, classes: Sequence[str]) -> go.Figure:
     """Rows: the true class; columns: what the network said. The diagonal is what it got right.
 
@@ -657,6 +704,7 @@ def confusion_heatmap(confusion, classes: Sequence[str]) -> go.Figure:
     return _with_words(fig, words)
 
 
+@_shared
 def two_problems(panels: dict[str, dict[str, Sequence[Point]]]) -> go.Figure:
     """One chart, one panel a problem: each panel's runs as training (dashed) and held-out (solid)
     accuracy against epochs, on the same 0–100% axis, so the two kinds of failure compare at a glance."""

@@ -41,6 +41,7 @@ TEACHER = "_teacher.unlocked"  # set once this session gave the teacher's key (u
 LEADING = "_lead.leading"  # this session leads: its pages are written to the store
 WRITTEN = "_lead.written"  # what this session last wrote: (page, settings, step)
 SEEN = "_lead.seen"  # the lead's version this tab last followed
+ARRIVED = "_lead.arrived"  # the lead's version this tab has been seen on the teacher's page with
 AWAY = "_lead.away"  # the student chose to explore on their own
 PERSONAL = ("lang", "picture.")  # in a page's link, but the student's own (prefixes): never followed
 DASHBOARD = "teacher"  # the teacher's own page: never led to
@@ -69,15 +70,21 @@ def read(fresh: bool = False) -> Lead | None:
         return lead
 
 
-def decide(lead: Lead | None, here: str, seen: int | None, away: bool) -> str:
-    """What a student's tab on page ``here`` does, having followed version ``seen``: ``MOVE`` to
-    the teacher's page, ``STEPPED_AWAY`` (the student opened another page on their own), or
-    ``STAY``."""
+def decide(lead: Lead | None, here: str, seen: int | None, arrived: int | None, away: bool) -> str:
+    """What a student's tab on page ``here`` does, having followed version ``seen`` and been on the
+    teacher's page with version ``arrived``: ``MOVE`` to the teacher's page, ``STEPPED_AWAY`` (the
+    student left the teacher's page on their own), or ``STAY``.
+
+    A tab that followed a version but never arrived (its move was overtaken by another run of its
+    page, as happens to a busy server) moves again: only a student who was on the teacher's page
+    can have stepped away from it."""
     if lead is None or not lead.leading or lead.page is None or away:
         return STAY
-    if seen != lead.version:
-        return MOVE  # the teacher changed something, or this tab arrived late
-    return STEPPED_AWAY if here != lead.page else STAY
+    if seen == lead.version and here == lead.page:
+        return STAY
+    if seen == lead.version and arrived == lead.version:
+        return STEPPED_AWAY
+    return MOVE  # the teacher changed something, this tab arrived late, or its move was lost
 
 
 def is_teacher() -> bool:
@@ -155,7 +162,10 @@ def _bar(lead: Lead | None, here: str, every: float) -> None:
         return
     if every == IDLE_S:  # the lead just began: everyone follows, and asks every second from now on
         st.session_state.pop(AWAY, None)
-    what = decide(lead, here, st.session_state.get(SEEN), bool(st.session_state.get(AWAY)))
+    what = decide(lead, here, st.session_state.get(SEEN), st.session_state.get(ARRIVED),
+                  bool(st.session_state.get(AWAY)))
+    if what == STAY and here == lead.page:
+        st.session_state[ARRIVED] = lead.version
     if what == MOVE:
         _move(lead)
     if what == STEPPED_AWAY:

@@ -13,6 +13,7 @@ the next caller tries again, as with ``functools.cache``.
 
 from __future__ import annotations
 
+import collections
 import functools
 import threading
 from collections.abc import Callable
@@ -39,3 +40,42 @@ def memoized(fn: Callable[..., T]) -> Callable[..., T]:
         return values[key]
 
     return cached
+
+
+class Shared:
+    """The latest ``maxsize`` values by key, each computed once however many threads ask at the
+    same moment — ``memoized`` for values too many or too large to keep for ever.
+
+    When a teacher leads the class (``ui/lead.py``), thirty students' tabs open the same page with
+    the same settings within a second; each would build the same figures and run the same probes.
+    With ``Shared`` the first tab computes and the other twenty-nine wait for its value: the
+    residual lesson's page run went from 0.50 to 0.0x CPU-s for every tab but the first
+    (``python -m bench.load_test --follow``, docs/benchmarks.md). Least recently used goes first.
+    """
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._values: collections.OrderedDict = collections.OrderedDict()
+        self._locks: dict = {}
+        self._guard = threading.Lock()
+
+    def get(self, key, compute: Callable[[], T]) -> T:
+        with self._guard:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # one computation per key; different keys compute side by side
+            with self._guard:
+                if key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._guard:
+                self._values[key] = value
+                while len(self._values) > self.maxsize:
+                    self._values.popitem(last=False)
+                self._locks.pop(key, None)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
