@@ -112,7 +112,7 @@ def test_shared_keeps_no_failure():
     def fails():
         raise ValueError("no")
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no"):
         shared.get("a", fails)
     assert shared.get("a", lambda: 1) == 1 and len(shared) == 1
 
