@@ -1,4 +1,3 @@
-from ui import picture
 from ui.lesson import section
 from ui.lessons import residual_block
 
@@ -7,9 +6,5 @@ if section("residual_block", "block"):
     residual_block.block()
 if section("residual_block", "degradation"):
     residual_block.degradation()
-if section("residual_block", "gradients"):
-    residual_block.gradients()
-if section("residual_block", "ablation"):
-    residual_block.ablation(picture.choose())
 if section("residual_block", "family"):
     residual_block.family()

@@ -161,7 +161,7 @@ def test_gradient_facts_are_the_probes_numbers():
 
 
 def test_what_the_lesson_says_about_gradients_at_initialisation_holds():
-    """Each sentence of residual_block#gradients, against the measurement (seed 0, one batch)."""
+    """Each sentence of residual_depth#gradients, against the measurement (seed 0, one batch)."""
     plain, res = _at_init("plain"), _at_init("resnet")
     # with BatchNorm nothing vanishes: the plain net's gradients grow toward the input …
     assert residual.first_vs_last(plain.ratio) == "larger" and plain.ratio > 100

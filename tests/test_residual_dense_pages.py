@@ -1,4 +1,4 @@
-"""AppTests of the residual block and dense connectivity pages, in both languages."""
+"""AppTests of the two residual lessons and the dense connectivity page, in both languages."""
 
 import json
 
@@ -10,7 +10,7 @@ from tests.support import lesson_tables
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_residual_page_counts_draws_and_switches_blocks_off(lang, open_page):
+def test_residual_page_counts_and_draws_the_blocks_and_the_family(lang, open_page):
     at = open_page("residual_block", lang=lang)
     assert not at.exception
     tables = lesson_tables(at)
@@ -19,15 +19,23 @@ def test_residual_page_counts_draws_and_switches_blocks_off(lang, open_page):
     assert int(counts.iloc[0, 2]) == 73984  # 2·(9·64² + 2·64)
     family = tables[-1]
     assert list(family.iloc[:, 0]) == ["ResNet-18", "ResNet-34", "ResNet-50", "ResNet-101", "ResNet-152"]
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 4  # block, gradients, top-5 pair, deletion sweep
+    assert at.get("plotly_chart")  # the block
+    assert not _gradient_chart(at, lang)  # the gradients are the next lesson's
+    at.radio(key="_res.kind").set_value("bottleneck").run()
+    assert not at.exception
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_residual_depth_page_measures_gradients_and_switches_blocks_off(lang, open_page):
+    at = open_page("residual_depth", lang=lang)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) >= 3  # gradients, top-5 pair, deletion sweep
     assert _gradient_chart(at, lang) and _measured_text(at)  # no guess asked: shown at once
     at.radio(key="_res.off").set_value("shortcut").run()
     at.selectbox(key="_res.block").set_value("layer1.0").run()
     at.toggle(key="_res.grad_bn").set_value(False).run()
     at.radio(key="_res.grad_init").set_value("default").run()
     assert any("10⁻²³" in c.value for c in at.caption)  # the chart's words: the vanished gradients' size
-    at.radio(key="_res.kind").set_value("bottleneck").run()
     assert not at.exception
 
 
@@ -45,7 +53,7 @@ def _measured_text(at) -> bool:
 
 @pytest.mark.parametrize("lang, guess, right", [("en", "similar", False), ("ko", "larger", True)])
 def test_the_gradient_chart_waits_for_a_guess_then_compares_it(lang, guess, right, open_page):
-    at = open_page("residual_block", predict="true", lang=lang)
+    at = open_page("residual_depth", predict="true", lang=lang)
     assert not at.exception and not _gradient_chart(at, lang) and not _measured_text(at)
     at.radio(key="predict.res.gradients").set_value(guess)
     commit = strings(lang)["predict.commit"]
@@ -63,7 +71,7 @@ def test_the_measured_gradients_are_told_only_after_the_reveal_line(lang):
     """Before ``<!-- reveal -->`` the section sets the question; the measured facts come after it."""
     from ui.lesson import REVEAL
 
-    before, marker, after = sections("residual_block", lang)["gradients"].body.partition(REVEAL)
+    before, marker, after = sections("residual_depth", lang)["gradients"].body.partition(REVEAL)
     assert marker and "기울기 소실 문제" in before  # the lecture notes' claim, quoted
     assert not any(f"{{{{{name}}}}}" in before for name in GRADIENT_FACTS)
     assert all(f"{{{{{name}}}}}" in after for name in GRADIENT_FACTS)
