@@ -151,9 +151,10 @@ def test_the_pooling_page_steps_through_a_window_and_measures_a_shift(open_page,
 
 def test_the_pipeline_runs_the_students_own_trained_network_on_their_picture(open_page):
     at = open_page("pooling")
-    assert any("own trained network" in i.value for i in at.info)  # none yet: it says how to get one
+    assert any("pre-trained network" in c.value for c in at.caption)  # none yet: the class's walks the picture
     _run_demo(at, "train")
     at.run()
     assert not at.exception
-    assert any("Your network: plain_cnn" in c.value for c in at.caption)
+    assert any("Your network from the training lab: plain_cnn" in c.value for c in at.caption)
+    assert not any("pre-trained network" in c.value for c in at.caption)  # once trained, the student's own
     assert len(list(at.get("plotly_chart"))) >= 5  # every step's maps, and the softmax

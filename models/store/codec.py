@@ -15,8 +15,7 @@ import safetensors.torch
 
 from models.training import snapshots
 from models.training.mistakes import Evaluation
-from models.training.nets import NetSpec
-from models.training.train import Point, RunResult, TrainConfig, point_from_dict
+from models.training.train import Point, RunResult, config_from_dict, point_from_dict
 
 
 class StoredRowError(ValueError):
@@ -45,12 +44,7 @@ class StoredRun:
         try:
             state_dict = safetensors.torch.load(self.weights)
             m = self.meta
-            settings = dict(m["config"])
-            net = settings.pop("net")
-            net = NetSpec(**{**net, "block_config": tuple(net["block_config"]),
-                             "layers": tuple(tuple(layer) for layer in net["layers"])})
-            settings["augment"] = tuple(settings.get("augment", ()))  # JSON has lists, the config tuples
-            config = TrainConfig(net=net, **settings)
+            config = config_from_dict(m["config"])
         except Exception as err:  # whatever is wrong with the row, it is not used
             raise StoredRowError(f"run {self.id}: weights or settings unreadable ({type(err).__name__})") from err
         s = self.summary

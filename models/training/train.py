@@ -168,6 +168,17 @@ def point_from_dict(fields: dict) -> Point:
     return Point(**fields)
 
 
+def config_from_dict(fields: dict) -> TrainConfig:
+    """A TrainConfig from its JSON form (``dataclasses.asdict``, lists where it has tuples), as the
+    class store and a shipped network's record keep it; a field it does not know raises TypeError."""
+    settings = dict(fields)
+    net = dict(settings.pop("net"))
+    net = nets.NetSpec(**{**net, "block_config": tuple(net.get("block_config", nets.NetSpec.block_config)),
+                          "layers": tuple(tuple(layer) for layer in net.get("layers", ()))})
+    settings["augment"] = tuple(settings.get("augment", ()))
+    return TrainConfig(net=net, **settings)
+
+
 @dataclass
 class RunResult:
     config: TrainConfig

@@ -1,8 +1,11 @@
 """The pooling lesson's parts: max and average pooling step by step, what a pixel's shift does,
 the whole pipeline on the student's picture, and ReLU against sigmoid and tanh.
 
-The maths is ``models.maths.pooling`` and ``models.maths.activations``; the pipeline walks the
-student's own trained network from the training lab (``models.probes.pipeline``).
+The maths is ``models.maths.pooling`` and ``models.maths.activations``; the pipeline
+(``models.probes.pipeline``) walks the student's own trained default network from the training
+lab when they have one, and otherwise the class's pre-trained one, kept in the repository by
+``python -m bench.train_pooling_net`` (``models.training.shipped``): no training-lab run is needed
+first, and training one stays an option.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 
+from lessons import ROOT as LESSONS_DIR
 from models.errors import LabError
 from models.maths import activations, pooling
 from models.maths.kernels import CLASSIC
 from models.probes import pipeline
 from models.runtime import images
 from models.runtime.examples import example
-from models.training import nets, train
+from models.runtime.memo import memoized
+from models.training import nets, shipped, train
 from models.training.train import TrainConfig
 from ui import charts, figures, lab_runs, picture, runs, task_views
 from ui.grid import editable_grid
@@ -60,7 +65,11 @@ def shift() -> None:
         st.markdown(t("pool.shift_sentence", d=d, conv=f"{change['conv']:.0%}", pooled=f"{change['pooled']:.0%}"))
 
 
-def _trained():
+SHIPPED = LESSONS_DIR / "pooling" / "network.pt"  # with network.json: written by python -m bench.train_pooling_net
+shipped_network = memoized(shipped.load)  # read and checked once per process, shared read-only
+
+
+def _own():
     """The student's latest trained default network from the training lab (loaded once a session)."""
     lab = lab_runs.read()
     for _, run in reversed(lab.rows):
@@ -71,15 +80,34 @@ def _trained():
     return None
 
 
+def _network():
+    """The network the pipeline walks, with a caption that says whose it is: the student's own,
+    else the class's pre-trained one (with the button to train their own, which then replaces it).
+    None, said, when neither is there."""
+    result = _own()
+    if result is not None:
+        st.caption(t("pool.network", label=result.label, acc=f"{result.test_acc:.0%}",
+                     data=t(f"train.data_{result.config.dataset}")))
+        return result
+    try:
+        result = shipped_network(SHIPPED)
+    except shipped.ShippedNetworkError as err:
+        st.warning(say(err), icon="📦")
+        st.info(t("pool.no_network"), icon="🏋️")
+    else:
+        st.caption(t("pool.network_shipped", label=result.label, epochs=result.config.epochs,
+                     acc=f"{result.test_acc:.1%}", images=f"{result.evaluated[2]:,}",
+                     data=t(f"train.data_{result.config.dataset}")))
+    runs.start_button(TrainConfig(epochs=2, time_limit_s=30.0), lab_runs.KEY, label=t("pool.train_one"))
+    lab_runs.live_panel()
+    return result
+
+
 def whole_pipeline() -> None:
     lab_runs.record_finished()  # a run started here is a training-lab run: it lands in the lab's results too
-    result = _trained()
+    result = _network()
     if result is None:
-        st.info(t("pool.no_network"), icon="🏋️")
-        runs.start_button(TrainConfig(epochs=2, time_limit_s=30.0), lab_runs.KEY, label=t("pool.train_one"))
-        lab_runs.live_panel()
         return
-    st.caption(t("pool.network", label=result.label, acc=f"{result.test_acc:.0%}", data=result.config.dataset))
     chosen = picture.choose()
     if chosen is None:
         return
