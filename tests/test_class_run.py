@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
+from lessons import ROOT as LESSONS
 from lessons import strings
 from models.store import database, schema
 from models.training import jobs
+from models.training.train import point_from_dict
 from tests.support import eventually
 from ui import lead
 
@@ -100,3 +102,23 @@ def test_a_student_has_no_class_run_button_and_a_forged_click_starts_nothing(ope
     student._run(forged)
     assert not student.exception
     assert cls.class_run(KEY) is None and cls.class_run(live=True) is None and not _class_jobs()
+
+
+def test_a_finished_class_run_takes_the_recorded_runs_place_for_that_class(open_page, cls):
+    recorded = strings("en")["res.recorded"].split("{")[0]  # "Recorded …": the page's note on the recorded run
+    at = open_page("residual_block")
+    assert any(recorded in i.value for i in at.info) and not _said(at, "class_run.done")
+    curves = json.loads((LESSONS / "residual_block" / "degradation.json").read_text())["curves"]
+    history = [(label, point_from_dict(p)) for label in ("plain-20", "plain-56") for p in curves[label][:3]]
+    run_id = cls.claim_class_run("demo.degradation", "comparison", "elsewhere:8501")  # another server ran it
+    rows = {"plain-20": {"train acc": 0.93, "val acc": 0.9}, "plain-56": {"train acc": 0.8, "val acc": 0.78}}
+    assert cls.finish_class_run(run_id, "done", history, {"runs": rows})
+    at = open_page("residual_block")
+    assert not at.exception and _said(at, "class_run.done")
+    assert not any(recorded in i.value for i in at.info)  # the class's own run instead
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("demo.degradation.class.chart"))
+    assert {trace["name"].split(" · ")[0] for trace in json.loads(chart.proto.spec)["data"]} == {"plain-20", "plain-56"}
+    overfitting = open_page("overfitting")  # the page that sets it beside a recorded overfitting run
+    assert not overfitting.exception and _said(overfitting, "class_run.done")
+    worse = strings("en")["ov.verdict_degradation"].split("{")[0]
+    assert any(worse in m.value and "80%" in m.value for m in overfitting.markdown)  # the class's plain-56
