@@ -8,10 +8,12 @@
 import csv
 import io
 import itertools
+import json
 import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -510,3 +512,100 @@ def test_a_database_that_fails_during_the_class_is_said_on_the_page_not_raised(o
     at = open_page("training_lab", lang="ko")
     assert not at.exception
     assert any("수업 데이터베이스가 응답하지 않아" in w.value for w in at.warning)
+
+
+# --- the class runs (models.store.class_runs) ------------------------------------------------
+
+def test_the_class_has_one_live_class_run_its_server_writes_and_its_result_is_kept_once(url, trained):
+    from models.store import codec
+
+    store = database.Store(url)
+    points = [("7×7", p) for p in trained.history]
+    first = store.claim_class_run("demo.stack", "comparison", "a:8501")
+    assert first and store.claim_class_run("demo.degradation", "comparison", "b:8501") is None  # one for the class
+    assert store.class_run("demo.stack").state == "queued" and store.class_run(live=True).id == first
+    assert store.class_run("demo.degradation") is None  # another demo's page shows none
+    assert store.class_run_progress(first, "running", 4, points[:2]) is False  # no Stop asked
+    seen = store.class_run("demo.stack")
+    assert seen.live and seen.job_id == 4 and codec.encode_history(seen.history) == codec.encode_history(points[:2])
+    store.stop_class_run(first)  # the teacher's Stop, on any server: the running server reads it at its beat
+    assert store.class_run_progress(first, "running", history=points) is True
+    results = {"runs": {"7×7": trained.summary()}}
+    assert store.finish_class_run(first, "done", points, results)
+    assert not store.finish_class_run(first, "done", [], {})  # kept once: a second save changes nothing
+    done = store.class_run("demo.stack")
+    assert not done.live and done.summary == json.loads(json.dumps(results)) and len(done.history) == len(points)
+    assert store.class_run_progress(first, "running") is None  # ended: a late beat is told to stop
+    again = store.claim_class_run("demo.stack", "comparison", "b:8501")  # after the end, another may start
+    assert store.class_run("demo.stack").id == again  # the live one before the stored one
+    assert store.finish_class_run(again, "failed", [], {})
+    assert store.class_run("demo.stack").id == first  # a failed run leaves the last good one shown
+    store.engine.dispose()
+
+
+def test_a_class_run_whose_server_went_silent_is_lost_and_blocks_no_other(url):
+    store = database.Store(url)
+    silent = store.claim_class_run("demo.stack", "comparison", "a:8501")
+    with store.engine.begin() as conn:  # its server died LOST_AFTER_S ago
+        conn.execute(update(schema.class_runs).values(beat=time.time() - database.LOST_AFTER_S - 1))
+    assert store.class_run("demo.stack") is None and store.class_run(live=True) is None
+    fresh = store.claim_class_run("demo.stack", "comparison", "b:8501")
+    assert fresh and store.class_run(live=True).id == fresh
+    assert store.class_run_progress(silent, "running") is None  # a server that comes back stops it
+    store.reset_class()  # a new class: its class runs go too
+    assert store.class_run("demo.stack") is None and store.claim_class_run("demo.stack", "comparison", "a")
+    store.engine.dispose()
+
+
+def test_two_servers_starting_a_class_run_at_the_same_moment_start_one(url):
+    stores = [database.Store(url) for _ in range(4)]  # four servers' engines on one class store
+    barrier, claimed = threading.Barrier(len(stores)), []
+
+    def claim(store) -> None:
+        barrier.wait()
+        claimed.append(store.claim_class_run("demo.degradation", "comparison", f"{id(store)}"))
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(c is not None for c in claimed) == 1, claimed
+    for s in stores:
+        s.engine.dispose()
+
+
+def test_a_class_run_is_submitted_once_relayed_to_the_store_and_saved_once(url, trained):
+    """The relay of the server that submitted it, with a real runner: its points reach the store as
+    they come, the teacher's Stop (written by any server) stops it, and its result is kept."""
+    from models.store import class_runs
+    from models.training.jobs import JobRunner
+    from models.training.tasks import Comparison
+
+    store = database.Store(url)
+    reported = threading.Event()
+
+    def train_fn(task, device, report, should_stop):  # a comparison that reports, then waits for Stop
+        for point in trained.history:
+            report(("7×7", point))
+        reported.set()
+        while not should_stop():
+            time.sleep(0.01)
+        return {"7×7": trained}
+
+    runner = JobRunner(max_running=1, device=torch.device("cpu"), train_fn=train_fn, per_address=1)
+    task = Comparison((("7×7", TrainConfig(epochs=1, train_size=256)),), time_limit_s=30)
+    run_id = class_runs.start(store, runner, "demo.stack", task, "here:8501")
+    (job,) = runner.live_jobs()
+    assert job.owner == database.CLASS and job.address is None  # no student's limit, no address's
+    with pytest.raises(class_runs.ClassRunBusy):
+        class_runs.start(store, runner, "demo.stack", task, "here:8501")
+    assert runner.live_jobs() == [job]  # one place in the queue
+    eventually(lambda: len(store.class_run("demo.stack").history) == len(trained.history))
+    assert store.class_run(live=True).job_id == job.id
+    store.stop_class_run(run_id)
+    done = eventually(lambda: (r := store.class_run("demo.stack")) and not r.live and r)
+    assert done.id == run_id and done.summary["runs"]["7×7"]["val acc"] == trained.summary()["val acc"]
+    eventually(lambda: runner.held() == 0)  # collected by the relay: the runner holds nothing
+    assert store.class_students() == []  # the class's owner is no student
+    store.engine.dispose()

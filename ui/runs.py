@@ -58,7 +58,10 @@ def register_tab() -> None:
 
 
 def student_alive(sid: str) -> bool:
-    """Whether any of the student's tabs is open, or was a moment ago."""
+    """Whether any of the student's tabs is open, or was a moment ago. The class run's owner is
+    always there: its run ends by the teacher's Stop or its time limit, not by a closed tab."""
+    if sid == database.CLASS:
+        return True
     with _lock:
         tabs = _tabs.get(sid, set())
         open_now = {s for s in tabs if session_alive(s)}

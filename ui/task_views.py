@@ -15,7 +15,7 @@ from models.maths.kernels import CLASSIC
 from models.training import tasks
 from models.training.tasks import Comparison, KernelFit, KernelPoint
 from models.training.train import Point, TrainConfig
-from ui import charts, figures, identity
+from ui import charts, class_run, figures, identity
 from ui import runs as ui_runs
 from ui.i18n import labels, t
 
@@ -40,20 +40,24 @@ def comparison(key: str, runs: dict[str, TrainConfig], time_limit_s: float = 40.
                named=lambda label: label, verdict=None) -> None:
     """Train the given networks one after another on the same data and budget; compare them.
     ``named`` gives a run's label in the page's language; ``verdict(curves)``, if given, is said
-    under the finished comparison's chart."""
-    ui_runs.start_button(Comparison(tuple(runs.items()), time_limit_s), key, label=label)
+    under the finished comparison's chart. Above the student's own Start: the class run of this
+    demo, if the teacher started one, and the teacher's button to start one (``ui.class_run``)."""
+    task = Comparison(tuple(runs.items()), time_limit_s)
 
-    def draw(history, results: dict[str, dict] | None) -> None:
+    def draw(history, results: dict[str, dict] | None, chart_key: str = f"{key}.chart") -> None:
         curves: dict[str, list[Point]] = {}
         for run_label, point in history:
             curves.setdefault(named(run_label), []).append(point)
         if curves:
-            charts.show(figures.training_curves(curves), key=f"{key}.chart")
+            charts.show(figures.training_curves(curves), key=chart_key)
         if results:
             if verdict:
                 st.markdown(verdict(curves))
             st.dataframe(pd.DataFrame([{t("demo.col_run"): named(run_label), **row}
                                        for run_label, row in results.items()]), hide_index=True)
+
+    class_run.show(key, task, draw)
+    ui_runs.start_button(task, key, label=label)
 
     def save(job) -> None:
         rows = {label: r.summary() for label, r in job.result.items()}

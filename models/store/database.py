@@ -36,6 +36,7 @@ from models.store.csv_file import csv_bytes
 from models.store.schema import (
     BLOBS,
     LEAD_ROW,
+    class_runs,
     forgotten,
     gates,
     key_misses,
@@ -60,6 +61,8 @@ T = TypeVar("T")
 TOKEN_BYTES = 32  # 256 random bits: not guessable from anyone else's
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 KEEP_WEIGHTS = 3  # trained weights kept per student; older runs keep their row and curves
+CLASS = "class"  # the owner of the class runs in the runner: a student's id is 64 hex digits, never this
+LOST_AFTER_S = 30.0  # a live class run whose server has written nothing for this long has gone with it
 
 
 def new_token() -> str:
@@ -103,6 +106,25 @@ class Lead:
     step: int
     version: int
     changed_at: float
+
+
+@dataclass(frozen=True)
+class ClassRun:
+    """A lesson's demo the teacher started once for the class (``models.store.class_runs``)."""
+    id: int
+    tag: str
+    kind: str
+    state: str  # "queued", "running", "done" (read back: also "failed", "lost")
+    server: str
+    job_id: int | None
+    stop: bool  # the teacher asked to stop it
+    history: list  # (label, Point) pairs so far
+    summary: dict  # the results table once done
+    started_at: float
+
+    @property
+    def live(self) -> bool:
+        return self.state in ("queued", "running")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -458,7 +480,7 @@ class Store:
     def reset_class(self) -> None:
         """A new class: every student, run, answer and picture is deleted."""
         def work(conn):
-            for table in (live_runs, runs, quiz_answers, pictures, students):
+            for table in (live_runs, runs, quiz_answers, pictures, students, class_runs):
                 conn.execute(delete(table))
 
         self._write(work)
@@ -515,6 +537,74 @@ class Store:
             update(lead).where(lead.c.name == LEAD_ROW, lead.c.leading.is_(True))
             .values(page=page[:40], settings=json.dumps(settings_, sort_keys=True), step=step,
                     version=lead.c.version + 1, changed_at=time.time())).rowcount))
+
+    # --- the class runs -----------------------------------------------------------------------
+
+    def claim_class_run(self, tag: str, kind: str, server: str) -> int | None:
+        """A new live class run of ``tag`` (queued), or None when the class has one live already,
+        whichever server or tab started it. A live one whose server has been silent for
+        ``LOST_AFTER_S`` is marked lost first. The unique ``live`` column makes two claims at the
+        same moment one run: the second insert fails."""
+        now = time.time()
+
+        def work(conn):
+            conn.execute(update(class_runs).where(class_runs.c.live == 1, class_runs.c.beat < now - LOST_AFTER_S)
+                         .values(live=None, state="lost"))
+            return conn.execute(insert(class_runs).values(
+                tag=tag[:60], kind=kind[:20], state="queued", live=1, server=server[:120], job_id=None, stop=False,
+                history="[]", summary="{}", started_at=now, beat=now)).inserted_primary_key[0]
+
+        try:
+            return self._write(work)
+        except IntegrityError:  # another class run is live
+            return None
+
+    def class_run_progress(self, run_id: int, state: str, job_id: int | None = None,
+                           history: list | None = None) -> bool | None:
+        """The submitting server's beat: the run's state, its job, and its points when given. Returns
+        whether the teacher asked to stop it; None when it is no longer live here (the class was
+        reset, or it was marked lost): the server stops it."""
+        values = {"state": state, "beat": time.time(), **({"job_id": job_id} if job_id is not None else {}),
+                  **({"history": codec.encode_history(history)} if history is not None else {})}
+
+        def work(conn):
+            if not conn.execute(update(class_runs).where(class_runs.c.id == run_id, class_runs.c.live == 1)
+                                .values(**values)).rowcount:
+                return None
+            return bool(conn.execute(select(class_runs.c.stop).where(class_runs.c.id == run_id)).scalar())
+
+        return self._write(work)
+
+    def finish_class_run(self, run_id: int, state: str, history: list, summary: dict) -> bool:
+        """The class run ended (``state`` "done" or "failed"), its curves and results kept: once,
+        whoever calls it again (False then)."""
+        return bool(self._write(lambda conn: conn.execute(
+            update(class_runs).where(class_runs.c.id == run_id, class_runs.c.live == 1)
+            .values(live=None, state=state, history=codec.encode_history(history), summary=json.dumps(summary),
+                    beat=time.time())).rowcount))
+
+    def stop_class_run(self, run_id: int) -> None:
+        """The teacher's Stop, from any server: the submitting server stops it at its next beat."""
+        self._write(lambda conn: conn.execute(update(class_runs).where(class_runs.c.id == run_id).values(stop=True)))
+
+    def class_run(self, tag: str | None = None, live: bool = False) -> ClassRun | None:
+        """The class run a page of ``tag`` shows: the live one if any, else the latest done. With
+        ``live``, only the class's live run, of any tag. A live run whose server has been silent for
+        ``LOST_AFTER_S`` is read as lost (not shown)."""
+        fresh = (class_runs.c.live == 1) & (class_runs.c.beat >= time.time() - LOST_AFTER_S)
+        query = select(class_runs).where(fresh if live else fresh | (class_runs.c.state == "done"))
+        if tag is not None:
+            query = query.where(class_runs.c.tag == tag)
+        row = self._read(lambda conn: conn.execute(query.order_by(class_runs.c.live.is_(None),
+                                                                  class_runs.c.id.desc())).first())
+        if row is None:
+            return None
+        try:
+            return ClassRun(row.id, row.tag, row.kind, row.state, row.server, row.job_id, bool(row.stop),
+                            codec.decode_history(row.history), json.loads(row.summary), row.started_at)
+        except (ValueError, KeyError, TypeError) as err:  # curves that do not parse: not shown
+            log.warning("skipped a stored class run: %s", type(err).__name__)
+            return None
 
     # --- the runs in flight ----------------------------------------------------------------
 

@@ -47,9 +47,13 @@ class StoreJournal:
         return f"{self.server}/{job.id}"
 
     def started(self, job) -> None:
+        if job.owner == database.CLASS:  # a class run is written by its relay (models.store.class_runs)
+            return
         self._events.put(("started", self.key(job), job.owner, job.tag))
 
     def ended(self, job) -> None:
+        if job.owner == database.CLASS:
+            return
         self._events.put(("ended", self.key(job)))
 
     def flush(self) -> None:

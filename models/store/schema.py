@@ -137,6 +137,27 @@ lead = Table(
 )
 LEAD_ROW = "class"
 
+# The class runs (version 7, ``models.store.class_runs``): a lesson's demo that the teacher
+# started once for everyone. The app server that submitted it writes its state and its points
+# here as they come (``beat``: when it last wrote); every student's tab, on whichever server,
+# draws it from here. ``live`` is 1 while it is queued or running and NULL afterwards: unique, so
+# the class has at most one live class run, whichever server or tab asks for a second.
+class_runs = Table(
+    "class_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tag", String(60), nullable=False, index=True),  # the demo's key: "demo.degradation" …
+    Column("kind", String(20), nullable=False),
+    Column("state", String(12), nullable=False),  # "queued", "running", "done", "failed", "lost"
+    Column("live", Integer, unique=True),  # 1 while queued or running; NULL once ended
+    Column("server", String(120), nullable=False),  # the app server that submitted it
+    Column("job_id", Integer),  # the runner's id of its job (on that server, or on the Ray scheduler)
+    Column("stop", Boolean, nullable=False),  # the teacher asked to stop it
+    Column("history", Text, nullable=False),  # JSON: the curves so far, as codec.encode_history writes them
+    Column("summary", Text, nullable=False),  # JSON: the results table once done ({} before)
+    Column("started_at", Float, nullable=False),
+    Column("beat", Float, nullable=False),  # when its server last wrote: a silent one has gone (lost)
+)
+
 
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[students, runs, quiz_answers, pictures])
@@ -187,8 +208,14 @@ def _v6(conn: Connection) -> None:
                                           version=0, changed_at=0.0))
 
 
+def _v7(conn: Connection) -> None:
+    """The teacher can start a lesson's demo once for the whole class (a class run). A new table
+    only: nothing older changes."""
+    metadata.create_all(conn, tables=[class_runs])
+
+
 # MIGRATIONS[n]: version n → n + 1; a later change of the schema appends a function here
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 VERSION = len(MIGRATIONS)
 
 

@@ -17,7 +17,7 @@ from lessons import ROOT as LESSONS_DIR
 from models.maths import fitting
 from models.training import augment, datasets, tasks
 from models.training.train import TrainConfig, point_from_dict
-from ui import charts, figures, identity, task_views
+from ui import charts, class_run, figures, identity, task_views
 from ui.i18n import labels, t
 from ui.state import kept
 
@@ -40,15 +40,45 @@ def _say(d: fitting.Diagnosis) -> str:
              gap=f"{100 * d.gap:.0f}", shallower=f"{(d.shallower_train_acc or 0):.0%}")
 
 
+def _class_runs(tag: str, labels: tuple[str, ...] | None = None) -> tuple[dict, dict] | None:
+    """This class's finished class run of ``tag`` (``ui.class_run``), if the teacher ran one: its
+    curves and its results rows, of the runs ``labels`` (all when None); None if it has not them all."""
+    run = class_run.read(tag)
+    rows = run.summary.get("runs", {}) if run is not None and not run.live else {}
+    wanted = labels or tuple(rows)
+    if not wanted or not set(wanted) <= set(rows) or any("train acc" not in rows[label] for label in wanted):
+        return None
+    curves = {label: [point for name, point in run.history if name == label] for label in wanted}
+    return curves, {label: rows[label] for label in wanted}
+
+
+def _held_out(row: dict) -> float:
+    return row["val acc"] if row.get("val acc") is not None else row["test acc"]
+
+
 def side_by_side() -> None:
-    """A recorded overfitting run and the residual lesson's recorded degradation run, on one chart."""
-    panels, verdicts = {}, []
-    if RECORDED_OVERFIT.exists():
+    """A recorded overfitting run and the residual lesson's recorded degradation run, on one chart;
+    each replaced by this class's own run where the teacher ran the demo as a class run."""
+    panels, verdicts, ours, recorded = {}, [], False, False
+    if own := _class_runs("demo.overfit"):
+        curves, rows = own
+        label, row = next(iter(rows.items()))
+        panels[t("ov.overfit_title", images=row["train images"])] = {label: curves[label]}
+        verdicts.append(_say(fitting.diagnose(row["train acc"], _held_out(row))))
+        ours = True
+    elif RECORDED_OVERFIT.exists():
         rec = json.loads(RECORDED_OVERFIT.read_text())
         panels[t("ov.overfit_title", images=rec["train_images"])] = {
             t("ov.overfit_label"): [point_from_dict(p) for p in rec["curves"]]}
         verdicts.append(_say(fitting.diagnose(rec["train_acc"], rec.get("val_acc", rec.get("test_acc")))))
-    if RECORDED_DEGRADATION.exists():
+        recorded = True
+    if own := _class_runs("demo.degradation", ("plain-20", "plain-56")):
+        curves, rows = own
+        panels[t("ov.degradation_title")] = curves
+        verdicts.append(_say(fitting.diagnose(rows["plain-56"]["train acc"], _held_out(rows["plain-56"]),
+                                              shallower_train_acc=rows["plain-20"]["train acc"])))
+        ours = True
+    elif RECORDED_DEGRADATION.exists():
         rec = json.loads(RECORDED_DEGRADATION.read_text())
         panels[t("ov.degradation_title")] = {label: [point_from_dict(p) for p in rec["curves"][label]]
                                             for label in ("plain-20", "plain-56")}
@@ -56,12 +86,16 @@ def side_by_side() -> None:
         held_out = deep.get("final_val_acc", deep.get("final_test_acc"))
         verdicts.append(_say(fitting.diagnose(deep["final_train_acc"], held_out,
                                               shallower_train_acc=shallow["final_train_acc"])))
+        recorded = True
     if panels:
         charts.show(figures.two_problems(panels), key="ov.two_problems")
         for column, verdict in zip(st.columns(len(verdicts)), verdicts):
             column.markdown(verdict)
-    st.caption(t("ov.recorded_caption", overfit="python -m bench.overfitting",
-                 degradation="python -m bench.degradation"))
+    if ours:
+        st.caption(f"📡 {t('class_run.done')}")
+    if recorded:
+        st.caption(t("ov.recorded_caption", overfit="python -m bench.overfitting",
+                     degradation="python -m bench.degradation"))
 
 
 def _latest_verdicts(key: str) -> None:
@@ -69,8 +103,7 @@ def _latest_verdicts(key: str) -> None:
     stored, _ = identity.store().runs(identity.current().id, tag=key)
     if stored:
         for label, row in stored[-1].summary.get("runs", {}).items():
-            held_out = row["val acc"] if row.get("val acc") is not None else row["test acc"]
-            st.markdown(f"**{label}**: " + _say(fitting.diagnose(row["train acc"], held_out)))
+            st.markdown(f"**{label}**: " + _say(fitting.diagnose(row["train acc"], _held_out(row))))
 
 
 def make_it_happen() -> None:
