@@ -38,14 +38,14 @@ CACHE_S = 0.5  # one read of the store per process and demo in this time, howeve
 
 Draw = Callable[[list, dict | None, str], None]  # draw(history, results or None, chart key)
 
-_cache: dict[tuple, tuple[float, ClassRun | None]] = {}
+_cache: dict[tuple, tuple[float, ClassRun | None]] = {}  # (store, tag, live) → (read at, the run)
 _cache_lock = threading.Lock()
 
 
 def read(tag: str | None = None, live: bool = False, fresh: bool = False) -> ClassRun | None:
     """``Store.class_run(tag, live)``, at most ``CACHE_S`` old; None when it cannot be read."""
     store = identity.store()
-    key = (id(store), tag, live)
+    key = (store, tag, live)  # the store itself: an id could be a closed store's, reused
     with _cache_lock:
         at, run = _cache.get(key, (float("-inf"), None))
         if fresh or time.monotonic() - at > CACHE_S:

@@ -65,17 +65,24 @@ def ablation(picture: Picture | None) -> None:
     name = left.selectbox(t("res.block"), names, **kept("res.block", "layer3.1"))
     off = right.radio(t("res.switch_off"), ["none", *residual.BRANCHES], horizontal=True,
                       format_func=labels("res.off_", ["none", *residual.BRANCHES]), **kept("res.off", "residual"))
-    x = result.x.to(clf.device)
-    intact = residual.resnet_forward(clf.model, x)[0].softmax(0)
-    changed = residual.resnet_forward(clf.model, x, {} if off == "none" else {name: off})[0].softmax(0)
     titles = [t("res.intact"), t(f"res.changed_{off}", block=name)]
-    tops = [classify.named_top(p, clf.categories) for p in (intact, changed)]
+    tops = [_top(result.digest, clf.pretrained, result.x, {}),
+            _top(result.digest, clf.pretrained, result.x, {} if off == "none" else {name: off})]
     charts.show(figures.top5_pair(titles, tops), key="res.ablation")
     sweep = _sweep(result.digest, clf.pretrained, result.x)
     charts.show(figures.block_deletion(sweep.blocks, sweep.probs, sweep.baseline[1],
                                        clf.categories[sweep.baseline[0]]), key="res.sweep")
     kept_top = sum(top == sweep.baseline[0] for top in sweep.top1)
     st.caption(t("res.sweep_caption", kept=kept_top, n=len(sweep.blocks)))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _top(digest: str, pretrained: bool, _x, off: dict[str, str]) -> list[tuple[str, float]]:
+    """ResNet18's top classes with the ``off`` branches switched off, once per picture, weights and
+    switch (a class that follows the teacher asks thirty times at once)."""
+    clf = zoo.classifier("resnet18")
+    return classify.named_top(residual.resnet_forward(clf.model, _x.to(clf.device), off)[0].softmax(0),
+                              clf.categories)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
