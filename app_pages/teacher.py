@@ -7,4 +7,5 @@ if teacher.unlocked():
     teacher.live()
     teacher.leaderboard()
     teacher.quiz_results()
+    teacher.poll_results()
     teacher.export_and_reset()

@@ -7,11 +7,10 @@ real tabs is in ``tests/test_browser.py``.
 """
 
 import pytest
-from sqlalchemy import text
 
-from models.store import database, schema
+from models.store import database
 from models.store.database import Lead
-from tests.test_store import url  # noqa: F401 — the fixture: SQLite, and PostgreSQL when given
+from tests.test_store import taken_back, url  # noqa: F401 — the fixture: SQLite, and PostgreSQL when given
 from ui import lead
 from ui.lead import MOVE, STAY, STEPPED_AWAY
 
@@ -51,12 +50,7 @@ def test_the_lead_goes_round_the_store_and_only_while_leading(url):  # noqa: F81
 
 
 def test_a_version_5_database_gains_the_lead_and_keeps_its_class(url):  # noqa: F811
-    store = database.Store(url)
-    alice = store.arrive(database.new_token())
-    with store.engine.begin() as conn:  # back to version 5: no lead
-        conn.execute(text("DROP TABLE lead"))
-        conn.execute(schema.schema_version.update().values(version=5))
-    store.engine.dispose()
+    alice = taken_back(url, 5, "lead")  # version 5: no lead
     again = database.Store(url)
     assert again.student(alice.id) == alice
     assert not again.lead().leading and again.set_leading(True).leading

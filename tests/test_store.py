@@ -52,6 +52,19 @@ def url(request, tmp_path):
     return _postgres_url()
 
 
+def taken_back(url: str, version: int, *tables: str) -> database.Student:
+    """A store at ``url`` with one student, taken back to ``version`` by dropping the ``tables`` it
+    lacked (the dependent first); returns the student, to be found again after the migration."""
+    store = database.Store(url)
+    alice = store.arrive(database.new_token())
+    with store.engine.begin() as conn:
+        for table in tables:
+            conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(schema.schema_version.update().values(version=version))
+    store.engine.dispose()
+    return alice
+
+
 @pytest.fixture
 def store(url):
     s = database.Store(url)

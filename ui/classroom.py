@@ -6,14 +6,16 @@ one section of the lesson per screen with Previous / Next. ``ui.lesson.section``
 under ``if section(...)``.
 
 Predict before reveal (sidebar toggle, or ``?predict=true``): ``guess_first`` hides a result
-until the student has committed to a guess, and then shows the guess beside it.
+until the student has committed to a guess, and then shows the guess beside it. While the
+teacher leads the class, the guess is a class poll (``ui.poll``): the result waits for the
+teacher's reveal.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import literal
+from ui import lead, literal, poll
 from ui.i18n import t
 from ui.state import kept
 
@@ -82,27 +84,77 @@ def guess_first(key: str, prompt: str, options: list[str] | None = None, format_
     """With predict-before-reveal on, ask for a guess (a choice, or free text) and return False
     until one is committed; then show it and return True. Always True when the option is off.
     ``format_func`` labels the options (``ui.i18n.labels``): the guess is kept as the option
-    itself, so it reads right in either language."""
+    itself, so it reads right in either language. While the teacher leads, the guess is the
+    student's answer to a class poll and True waits for the teacher's reveal (``_class_poll``)."""
     if not st.session_state.get(PREDICT):
         return True
     guesses = st.session_state.setdefault(GUESSES, {})
+    if poll.leading():
+        return _class_poll(key, prompt, options, format_func, guesses)
     if key in guesses:
-        shown = format_func(guesses[key])  # a typed guess is shown as typed, never as Markdown
-        st.info(t("predict.your_guess", guess=literal.markdown(shown) if options is None else shown), icon="🤔")
+        _say_guess(guesses[key], options, format_func)
         return True
+    committed = _ask(key, prompt, options, format_func)
+    if committed is not None:
+        guesses[key] = committed
+        st.rerun()
+    return False
+
+
+def _say_guess(guess_: str, options: list[str] | None, format_func) -> None:
+    shown = format_func(guess_)  # a typed guess is shown as typed, never as Markdown
+    st.info(t("predict.your_guess", guess=literal.markdown(shown) if options is None else shown), icon="🤔")
+
+
+def _ask(key: str, prompt: str, options: list[str] | None, format_func) -> str | None:
+    """The guess form: the guess committed on this run, or None."""
     with st.form(f"predict.form.{key}"):
         if options is not None:
             shown = st.radio(prompt, options, index=None, key=f"predict.{key}", format_func=format_func)
         else:
             shown = st.text_input(prompt, key=f"predict.{key}").strip() or None
         committed = st.form_submit_button(t("predict.commit"), type="primary")
-    if committed and shown is not None:
-        guesses[key] = shown
-        st.rerun()
-    elif committed:
+    if committed and shown is None:
         st.warning(t("predict.need_guess"))
     st.caption(t("predict.hidden"))
-    return False
+    return shown if committed else None
+
+
+def _class_poll(key: str, prompt: str, options: list[str] | None, format_func, guesses: dict) -> bool:
+    """The guess as a class poll (``ui.poll``). The teacher's screen shows the count, the answers
+    and the buttons in place of the form, and the result once revealed; a student commits one
+    answer, then sees it and waits for the reveal, when their result shows."""
+    def label(stored: str) -> str:  # a stored answer as the teacher's chart says it
+        return format_func(_option(stored, options))
+
+    if lead.is_teacher():
+        current = poll.teacher_view(key, label)
+        return bool(current and current.revealed)
+    current = poll.read(key)
+    if current is None:  # the teacher's page has not asked it yet
+        st.caption(f"⏳ {t('poll.not_yet')}")
+        poll.wait(key, None)
+        return False
+    answer = poll.mine(current)
+    if answer is None and not current.revealed:
+        committed = _ask(key, prompt, options, format_func)
+        if committed is not None and poll.submit(current, committed, options):
+            st.rerun()
+        poll.wait(key, current)
+        return False
+    if answer is not None:
+        guesses[key] = _option(answer, options)  # ``guess(key)`` reads it, as a private guess
+        _say_guess(guesses[key], options, format_func)
+    if not current.revealed:
+        st.caption(f"⏳ {t('poll.waiting')}")
+        poll.wait(key, current)
+        return False
+    return True
+
+
+def _option(stored: str, options: list | None):
+    """The option a stored answer names (the store keeps its text), or the typed text itself."""
+    return next((o for o in options if str(o) == stored), stored) if options is not None else stored
 
 
 def guess(key: str) -> str | None:

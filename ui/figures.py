@@ -370,6 +370,26 @@ def convolution_step(padded: Sequence[Sequence[float]], pad: int, cells: Sequenc
 
 
 @_shared
+def poll_answers(labels: Sequence[str], counts: Sequence[int], right: Sequence[bool] | None = None) -> go.Figure:
+    """A class poll's answers: one bar per answer, how many students gave it, most first. Only
+    answers and counts come here, never who gave them. ``right`` (once the teacher revealed):
+    which answers are right, drawn in another colour and marked ✓. A typed answer is the
+    student's text: escaped for Plotly (``literal.html_text``), as typed in the numbers table."""
+    marked = [bool(right and right[i]) for i in range(len(labels))]
+    ticks = [literal.html_text(label) + (" ✓" if m else "") for label, m in zip(labels, marked)]
+    fig = go.Figure(go.Bar(x=list(counts), y=list(range(len(labels))), orientation="h", text=[str(c) for c in counts],
+                           textposition="auto", marker_color=[PALETTE[1] if m else PALETTE[0] for m in marked]))
+    fig.update_yaxes(tickvals=list(range(len(labels))), ticktext=ticks, autorange="reversed")
+    fig.update_xaxes(title_text=t("figure.students"), dtick=1, rangemode="tozero")
+    fig.update_layout(**{**LAYOUT, "height": 80 + 36 * len(labels)})
+    said = "; ".join(f"{label}{' ✓' if m else ''}: {c}" for label, c, m in zip(labels, counts, marked))
+    rows = [{t("poll.col_answer"): label, t("figure.students"): c, **({t("poll.col_right"): "✓" if m else ""}
+                                                                      if right is not None else {})}
+            for label, c, m in zip(labels, counts, marked)]
+    return _with_words(fig, t("alt.poll", total=sum(counts), answers=said), rows)
+
+
+@_shared
 def parameter_bars(labels: Sequence[str], counts: Sequence[int]) -> go.Figure:
     """Parameter counts side by side, on a log scale (they differ by orders of magnitude)."""
     fig = go.Figure(go.Bar(x=list(labels), y=list(counts), text=[f"{c:,}" for c in counts], textposition="outside",

@@ -43,6 +43,8 @@ from models.store.schema import (
     lead,
     live_runs,
     pictures,
+    poll_answers,
+    polls,
     quiz_answers,
     runs,
     students,
@@ -125,6 +127,21 @@ class ClassRun:
     @property
     def live(self) -> bool:
         return self.state in ("queued", "running")
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A question the class answers together while the teacher leads (``ui.poll``)."""
+    id: int
+    key: str  # what it asks: a guess's key ("arith.32.5.0.1.1"), or "quiz.<lesson>.<question>"
+    seed: int | None  # a pushed quiz question's numbers, the same for the whole class
+    opened_at: float
+    shown: bool  # the teacher showed the answers' distribution
+    revealed: bool  # the teacher revealed the result to everyone
+
+
+def _poll(row) -> Poll:
+    return Poll(row.id, row.key, row.seed, row.opened_at, row.shown_at is not None, row.revealed_at is not None)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -285,7 +302,7 @@ class Store:
         """Everything stored about this student, gone; their id is kept as forgotten, so that
         nothing is ever stored under it again (``visit``)."""
         def work(conn):
-            for table in (runs, quiz_answers, pictures, live_runs):
+            for table in (runs, quiz_answers, pictures, live_runs, poll_answers):
                 conn.execute(delete(table).where(table.c.student_id == sid))
             conn.execute(delete(students).where(students.c.id == sid))
             if conn.execute(select(forgotten.c.id).where(forgotten.c.id == sid)).first() is None:
@@ -480,7 +497,7 @@ class Store:
     def reset_class(self) -> None:
         """A new class: every student, run, answer and picture is deleted."""
         def work(conn):
-            for table in (live_runs, runs, quiz_answers, pictures, students, class_runs):
+            for table in (live_runs, runs, quiz_answers, poll_answers, polls, pictures, students, class_runs):
                 conn.execute(delete(table))
 
         self._write(work)
@@ -525,9 +542,14 @@ class Store:
         return Lead(bool(row.leading), row.page, settings_, int(row.step), int(row.version), float(row.changed_at))
 
     def set_leading(self, on: bool) -> Lead:
-        """The teacher switches leading on (no page yet: the tabs wait for the first) or off."""
-        self._write(lambda conn: conn.execute(update(lead).where(lead.c.name == LEAD_ROW).values(
-            leading=on, page=None, settings="{}", step=0, version=lead.c.version + 1, changed_at=time.time())))
+        """The teacher switches leading on (no page yet: the tabs wait for the first) or off. Either
+        way the class's polls are closed: a new lead asks its questions afresh."""
+        def work(conn):
+            conn.execute(update(lead).where(lead.c.name == LEAD_ROW).values(
+                leading=on, page=None, settings="{}", step=0, version=lead.c.version + 1, changed_at=time.time()))
+            conn.execute(update(polls).where(polls.c.closed.is_(False)).values(closed=True))
+
+        self._write(work)
         return self.lead()
 
     def lead_to(self, page: str, settings_: dict[str, str], step: int) -> bool:
@@ -605,6 +627,88 @@ class Store:
         except (ValueError, KeyError, TypeError) as err:  # curves that do not parse: not shown
             log.warning("skipped a stored class run: %s", type(err).__name__)
             return None
+
+    # --- the class polls ----------------------------------------------------------------------
+
+    def poll(self, key: str) -> Poll | None:
+        """The current poll of ``key``: its latest one not closed; None when none was opened since
+        the lead was switched on."""
+        row = self._read(lambda conn: conn.execute(
+            select(polls).where(polls.c.key == key, polls.c.closed.is_(False)).order_by(polls.c.id.desc())).first())
+        return _poll(row) if row else None
+
+    def open_poll(self, key: str, seed: int | None = None, again: bool = False) -> Poll:
+        """The current poll of ``key``, opened now if it has none, or (``again``) in any case: a
+        new poll, whose answers start from none (the earlier one stays, for the dashboard)."""
+        def work(conn):
+            if not again:
+                row = conn.execute(select(polls).where(polls.c.key == key, polls.c.closed.is_(False))
+                                   .order_by(polls.c.id.desc())).first()
+                if row is not None:
+                    return row.id
+            return conn.execute(insert(polls).values(key=key[:120], seed=seed, closed=False, opened_at=time.time(),
+                                                     shown_at=None, revealed_at=None)).inserted_primary_key[0]
+
+        poll_id = self._write(work)
+        return _poll(self._read(lambda conn: conn.execute(select(polls).where(polls.c.id == poll_id)).one()))
+
+    def answer_poll(self, poll_id: int, sid: str, answer: str, correct: bool | None = None) -> bool:
+        """A student's answer to an open poll not yet revealed; False, and nothing written, for
+        their second answer (one per student per poll), a closed or revealed poll, or a forgotten
+        student. The caller checks what ``answer`` may be (``ui.poll``); it is kept to 200 characters."""
+        if not self._present(sid):
+            return False
+
+        def work(conn):
+            open_ = conn.execute(select(polls.c.id).where(polls.c.id == poll_id, polls.c.closed.is_(False),
+                                                          polls.c.revealed_at.is_(None))).first()
+            if open_ is None:
+                return False
+            conn.execute(insert(poll_answers).values(poll_id=poll_id, student_id=sid, answer=answer[:200],
+                                                     correct=correct, at=time.time()))
+            return True
+
+        try:
+            return self._write(work)
+        except IntegrityError:  # answered already (from another tab, or a second click)
+            return False
+
+    def poll_answer(self, poll_id: int, sid: str) -> str | None:
+        """This student's answer to the poll, or None."""
+        return self._read(lambda conn: conn.execute(select(poll_answers.c.answer).where(
+            poll_answers.c.poll_id == poll_id, poll_answers.c.student_id == sid)).scalar())
+
+    def poll_tally(self, poll_id: int) -> list[tuple[str, bool | None, int]]:
+        """The poll's answers counted, no names: (answer, whether it was right, how many), most first."""
+        rows = self._read(lambda conn: conn.execute(
+            select(poll_answers.c.answer, poll_answers.c.correct, func.count())
+            .where(poll_answers.c.poll_id == poll_id)
+            .group_by(poll_answers.c.answer, poll_answers.c.correct)).all())
+        return sorted(((a, None if c is None else bool(c), n) for a, c, n in rows), key=lambda r: (-r[2], r[0]))
+
+    def show_poll(self, poll_id: int) -> None:
+        """The teacher shows the answers' distribution."""
+        self._write(lambda conn: conn.execute(update(polls).where(polls.c.id == poll_id, polls.c.shown_at.is_(None))
+                                              .values(shown_at=time.time())))
+
+    def reveal_poll(self, poll_id: int) -> None:
+        """The teacher reveals the result to everyone (the answers are shown too)."""
+        now = time.time()
+        self._write(lambda conn: conn.execute(update(polls).where(polls.c.id == poll_id, polls.c.revealed_at.is_(None))
+                                              .values(revealed_at=now, shown_at=func.coalesce(polls.c.shown_at, now))))
+
+    def polls(self) -> list[Poll]:
+        """Every poll of the class, the latest first (the dashboard's per-poll view)."""
+        rows = self._read(lambda conn: conn.execute(select(polls).order_by(polls.c.id.desc())).all())
+        return [_poll(r) for r in rows]
+
+    def named_answers(self, poll_id: int) -> list[tuple[Student, str, bool | None, float]]:
+        """Who answered what, first answer first: for the teacher's dashboard only (names)."""
+        rows = self._read(lambda conn: conn.execute(
+            select(poll_answers, students.c.number, students.c.display_name)
+            .join(students, students.c.id == poll_answers.c.student_id)
+            .where(poll_answers.c.poll_id == poll_id).order_by(poll_answers.c.at)).all())
+        return [(Student(r.student_id, r.number, r.display_name), r.answer, r.correct, r.at) for r in rows]
 
     # --- the runs in flight ----------------------------------------------------------------
 

@@ -40,15 +40,16 @@ class NameRefused(LabError, ValueError):
     CODES = {"nothing_left": (), "like_default": (), "taken": ()}  # no parameter: the name is the student's text
 
 
-def clean(typed: str) -> str:
-    """``typed`` in NFKC, without invisible characters, its whitespace collapsed, at most NAME_LENGTH long."""
+def clean(typed: str, length: int = NAME_LENGTH) -> str:
+    """``typed`` in NFKC, without invisible characters, its whitespace collapsed, at most ``length``
+    long (a name's ``NAME_LENGTH``; a guess typed in a class poll is cleaned the same way)."""
     kept = []
     for ch in unicodedata.normalize("NFKC", typed):
         if ch.isspace():
             kept.append(" ")
         elif unicodedata.category(ch) not in HIDDEN_CATEGORIES and ch not in BLANK_LETTERS:
             kept.append(ch)
-    return " ".join("".join(kept).split())[:NAME_LENGTH].strip()
+    return " ".join("".join(kept).split())[:length].strip()
 
 
 def default_name(number: int) -> str:

@@ -158,6 +158,34 @@ class_runs = Table(
     Column("beat", Float, nullable=False),  # when its server last wrote: a silent one has gone (lost)
 )
 
+# The class polls (version 8, ``ui.poll``): while the teacher leads, a predict-before-reveal guess
+# or a quiz question pushed to the class is a poll. ``key`` says what it asks ("arith.32.5.0.1.1",
+# "quiz.pooling.pooled_size"); the current poll of a key is its latest one not ``closed`` (every
+# poll is closed when the lead is switched on or off). A pushed quiz question's ``seed`` gives the
+# whole class the same numbers. ``shown_at``: the teacher showed the answers' distribution;
+# ``revealed_at``: the teacher revealed the result to everyone.
+polls = Table(
+    "polls", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(120), nullable=False, index=True),
+    Column("seed", Integer),
+    Column("closed", Boolean, nullable=False),
+    Column("opened_at", Float, nullable=False),
+    Column("shown_at", Float),
+    Column("revealed_at", Float),
+)
+
+# One answer per student per poll (the primary key): a guess (an option offered, or cleaned free
+# text), or a pushed quiz question's answer with whether it was right.
+poll_answers = Table(
+    "poll_answers", metadata,
+    Column("poll_id", Integer, ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True),
+    Column("student_id", String(64), ForeignKey("students.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("answer", String(200), nullable=False),
+    Column("correct", Boolean),  # a quiz question's: right or wrong; a guess's: None
+    Column("at", Float, nullable=False),
+)
+
 
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[students, runs, quiz_answers, pictures])
@@ -214,8 +242,13 @@ def _v7(conn: Connection) -> None:
     metadata.create_all(conn, tables=[class_runs])
 
 
+def _v8(conn: Connection) -> None:
+    """The class answers together (class polls, ``ui.poll``). New tables only: nothing older changes."""
+    metadata.create_all(conn, tables=[polls, poll_answers])
+
+
 # MIGRATIONS[n]: version n → n + 1; a later change of the schema appends a function here
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 VERSION = len(MIGRATIONS)
 
 

@@ -2,7 +2,8 @@
 
 Without the key the page shows nothing about students. With it: who is here, the runs queued
 and running (each can be stopped), the finished runs as a leaderboard with their curves, the quiz
-per question (how many got it right, the most common wrong answer), the class as CSV, and a reset
+per question (how many got it right, the most common wrong answer), each class poll with who
+answered what (the one place names go with answers), the class as CSV, and a reset
 for the next lesson. Everything is read from the class store (``models.store``), so a dashboard
 on one app server sees the students of every server that shares the database.
 """
@@ -121,6 +122,30 @@ def quiz_results() -> None:
             for q in sorted(summary, key=lambda q: q["right"] / q["answered"])]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     st.caption(t("teacher.quiz_caption"))
+
+
+def poll_results() -> None:
+    """The class polls one by one, with who answered what: names only here, behind the key, never
+    on the projector (``ui.poll``)."""
+    st.header(t("teacher.polls"))
+    polls = identity.store().polls()
+    if not polls:
+        st.caption(t("teacher.no_polls"))
+        return
+    chosen = st.selectbox(t("teacher.poll"), polls, key="_teacher.poll",
+                          format_func=lambda p: f"{p.key} · {time.strftime('%H:%M', time.localtime(p.opened_at))}"
+                                                f"{' · ' + t('teacher.poll_revealed') if p.revealed else ''}")
+    answers = identity.store().named_answers(chosen.id)
+    if not answers:
+        st.caption(t("teacher.no_poll_answers"))
+        return
+    lesson, _, question = chosen.key.removeprefix("quiz.").partition(".")
+    pushed = chosen.key.startswith("quiz.") and question in quiz.question_ids(lesson)
+    rows = [{t("teacher.col_student"): s.name,
+             t("poll.col_answer"): quiz.given_text(lesson, question, answer, lang()) if pushed else answer,
+             t("poll.col_right"): "" if correct is None else ("✓" if correct else "✗"),
+             t("teacher.col_seconds"): round(at - chosen.opened_at, 1)} for s, answer, correct, at in answers]
+    st.dataframe(pd.DataFrame(rows), hide_index=True)  # a data grid shows names and typed answers as plain text
 
 
 def export_and_reset() -> None:
