@@ -213,7 +213,8 @@ async def follow_class(url: str, args) -> dict:
     each student's run of the new page, with the new setting, ended."""
     report = {"follow_s": [], "errors": [], "changes": 0}
     async with contextlib.AsyncExitStack() as stack:
-        teacher = await stack.enter_async_context(Tab(url, "teacher"))
+        # behind a school's proxy, the teacher's tab and the students' may be kept on different servers
+        teacher = await stack.enter_async_context(Tab(url, "teacher", server=getattr(args, "teacher_server", None)))
         await teacher.settled(timeout=300)  # the navigation names the pages
         for page in FOLLOW_PAGES:  # the teacher tries the lessons before the class: their models load
             since = teacher.mark()
@@ -223,7 +224,8 @@ async def follow_class(url: str, args) -> dict:
         await lead_the_class(teacher)
         students = []
         for i in range(args.students):  # they arrive while the class is led: each shows the bar
-            students.append(await stack.enter_async_context(Tab(url, "", "lang=ko" if i % 2 else "")))
+            students.append(await stack.enter_async_context(
+                Tab(url, "", "lang=ko" if i % 2 else "", server=getattr(args, "student_server", None))))
             await asyncio.sleep(args.arrival_s)
         for i, tab in enumerate(students):
             try:
@@ -302,17 +304,22 @@ def servers(args: argparse.Namespace):
     if args.replicas == 1 and args.runner == "local":
         port = free_port()
         url = f"http://127.0.0.1:{port}"
+        # The server's console goes to a file, read at the end: a pipe nobody reads during the class
+        # fills at 64 kB, and then the server's event loop waits on its next log line, for ever.
+        console = tempfile.TemporaryFile("w+")
         server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                                    "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
-                                  env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  text=True)
+                                  env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=console, text=True)
         logs: list[str] = []
         try:
             wait_healthy(url, timeout_s=90, proc=server)
             yield url, [server], logs
         finally:
             server.terminate()
-            logs.append(server.communicate(timeout=30)[1])
+            server.wait(timeout=30)
+            console.seek(0)
+            logs.append(console.read())
+            console.close()
         return
     from deploy.school import School  # the school's setup: HAProxy, and Ray if asked
 

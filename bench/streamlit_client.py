@@ -35,6 +35,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 
 XSRF_COOKIE = "_streamlit_xsrf"
+SERVER_COOKIE = "CNNLAB_SERVER"  # deploy/haproxy.cfg: which app server a browser is kept on
 
 
 class PageException(Exception):
@@ -62,7 +63,8 @@ def find(elements: dict[tuple[int, ...], Element], kind: str, text: str = "") ->
 class Tab:
     """One student's tab: ``async with Tab(url, "classify", "picture.source=upload") as tab: ...``"""
 
-    def __init__(self, url: str, page: str = "", query: str = "", headers: dict[str, str] | None = None):
+    def __init__(self, url: str, page: str = "", query: str = "", headers: dict[str, str] | None = None,
+                 server: str | None = None):
         self.url, self.page, self.query = url.rstrip("/"), page, query
         self.headers = headers or {}  # more headers for the websocket's handshake: X-Forwarded-For …
         self.session_id: str | None = None
@@ -74,6 +76,8 @@ class Tab:
         self._timers: dict[str, asyncio.Task] = {}  # fragment id -> its auto-rerun clock
         self._news = asyncio.Condition()  # notified after every message from the server
         self.cookies: dict[str, str] = {}  # as a browser keeps them for this site
+        if server:  # behind the school's proxy: this app server ("app1" …), as its sticky cookie says
+            self.cookies[SERVER_COOKIE] = server
 
     async def __aenter__(self) -> Tab:
         self._xsrf = await asyncio.to_thread(self._xsrf_cookie)
@@ -221,7 +225,8 @@ class Tab:
     def _xsrf_cookie(self) -> str:
         """Streamlit's XSRF cookie, and every other cookie of the first response: behind a sticky
         proxy, its server cookie (HAProxy's CNNLAB_SERVER) keeps this tab on one app server."""
-        with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=30) as reply:
+        request = urllib.request.Request(f"{self.url}/_stcore/health", headers={"Cookie": self._cookie_header()})
+        with urllib.request.urlopen(request, timeout=30) as reply:
             for header in reply.headers.get_all("Set-Cookie") or []:
                 for name, morsel in http.cookies.SimpleCookie(header).items():
                     self.cookies[name] = morsel.value

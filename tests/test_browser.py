@@ -554,3 +554,85 @@ def test_the_teacher_leads_two_students_follow_one_steps_away_and_back_and_a_lat
             assert pg.locator('[data-testid="stException"]').count() == 0
         for context in contexts:
             context.close()
+
+
+def _led_class(browser, app, page: str, students: int = 2):
+    """A teacher's tab with the key, leading the class on ``page``, and ``students`` tabs following
+    it there. Returns (teacher, students, contexts to close)."""
+    s, contexts = strings("en"), []
+
+    def tab(url: str):
+        context = browser.new_context(viewport={"width": 1280, "height": 1600})
+        contexts.append(context)
+        pg = context.new_page()
+        pg.goto(url)
+        settle(pg)
+        return pg
+
+    teacher = tab(f"{app.url}/teacher")
+    _open_dashboard(teacher)
+    teacher.get_by_test_id("stMain").get_by_text(s["lead.toggle"], exact=True).click()
+    teacher.get_by_text(s["lead.leading"]).wait_for(timeout=30_000)
+    tabs = [tab(f"{app.url}/") for _ in range(students)]
+    _nav(teacher, page)
+    for pg in tabs:
+        _at(pg, page)
+    return teacher, tabs, contexts
+
+
+def test_a_class_poll_collects_both_students_answers_and_the_teacher_reveals_to_all(browser, tmp_path):
+    s = strings("en")
+    with running_app(tmp_path) as app:
+        teacher, students, contexts = _led_class(browser, app, "conv_arithmetic")
+        teacher.get_by_text(s["predict.toggle"], exact=True).click()  # the students follow the setting
+        for pg, answer in zip(students, ("28", "30")):
+            pg.wait_for_function("() => location.search.includes('predict=true')", timeout=30_000)
+            main = pg.get_by_test_id("stMain")
+            main.get_by_label(s["predict.arith"]).fill(answer)
+            main.get_by_role("button", name=s["predict.commit"]).click()
+            main.get_by_text(s["poll.waiting"]).wait_for(timeout=30_000)  # the result stays hidden
+        count = teacher.locator('[data-testid="stMetric"]').filter(has_text=s["poll.answered"])
+        count.get_by_text("2", exact=True).wait_for(timeout=30_000)  # both, live
+        teacher.get_by_role("button", name=s["poll.show"]).click()
+        teacher.locator("p.cnnlab-alt").filter(has_text="28").first.wait_for(state="attached", timeout=30_000)
+        teacher_text = teacher.get_by_test_id("stMain").inner_text()
+        assert "Student" not in teacher_text  # the projector counts answers, it names nobody
+        teacher.get_by_role("button", name=s["poll.reveal"]).click()
+        for pg in students:
+            pg.get_by_text(s["poll.waiting"]).wait_for(state="detached", timeout=30_000)
+            pg.get_by_text("W′ = 28").first.wait_for(timeout=30_000)  # the result, for everyone at once
+        for pg in [teacher, *students]:
+            assert pg.locator('[data-testid="stException"]').count() == 0
+        for context in contexts:
+            context.close()
+
+
+def test_a_class_run_is_watched_by_both_students_with_the_same_curves_and_is_one_run(browser, tmp_path):
+    from sqlalchemy import func, select
+
+    from models.store import database, schema
+
+    s = strings("en")
+    with running_app(tmp_path, CNNLAB_MAX_RUN_SECONDS="8") as app:
+        teacher, students, contexts = _led_class(browser, app, "receptive_fields")
+        assert all(pg.get_by_role("button", name=s["class_run.start"]).count() == 0 for pg in students)
+        teacher.get_by_role("button", name=s["class_run.start"]).click()
+        for pg in students:  # live on their pages, then as stored
+            pg.get_by_text(s["class_run.done"]).wait_for(timeout=90_000)
+        settle(students[0])
+        settle(students[1])
+        curves = [[text for text in pg.locator("p.cnnlab-alt").all_inner_texts() if "per epoch" in text]
+                  for pg in students]
+        assert curves[0] and curves[0] == curves[1]  # the same run's curves, in the same words
+        for pg in [teacher, *students]:
+            assert pg.locator('[data-testid="stException"]').count() == 0
+        for context in contexts:
+            context.close()
+    store = database.Store(f"sqlite:///{tmp_path / 'class.sqlite'}")
+    try:
+        with store.engine.connect() as conn:  # trained once for the whole class, and saved once
+            assert conn.execute(select(func.count()).select_from(schema.class_runs)).scalar() == 1
+            assert conn.execute(select(func.count()).select_from(schema.runs)
+                                .where(schema.runs.c.student_id == database.CLASS)).scalar() == 1
+    finally:
+        store.engine.dispose()

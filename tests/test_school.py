@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.school, pytest.mark.ray, pytest.mark.slow]  # two app 
 def school(tmp_path_factory):
     home = tmp_path_factory.mktemp("school")
     env = {"CNNLAB_MAX_RUN_SECONDS": "8", "TORCH_HOME": str(home / "torch"), "CNNLAB_DATA": str(home / "data"),
-           "CNNLAB_MAX_RUNS": "2", "CNNLAB_MAX_QUEUE": "8"}
+           "CNNLAB_MAX_RUNS": "2", "CNNLAB_MAX_QUEUE": "8", "CNNLAB_TEACHER_KEY": load_test.TEACHER_KEY}
     with School(replicas=2, runner="ray", home=home, env=env) as s:
         yield s
     assert "Traceback" not in s.logs(), s.logs()[-6000:]
@@ -59,6 +59,22 @@ def test_a_class_through_the_proxy_is_served_by_both_servers_and_trains_on_ray(s
     trained_in = [run.meta["trained_in"] for _, run in _class_runs(school) if run.meta.get("trained_in")]
     assert len(trained_in) >= 2
     assert all(where.split(" pid ")[1] not in app_pids for where in trained_in)  # Ray workers trained them
+
+
+def test_a_teacher_on_one_server_leads_students_on_the_other(school):
+    # The lead lives in the class store: the teacher's tab is kept on app1 by the proxy's cookie,
+    # the students' on app2, and every student follows every change (bench.load_test --follow).
+    args = argparse.Namespace(students=4, changes=4, arrival_s=0.2, follow_timeout_s=60.0,
+                              teacher_server="app1", student_server="app2")
+    try:
+        report = asyncio.run(load_test.follow_class(school.url, args))
+    finally:  # the class is not led any more: the other tests' students go their own way
+        store = database.Store(school.app_env()["CNNLAB_DB"])
+        store.set_leading(False)
+        store.engine.dispose()
+    assert report["errors"] == [] and report["changes"] == 4 and len(report["follow_s"]) == 16, report
+    log = (school.home / "haproxy.log").read_text()
+    assert "apps/app1" in log and "apps/app2" in log
 
 
 def test_every_server_of_the_school_listens_on_loopback_only(school, listeners):
