@@ -79,6 +79,7 @@ BUILDERS = {
     "training_curves": lambda: figures.training_curves({"A": _points([0.2, 0.5, 0.7], [2.0, 1.2, 0.8]),
                                                         "B": _points([0.3, 0.4], [1.9, 1.7])}),
     "class_probabilities": lambda: figures.class_probabilities(["cat", "dog", "fox"], [0.2, 0.7, 0.1]),
+    "poll_answers": lambda: figures.poll_answers(["28", "30", "<b>14</b>"], [5, 2, 1], [True, False, False]),
     "window_coverage": lambda: figures.window_coverage(7, 3, 1, 2, 1, 3, 4, [6]),
     "receptive_grid": lambda: figures.receptive_grid([3, 5, 7], ["conv1", "conv2", "conv3"]),
     "heat_overlay": lambda: figures.heat_overlay(np.zeros((40, 40, 3), np.uint8), np.eye(40), box=(20, 20, 11)),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 
+import pyarrow as pa
 import streamlit as st
 
 from ui import figures
@@ -29,10 +30,11 @@ def described(text: str) -> str:
 
 
 def _numbers(fig) -> list:
-    """``figures.numbers(fig)``, worked out once per figure: a figure shared by the class
-    (``figures._shared``) carries its tables with it."""
-    if getattr(fig, "_cnnlab_numbers", None) is None:
-        fig._cnnlab_numbers = figures.numbers(fig)  # Plotly lets private attributes through
+    """``figures.numbers(fig)`` as Arrow tables, worked out once per figure: a figure shared by the
+    class (``figures._shared``) carries its tables with it, and st.dataframe sends an Arrow table
+    without converting it again (the index is not shown either way)."""
+    if getattr(fig, "_cnnlab_numbers", None) is None:  # Plotly lets private attributes through
+        fig._cnnlab_numbers = [pa.Table.from_pandas(table, preserve_index=False) for table in figures.numbers(fig)]
     return fig._cnnlab_numbers
 
 
