@@ -23,6 +23,7 @@ key never follows: the teacher is never moved by their own lead.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -43,9 +44,10 @@ WRITTEN = "_lead.written"  # what this session last wrote: (page, settings, step
 SEEN = "_lead.seen"  # the lead's version this tab last followed
 ARRIVED = "_lead.arrived"  # the lead's version this tab has been seen on the teacher's page with
 AWAY = "_lead.away"  # the student chose to explore on their own
+_DRAWN = "_lead.drawn"  # the page around the fragment has run: a fragment's own run redraws it to change the bar
 PERSONAL = ("lang", "picture.")  # in a page's link, but the student's own (prefixes): never followed
 DASHBOARD = "teacher"  # the teacher's own page: never led to
-FOLLOW_S, IDLE_S = 1.0, 3.0  # how often a tab asks: while the class is led, while it is not
+FOLLOW_S, IDLE_S = 0.5, 3.0  # how often a tab asks: while the class is led, while it is not
 CACHE_S = 0.25  # one read of the store per process in this time, however many tabs ask
 
 STAY, MOVE, STEPPED_AWAY = "stay", "move", "away"
@@ -154,24 +156,33 @@ def _move(lead: Lead) -> None:
     st.switch_page(f"app_pages/{lead.page}.py", query_params={**lead.settings, **own_settings(), "lang": lang()})
 
 
-def _bar(lead: Lead | None, here: str, every: float) -> None:
-    """The fragment's body: the move when one is due, else the "following the teacher" bar."""
-    if lead is None or not lead.leading:
-        if every == FOLLOW_S:  # the lead just ended: ask less often, and no bar
-            st.rerun(scope="app")
+def _tick(here: str, every: float) -> None:
+    """A fragment's run, every ``every`` seconds: the move when one is due. It draws nothing, so
+    that thirty tabs asking every half second cost the server little; when what the bar says
+    changes (the lead began or ended, the student left the teacher's page), the whole page runs
+    again and draws it."""
+    lead = read()
+    leading = lead is not None and lead.leading
+    if leading != (every == FOLLOW_S):  # the lead began (everyone follows) or ended (no bar, ask less often)
+        if leading:
+            st.session_state.pop(AWAY, None)
+        st.rerun(scope="app")
+    if not leading:
         return
-    if every == IDLE_S:  # the lead just began: everyone follows, and asks every second from now on
-        st.session_state.pop(AWAY, None)
     what = decide(lead, here, st.session_state.get(SEEN), st.session_state.get(ARRIVED),
                   bool(st.session_state.get(AWAY)))
     if what == STAY and here == lead.page:
         st.session_state[ARRIVED] = lead.version
-    if what == MOVE:
+    elif what == MOVE:
         _move(lead)
-    if what == STEPPED_AWAY:
+    elif what == STEPPED_AWAY:
         st.session_state[AWAY] = True
-    if every == IDLE_S:
-        st.rerun(scope="app")
+        if st.session_state.get(_DRAWN):  # a fragment's own run: the page's bar must say so
+            st.rerun(scope="app")
+
+
+def _bar() -> None:
+    """The "following the teacher" bar, with the button that steps away or comes back."""
     text, button = st.columns([4, 1], vertical_alignment="center")
     if st.session_state.get(AWAY):
         text.caption(f"🧭 {t('lead.away')}")
@@ -192,13 +203,14 @@ def _come_back() -> None:
 
 
 def follow(page: str) -> None:
-    """Before a student's page runs: the bar, which moves the tab with the teacher."""
+    """Before a student's page runs: the move with the teacher, and the bar while the class is led."""
     if is_teacher():
         return
     lead = read()
-    every = FOLLOW_S if lead is not None and lead.leading else IDLE_S
-
-    def tick() -> None:
-        _bar(read(), page, every)
-
-    st.fragment(tick, run_every=every)()
+    leading = lead is not None and lead.leading
+    every = FOLLOW_S if leading else IDLE_S
+    st.session_state[_DRAWN] = False  # the fragment's first run is part of this page run
+    st.fragment(functools.partial(_tick, page, every), run_every=every)()
+    st.session_state[_DRAWN] = True  # from now on its runs are its own
+    if leading:
+        _bar()
