@@ -116,7 +116,7 @@ class ClassRun:
     id: int
     tag: str
     kind: str
-    state: str  # "queued", "running", "done" (read back: also "failed", "lost")
+    state: str  # "queued", "running", "done" (saved also: "stopped", "failed", "lost"; never read back)
     server: str
     job_id: int | None
     stop: bool  # the teacher asked to stop it
@@ -598,8 +598,8 @@ class Store:
         return self._write(work)
 
     def finish_class_run(self, run_id: int, state: str, history: list, summary: dict) -> bool:
-        """The class run ended (``state`` "done" or "failed"), its curves and results kept: once,
-        whoever calls it again (False then)."""
+        """The class run ended (``state`` "done", "stopped" or "failed"), its curves and results kept,
+        state and results in one write: once, whoever calls it again (False then)."""
         return bool(self._write(lambda conn: conn.execute(
             update(class_runs).where(class_runs.c.id == run_id, class_runs.c.live == 1)
             .values(live=None, state=state, history=codec.encode_history(history), summary=json.dumps(summary),
@@ -610,7 +610,8 @@ class Store:
         self._write(lambda conn: conn.execute(update(class_runs).where(class_runs.c.id == run_id).values(stop=True)))
 
     def class_run(self, tag: str | None = None, live: bool = False) -> ClassRun | None:
-        """The class run a page of ``tag`` shows: the live one if any, else the latest done. With
+        """The class run a page of ``tag`` shows: the live one if any, else the latest done (never a
+        stopped or failed one: a half-trained run does not replace a recorded one). With
         ``live``, only the class's live run, of any tag. A live run whose server has been silent for
         ``LOST_AFTER_S`` is read as lost (not shown)."""
         fresh = (class_runs.c.live == 1) & (class_runs.c.beat >= time.time() - LOST_AFTER_S)
