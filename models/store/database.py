@@ -495,10 +495,13 @@ class Store:
         }
 
     def reset_class(self) -> None:
-        """A new class: every student, run, answer and picture is deleted."""
+        """A new class: every student, run, answer and picture is deleted, and the lead is off
+        (no page, no settings; its version grows, so every following tab lets go)."""
         def work(conn):
             for table in (live_runs, runs, quiz_answers, poll_answers, polls, pictures, students, class_runs):
                 conn.execute(delete(table))
+            conn.execute(update(lead).where(lead.c.name == LEAD_ROW).values(
+                leading=False, page=None, settings="{}", step=0, version=lead.c.version + 1, changed_at=time.time()))
 
         self._write(work)
 
@@ -640,13 +643,15 @@ class Store:
 
     def open_poll(self, key: str, seed: int | None = None, again: bool = False) -> Poll:
         """The current poll of ``key``, opened now if it has none, or (``again``) in any case: a
-        new poll, whose answers start from none (the earlier one stays, for the dashboard)."""
+        new poll, whose answers start from none (the earlier one is closed, and stays for the dashboard)."""
         def work(conn):
             if not again:
                 row = conn.execute(select(polls).where(polls.c.key == key, polls.c.closed.is_(False))
                                    .order_by(polls.c.id.desc())).first()
                 if row is not None:
                     return row.id
+            # one open poll per key: the earlier ones close in the same transaction
+            conn.execute(update(polls).where(polls.c.key == key[:120], polls.c.closed.is_(False)).values(closed=True))
             return conn.execute(insert(polls).values(key=key[:120], seed=seed, closed=False, opened_at=time.time(),
                                                      shown_at=None, revealed_at=None)).inserted_primary_key[0]
 
