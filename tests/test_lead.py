@@ -96,7 +96,7 @@ def test_students_follow_the_teachers_page_and_settings_and_a_late_one_lands_the
     next(w for w in teacher.toggle if w.key == "_lead.toggle").set_value(True).run()
     assert cls.lead().leading and not teacher.exception
     _tick(early)  # its fragment's next tick
-    assert _bar(early) == ["following"] and _shows(early, "")  # no page led to yet (home, the default page, is at /)
+    assert _bar(early) == ["following"] and _shows(early, "home")  # no page led to yet (home, the default page, at /)
     teacher.switch_page("app_pages/receptive_fields.py").run()
     teacher.slider(key="_rf.n").set_value(5).run()
     assert (cls.lead().page, cls.lead().settings) == ("receptive_fields", {"rf.n": "5"})
@@ -136,7 +136,20 @@ def test_a_student_steps_away_and_comes_back_with_one_click(open_page, cls):
     teacher.switch_page("app_pages/home.py").run()  # the first page, at "/": led to by its id
     assert cls.lead().page == "home"
     _tick(student)
-    assert _shows(student, "") and _bar(student) == ["following"] and not student.exception
+    assert _shows(student, "home") and _bar(student) == ["following"] and not student.exception
+
+
+def test_the_section_is_followed_on_the_first_lesson_too(open_page, cls):
+    """The first lesson is the default page, at "/": its section is kept under its lesson's id,
+    as ui.lead reads and writes it, not under the empty url path."""
+    teacher = _teacher(open_page)
+    next(w for w in teacher.toggle if w.key == "_lead.toggle").set_value(True).run()
+    student = open_page("home")
+    teacher.switch_page("app_pages/home.py").run()
+    teacher.toggle(key="_present").set_value(True).run()
+    assert _shows(teacher, "home") and cls.lead().page == "home"  # the sections count under "present.step.home"
+    _tick(student)
+    assert _shows(student, "home") and student.session_state["present"] is True and not student.exception
 
 
 def test_students_follow_the_section_in_presentation_view_and_keep_their_language(open_page, cls):

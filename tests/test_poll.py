@@ -8,6 +8,7 @@ and leads, students' sessions whose runs are what their fragment does every seco
 
 import json
 
+from sqlalchemy import select
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
 from lessons import strings
@@ -47,6 +48,27 @@ def test_a_poll_takes_one_answer_per_student_until_revealed_and_a_new_lead_close
     store.reset_class()
     assert store.polls() == []
     store.set_leading(False)
+    store.engine.dispose()
+
+
+def test_asking_again_closes_the_keys_earlier_poll_and_a_reset_ends_the_lead(url):  # noqa: F811
+    store = database.Store(url)
+    alice = store.arrive(database.new_token())
+    store.set_leading(True)
+    assert store.lead_to("conv_arithmetic", {"n": "5"}, 2)
+    first = store.open_poll(KEY)  # not revealed: "Ask again" (or a second Push) before the reveal
+    again = store.open_poll(KEY, again=True)
+    assert not store.answer_poll(first.id, alice.id, "28")  # the earlier one is closed, not a second open poll
+    assert store.answer_poll(again.id, alice.id, "28")
+    with store.engine.connect() as conn:
+        opened = conn.execute(select(schema.polls.c.id).where(schema.polls.c.key == KEY,
+                                                              schema.polls.c.closed.is_(False))).scalars().all()
+    assert opened == [again.id]
+    before = store.lead()
+    store.reset_class()  # a new class: nobody is led to the old class's page
+    after = store.lead()
+    assert (after.leading, after.page, after.settings, after.step) == (False, None, {}, 0)
+    assert after.version > before.version
     store.engine.dispose()
 
 

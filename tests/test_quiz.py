@@ -299,3 +299,17 @@ def test_an_answer_stored_as_text_before_ids_still_shows_as_its_choice(open_page
     at.selectbox(key="_quiz.lesson").set_value("conv_arithmetic").run()
     assert not at.exception
     assert any(quiz.question("conv_arithmetic", "stride-two", "ko").choices["c0"] in e.value for e in at.error)
+
+
+def test_answers_to_a_question_that_moved_lessons_do_not_count_in_the_score(open_page):
+    """``ensemble`` moved from residual_block to residual_depth: a student who answered it there
+    before, and every question the lesson has now, is scored on the lesson's questions only."""
+    at = open_page("quiz")
+    student = at.session_state["_identity.student"].id
+    for qid in [*quiz.question_ids("residual_block"), "ensemble"]:
+        database.store().save_answer(student, "residual_block", qid, "c0", True, 2.0)
+    del at.session_state["quiz.results"]  # read this student's answers from the store again
+    at.selectbox(key="_quiz.lesson").set_value("residual_block").run()
+    assert not at.exception  # st.progress above 1 raised
+    total = len(quiz.question_ids("residual_block"))
+    assert at.get("progress")[0].proto.value == 100 and f"{total}" in at.get("progress")[0].proto.text

@@ -617,8 +617,50 @@ def test_a_class_run_is_submitted_once_relayed_to_the_store_and_saved_once(url, 
     eventually(lambda: len(store.class_run("demo.stack").history) == len(trained.history))
     assert store.class_run(live=True).job_id == job.id
     store.stop_class_run(run_id)
-    done = eventually(lambda: (r := store.class_run("demo.stack")) and not r.live and r)
-    assert done.id == run_id and done.summary["runs"]["7×7"]["val acc"] == trained.summary()["val acc"]
     eventually(lambda: runner.held() == 0)  # collected by the relay: the runner holds nothing
+    with store.engine.connect() as conn:  # kept, but as stopped: a stopped run is no finished one
+        row = conn.execute(select(schema.class_runs).where(schema.class_runs.c.id == run_id)).one()
+    assert row.state == "stopped" and row.live is None
+    assert json.loads(row.summary)["runs"]["7×7"]["val acc"] == trained.summary()["val acc"]
+    assert store.class_run("demo.stack") is None and store.class_run() is None  # the page shows the recorded run
     assert store.class_students() == []  # the class's owner is no student
+    store.engine.dispose()
+
+
+def test_a_class_run_is_done_only_when_every_run_finished_and_none_was_stopped(url, trained):
+    """``class_runs.outcome``: a whole comparison is "done" and is the class's run; one that lacks
+    a label's result, or whose job was cancelled (Stop, a reset, the server shutting down), is
+    "stopped" and is never shown in place of the recorded run."""
+    from models.store import class_runs
+    from models.training.jobs import JobRunner
+    from models.training.tasks import Comparison
+
+    store = database.Store(url)
+    labels = ("plain-20", "plain-56")
+    task = Comparison(tuple((label, TrainConfig(epochs=1, train_size=256)) for label in labels), time_limit_s=30)
+    given: list[dict] = []  # what the next job's training returns
+
+    def train_fn(task, device, report, should_stop):
+        for point in trained.history:
+            report((labels[0], point))
+        return given.pop()
+
+    runner = JobRunner(max_running=1, device=torch.device("cpu"), train_fn=train_fn, per_address=1)
+    for results, state in (({labels[0]: trained}, "stopped"), (dict.fromkeys(labels, trained), "done")):
+        given.append(results)
+        run_id = class_runs.start(store, runner, "demo.degradation", task, "here:8501")
+        eventually(lambda: runner.held() == 0)
+        with store.engine.connect() as conn:
+            row = conn.execute(select(schema.class_runs).where(schema.class_runs.c.id == run_id)).one()
+        assert row.state == state and row.live is None and json.loads(row.summary)["runs"]
+        shown = store.class_run("demo.degradation")
+        assert (shown and shown.id) == (run_id if state == "done" else None)
+    done = store.class_run("demo.degradation")
+    given.append(dict.fromkeys(labels, trained))  # the whole result, but the server shut down
+    job = runner.submit(database.CLASS, task, tag="demo.degradation")
+    eventually(lambda: not job.live)
+    job.cancel_event.set()  # as runner.shutdown() sets it
+    assert class_runs.outcome(job)[0] == "stopped"
+    runner.collect(job)
+    assert store.class_run("demo.degradation").id == done.id  # the finished one stays the class's
     store.engine.dispose()

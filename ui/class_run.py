@@ -118,10 +118,15 @@ def _live(key: str, run_id: int, draw: Draw) -> None:
         st.button(t("class_run.stop"), key=f"{key}.class.stop", on_click=_stop, args=(run.id,), disabled=run.stop)
 
 
-def _watch(key: str, shown: tuple[int, bool] | None) -> None:
-    """The fragment's body otherwise: the page runs again when a class run of ``key`` begins or ends."""
-    run = read(key)
-    if (run and (run.id, run.live)) != shown:
+def _seen(run: ClassRun | None) -> tuple[int, bool, bool] | None:
+    """What a tab drew of a class run: which, whether live, whether with its results table."""
+    return run and (run.id, run.live, bool(run.summary))
+
+
+def _watch(key: str, shown: tuple[int, bool, bool] | None) -> None:
+    """The fragment's body otherwise: the page runs again when a class run of ``key`` begins or
+    ends, or its results arrive."""
+    if _seen(read(key)) != shown:
         st.rerun(scope="app")
 
 
@@ -137,5 +142,5 @@ def show(key: str, task: jobs.Task, draw: Draw) -> ClassRun | None:
     if run is not None:
         st.caption(f"📡 {t('class_run.done')}")
         draw(run.history, run.summary.get("runs"), f"{key}.class.chart")
-    st.fragment(functools.partial(_watch, key, run and (run.id, run.live)), run_every=IDLE_S)()
+    st.fragment(functools.partial(_watch, key, _seen(run)), run_every=IDLE_S)()
     return run

@@ -56,8 +56,8 @@ def run(page: st.Page) -> None:
     values, and say so, instead of an exception or a page half set from the link. If the class
     database fails during the class, the page says so in the student's language and the teacher's
     console gets the details."""
-    classroom.begin(page.url_path)
     lesson = page.url_path or course()[0].id  # the first lesson, the default page, is at "/"
+    classroom.begin(lesson)  # its section's key is the lesson's, as ui.lead reads and writes it
     lead.follow(lesson)  # a student's tab moves with the teacher who leads the class (ui/lead.py)
     try:
         with priority.page_running():  # a training run on this server's CPU waits meanwhile

@@ -68,10 +68,13 @@ def relay(store: database.Store, runner: jobs.Runner, job: jobs.Job, run_id: int
     """Until ``job`` ends: its state and new points to the store every ``every_s``, and the
     teacher's Stop to the runner; then its curves and results, once, and the runner forgets it."""
     sent = -1
-    while job.live:
+    while True:
+        state = job.state  # read once: a job that ends meanwhile is not written as "done" with no results
+        if state not in (jobs.JobState.QUEUED, jobs.JobState.RUNNING):
+            break
         history = list(job.history)  # the worker appends; a copy is what is written
         try:
-            stop = store.class_run_progress(run_id, job.state.value, job.id,
+            stop = store.class_run_progress(run_id, state.value, job.id,
                                             history if len(history) != sent else None)
             sent = len(history)
         except database.StoreFailed as err:  # the run goes on; the next beat tries again
@@ -80,12 +83,25 @@ def relay(store: database.Store, runner: jobs.Runner, job: jobs.Job, run_id: int
         if stop is None or stop:  # the teacher's Stop, or the class was reset
             runner.cancel(job)
         time.sleep(every_s)
-    done = job.state is jobs.JobState.DONE and job.result is not None
-    try:
-        store.finish_class_run(run_id, "done" if done else "failed", list(job.history),
-                               {"runs": {label: r.summary() for label, r in job.result.items()}} if done else {})
+    state, summary = outcome(job)
+    try:  # the end's state and its results in one write: no tab sees "done" without its table
+        store.finish_class_run(run_id, state, list(job.history), summary)
     except database.StoreFailed as err:
         log.error("a finished class run could not be saved: %s", database.first_line(err))
-    if job.error is not None and not done:
+    if job.error is not None and state != "done":
         log.warning("class run %s ended without a result: %s", run_id, job.error)
     runner.collect(job)
+
+
+def outcome(job: jobs.Job) -> tuple[str, dict]:
+    """How an ended class run is saved: "done" only when it was not stopped (the teacher's Stop,
+    the class reset, the server shutting down: each sets the job's cancel event) and every run of
+    the task has its result, none of them cancelled; "stopped" keeps what it had, and
+    ``Store.class_run`` never shows it in place of a recorded run; "failed" when it has none."""
+    results = job.result if job.state is jobs.JobState.DONE and isinstance(job.result, dict) else None
+    if results is None:
+        return ("stopped" if job.cancel_event.is_set() else "failed"), {}
+    summary = {"runs": {label: r.summary() for label, r in results.items()}}
+    labels = {label for label, _ in getattr(job.task, "runs", ())}
+    whole = labels <= set(results) and all(getattr(r, "stopped_by", "") != "cancelled" for r in results.values())
+    return ("done" if whole and not job.cancel_event.is_set() else "stopped"), summary

@@ -116,7 +116,7 @@ class ClassRun:
     id: int
     tag: str
     kind: str
-    state: str  # "queued", "running", "done" (read back: also "failed", "lost")
+    state: str  # "queued", "running", "done" (saved also: "stopped", "failed", "lost"; never read back)
     server: str
     job_id: int | None
     stop: bool  # the teacher asked to stop it
@@ -495,10 +495,13 @@ class Store:
         }
 
     def reset_class(self) -> None:
-        """A new class: every student, run, answer and picture is deleted."""
+        """A new class: every student, run, answer and picture is deleted, and the lead is off
+        (no page, no settings; its version grows, so every following tab lets go)."""
         def work(conn):
             for table in (live_runs, runs, quiz_answers, poll_answers, polls, pictures, students, class_runs):
                 conn.execute(delete(table))
+            conn.execute(update(lead).where(lead.c.name == LEAD_ROW).values(
+                leading=False, page=None, settings="{}", step=0, version=lead.c.version + 1, changed_at=time.time()))
 
         self._write(work)
 
@@ -598,8 +601,8 @@ class Store:
         return self._write(work)
 
     def finish_class_run(self, run_id: int, state: str, history: list, summary: dict) -> bool:
-        """The class run ended (``state`` "done" or "failed"), its curves and results kept: once,
-        whoever calls it again (False then)."""
+        """The class run ended (``state`` "done", "stopped" or "failed"), its curves and results kept,
+        state and results in one write: once, whoever calls it again (False then)."""
         return bool(self._write(lambda conn: conn.execute(
             update(class_runs).where(class_runs.c.id == run_id, class_runs.c.live == 1)
             .values(live=None, state=state, history=codec.encode_history(history), summary=json.dumps(summary),
@@ -610,7 +613,8 @@ class Store:
         self._write(lambda conn: conn.execute(update(class_runs).where(class_runs.c.id == run_id).values(stop=True)))
 
     def class_run(self, tag: str | None = None, live: bool = False) -> ClassRun | None:
-        """The class run a page of ``tag`` shows: the live one if any, else the latest done. With
+        """The class run a page of ``tag`` shows: the live one if any, else the latest done (never a
+        stopped or failed one: a half-trained run does not replace a recorded one). With
         ``live``, only the class's live run, of any tag. A live run whose server has been silent for
         ``LOST_AFTER_S`` is read as lost (not shown)."""
         fresh = (class_runs.c.live == 1) & (class_runs.c.beat >= time.time() - LOST_AFTER_S)
@@ -639,13 +643,15 @@ class Store:
 
     def open_poll(self, key: str, seed: int | None = None, again: bool = False) -> Poll:
         """The current poll of ``key``, opened now if it has none, or (``again``) in any case: a
-        new poll, whose answers start from none (the earlier one stays, for the dashboard)."""
+        new poll, whose answers start from none (the earlier one is closed, and stays for the dashboard)."""
         def work(conn):
             if not again:
                 row = conn.execute(select(polls).where(polls.c.key == key, polls.c.closed.is_(False))
                                    .order_by(polls.c.id.desc())).first()
                 if row is not None:
                     return row.id
+            # one open poll per key: the earlier ones close in the same transaction
+            conn.execute(update(polls).where(polls.c.key == key[:120], polls.c.closed.is_(False)).values(closed=True))
             return conn.execute(insert(polls).values(key=key[:120], seed=seed, closed=False, opened_at=time.time(),
                                                      shown_at=None, revealed_at=None)).inserted_primary_key[0]
 

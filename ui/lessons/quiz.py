@@ -68,9 +68,12 @@ def _new_numbers(key: str) -> None:
 
 
 def score(lesson: str) -> tuple[int, int, int]:
-    """(right, answered, questions) for one lesson."""
-    answered = [r for r in _results().values() if r["lesson"] == lesson]
-    return sum(r["correct"] for r in answered), len(answered), len(quiz.question_ids(lesson))
+    """(right, answered, questions) for one lesson. Only answers to the lesson's questions count:
+    one stored when its question was in another lesson (``ensemble`` moved from residual_block to
+    residual_depth) would make answered exceed the questions."""
+    ids = quiz.question_ids(lesson)
+    answered = [r for r in _results().values() if r["lesson"] == lesson and r["question"] in ids]
+    return sum(r["correct"] for r in answered), len(answered), len(ids)
 
 
 def scores() -> None:
