@@ -56,14 +56,14 @@ def read(key: str) -> Poll | None:
     none or the store cannot be read."""
     store = identity.store()
     with _cache_lock:
-        at, found = _cache.get((id(store), key), (float("-inf"), None))
+        at, found = _cache.get((store, key), (float("-inf"), None))  # the store itself: a closed one's id can be reused
         if time.monotonic() - at > CACHE_S:
             try:
                 found = store.poll(key)
             except database.StoreFailed as err:
                 log.warning("a class poll cannot be read from the class store: %s", database.first_line(err))
                 found = None
-            _cache[(id(store), key)] = (time.monotonic(), found)
+            _cache[(store, key)] = (time.monotonic(), found)
         return found
 
 
@@ -160,7 +160,11 @@ def _count(key: str, poll_id: int, label: Callable[[str], str]) -> None:
     current = read(key)
     if current is None or current.id != poll_id:
         st.rerun(scope="app")
-    tally = identity.store().poll_tally(poll_id)
+    try:
+        tally = identity.store().poll_tally(poll_id)
+    except database.StoreFailed as err:  # the projector goes on; the count comes back at the next tick
+        log.warning("a class poll's answers cannot be read from the class store: %s", database.first_line(err))
+        return
     total = sum(n for *_, n in tally)
     st.metric(t("poll.answered"), total)
     if current.shown and total:

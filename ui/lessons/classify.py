@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from models.runtime import classify, zoo
-from ui import charts, figures
+from ui import charts, figures, poll
 from ui.analysis import stage_maps
 from ui.classroom import guess_first
 from ui.i18n import t
@@ -41,7 +41,9 @@ def preprocessing(result: classify.Analysis) -> None:
 
 
 def predictions(result: classify.Analysis) -> None:
-    if not guess_first(f"classify.{result.digest}", t("predict.classify")):
+    # A guess belongs to its picture; in a class poll, to the question: each student guesses for the
+    # picture on their own screen (the teacher's example, unless they chose their own).
+    if not guess_first("classify" if poll.leading() else f"classify.{result.digest}", t("predict.classify")):
         return
     for name in result.predictions:
         untrained_notice(zoo.classifier(name))
