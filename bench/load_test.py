@@ -211,7 +211,7 @@ async def follow_class(url: str, args) -> dict:
     every other change opens the next lesson of ``FOLLOW_PAGES``, the others switch predict-before-
     reveal (a setting every page's link carries). Each change is timed from the teacher's click to
     each student's run of the new page, with the new setting, ended."""
-    report = {"follow_s": [], "errors": [], "changes": 0}
+    report = {"follow_s": [], "errors": [], "changes": 0, "per_change": []}
     async with contextlib.AsyncExitStack() as stack:
         # behind a school's proxy, the teacher's tab and the students' may be kept on different servers
         teacher = await stack.enter_async_context(Tab(url, "teacher", server=getattr(args, "teacher_server", None)))
@@ -251,10 +251,15 @@ async def follow_class(url: str, args) -> dict:
                     await tab.wait_until(lambda _view: moved(tab, page, predict), timeout=args.follow_timeout_s)
                     report["follow_s"].append(time.monotonic() - start)
                 except Exception as err:  # noqa: BLE001 — as above
-                    report["errors"].append(f"change {change}: " + failure(i, err))
+                    last = [f"{r.page or '?'}:{r.status}" for r in tab.runs if not r.fragment][-2:]
+                    last.append("away" if find(tab.view(), "markdown", "🧭") else "following")
+                    report["errors"].append(f"change {change}: " + failure(i, err) + f" (last runs {last}, {tab.query})")
 
+            before = len(report["follow_s"])
             await asyncio.gather(*(arrives(i, tab) for i, tab in enumerate(students)))
             report["changes"] += 1
+            report["per_change"].append({"to": page if change % 2 == 0 else f"predict={str(predict).lower()}",
+                                         **summary(report["follow_s"][before:])})
     return report
 
 
@@ -392,6 +397,7 @@ def measure_follow(args: argparse.Namespace) -> dict:
         "benchmark": "load_test_follow", "machine": f"{platform.machine()} · {os.cpu_count()} cores",
         "students": args.students, "changes": report["changes"], "replicas": args.replicas, "runner": args.runner,
         "followed": len(times), "expected": args.students * args.changes, "follow_s": summary(times),
+        "per_change": report["per_change"],
         "errors": report["errors"][:20], "error_count": len(report["errors"]),
         "server_tracebacks": stderr.count("Traceback"), "duration_s": round(duration, 1),
         "app_servers_cpu_s": round(server_cpu, 1),

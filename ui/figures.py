@@ -680,7 +680,8 @@ def activation_curves(curves: dict[str, tuple[Sequence[float], Sequence[float], 
 def pipeline_step(step_maps, title: str) -> go.Figure:
     """One pipeline step's output: a few channels' maps side by side, or a vector as bars."""
     if step_maps.ndim == 1:
-        fig = go.Figure(go.Bar(x=list(range(1, len(step_maps) + 1)), y=step_maps.tolist(), name=t("figure.value")))
+        fig = go.Figure(go.Bar(x=list(range(1, len(step_maps) + 1)), y=np.asarray(step_maps, dtype=np.float32),
+                               name=t("figure.value")))
         fig.update_layout(**{**LAYOUT, "height": 180, "title": title})
         top = int(np.argmax(step_maps))
         return _with_words(fig, t("alt.vector", title=title, count=len(step_maps), index=top + 1,
@@ -688,7 +689,9 @@ def pipeline_step(step_maps, title: str) -> go.Figure:
     shown = step_maps[: min(6, step_maps.shape[0])]
     fig = make_subplots(rows=1, cols=len(shown), horizontal_spacing=0.02)
     for i, channel in enumerate(shown):
-        fig.add_trace(go.Heatmap(z=channel.tolist(), colorscale=SEQUENTIAL, showscale=False), row=1, col=i + 1)
+        # an array, not nested lists: every tab's chart copies and encodes it (as base64, at once)
+        fig.add_trace(go.Heatmap(z=np.asarray(channel, dtype=np.float32), colorscale=SEQUENTIAL, showscale=False),
+                      row=1, col=i + 1)
         fig.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=i + 1)
         fig.update_xaxes(showticklabels=False, row=1, col=i + 1)
     fig.update_layout(**{**LAYOUT, "height": 170, "title": title})

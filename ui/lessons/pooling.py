@@ -10,6 +10,8 @@ first, and training one stays an option.
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 import torch
 import torch.nn.functional as F
@@ -22,7 +24,7 @@ from models.maths.kernels import CLASSIC
 from models.probes import pipeline
 from models.runtime import images
 from models.runtime.examples import example
-from models.runtime.memo import memoized
+from models.runtime.memo import Shared, memoized
 from models.training import nets, shipped, train
 from models.training.train import TrainConfig
 from ui import charts, figures, lab_runs, picture, runs, task_views
@@ -67,6 +69,21 @@ def shift() -> None:
 
 SHIPPED = LESSONS_DIR / "pooling" / "network.pt"  # with network.json: written by python -m bench.train_pooling_net
 shipped_network = memoized(shipped.load)  # read and checked once per process, shared read-only
+# The shipped network's walk of a picture, by the picture's input: the same for every student on
+# the example, so a class following the teacher here walks it once (the steps are only read).
+_SHIPPED_WALKS = Shared(maxsize=32)
+
+
+def _walk(result, x: torch.Tensor) -> list:
+    """``pipeline.walk`` of ``result``'s network on x; the shipped network's walks are shared."""
+    try:
+        mine = result is not shipped_network(SHIPPED)  # a student's own network: theirs alone
+    except shipped.ShippedNetworkError:  # no shipped network: this one is the student's
+        mine = True
+    if mine:
+        return pipeline.walk(train.restore(result), x)
+    key = hashlib.blake2b(x.numpy().tobytes(), digest_size=16).digest()
+    return _SHIPPED_WALKS.get(key, lambda: pipeline.walk(train.restore(result), x))
 
 
 def _own():
@@ -117,7 +134,7 @@ def whole_pipeline() -> None:
         st.error(say(err))
         return
     x = lab_runs.small_input(result, image, chosen.drawn, "pool")
-    steps = pipeline.walk(train.restore(result), x)
+    steps = _walk(result, x)
     st.markdown(" → ".join(f"`{s.kind}` {'×'.join(map(str, s.shape))}" for s in steps))
     for step in steps[:-1]:
         if step.kind in ("Conv2d", "ReLU", "MaxPool2d", "Sigmoid", "Tanh", "Flatten", "Linear"):
