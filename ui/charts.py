@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 
-import pyarrow as pa
 import streamlit as st
 
 from ui import figures
@@ -29,15 +28,6 @@ def described(text: str) -> str:
     return f'<p class="cnnlab-alt" style="{HIDDEN}">{html.escape(text)}</p>'
 
 
-def _numbers(fig) -> list:
-    """``figures.numbers(fig)`` as Arrow tables, worked out once per figure: a figure shared by the
-    class (``figures._shared``) carries its tables with it, and st.dataframe sends an Arrow table
-    without converting it again (the index is not shown either way)."""
-    if getattr(fig, "_cnnlab_numbers", None) is None:  # Plotly lets private attributes through
-        fig._cnnlab_numbers = [pa.Table.from_pandas(table, preserve_index=False) for table in figures.numbers(fig)]
-    return fig._cnnlab_numbers
-
-
 def show(fig, key: str, where=None, **kwargs):
     """``where.plotly_chart(fig, key=key, **kwargs)`` (``where``: a column or container, the page by
     default) with the figure's text alternative and its numbers; returns what plotly_chart returns
@@ -49,7 +39,7 @@ def show(fig, key: str, where=None, **kwargs):
     event = where.plotly_chart(fig, key=key, **kwargs)
     where.html(described(text))
     with where.expander(t("figure.numbers")):
-        for table in _numbers(fig):
+        for table in figures.tables(fig):
             st.dataframe(table, hide_index=True)
     return event
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 from PIL import Image
 from plotly.subplots import make_subplots
 
@@ -73,7 +74,7 @@ def _shared(build):
             digest = hashlib.blake2b(pickle.dumps((args, kwargs), protocol=5), digest_size=16).digest()
         except (pickle.PicklingError, TypeError, AttributeError):
             return build(*args, **kwargs)
-        return _BUILT.get((build.__name__, i18n.lang(), digest), lambda: build(*args, **kwargs))
+        return _BUILT.get((build.__name__, i18n.lang(), digest), lambda: _with_tables(build(*args, **kwargs)))
 
     return shared
 
@@ -149,6 +150,21 @@ def numbers(fig: go.Figure) -> list[pd.DataFrame]:
         table.index.name = label
         tables.append(table.reset_index())
     return tables
+def tables(fig: go.Figure) -> list[pa.Table]:
+    """``numbers(fig)`` as Arrow tables, which st.dataframe sends without converting them again
+    (the index is not shown either way), worked out once per figure: a figure shared by the class
+    (``_shared``) is built with them, under its one computation."""
+    if getattr(fig, "_cnnlab_tables", None) is None:  # Plotly lets private attributes through
+        fig._cnnlab_tables = [pa.Table.from_pandas(table, preserve_index=False) for table in numbers(fig)]
+    return fig._cnnlab_tables
+
+
+def _with_tables(built):
+    if isinstance(built, go.Figure):
+        tables(built)
+    return built
+
+
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=360)
 
 
