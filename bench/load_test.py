@@ -253,7 +253,7 @@ async def follow_class(url: str, args) -> dict:
                 except Exception as err:  # noqa: BLE001 — as above
                     last = [f"{r.page or '?'}:{r.status}" for r in tab.runs if not r.fragment][-2:]
                     last.append("away" if find(tab.view(), "markdown", "🧭") else "following")
-                    report["errors"].append(f"change {change}: " + failure(i, err) + f" (last runs {last}, {tab.query})")
+                    report["errors"].append(f"change {change}: {failure(i, err)} (last runs {last}, {tab.query})")
 
             before = len(report["follow_s"])
             await asyncio.gather(*(arrives(i, tab) for i, tab in enumerate(students)))

@@ -184,7 +184,13 @@ class Tab:
             kind = msg.WhichOneof("type")
             if kind == "new_session":  # a run begins
                 self.session_id = msg.new_session.initialize.session_id
-                self.runs.append(Run(fragment=bool(msg.metadata.run.fragment_ids)))
+                fragment = bool(msg.metadata.run.fragment_ids)
+                if fragment and self.runs and not self.runs[-1].fragment and self.runs[-1].status is None:
+                    # A fragment's auto-rerun asked for during a page run never stops it: it waits,
+                    # and Streamlit (1.67) then starts it without a script_finished for the page
+                    # run, whose body had run to its end (ScriptRunner._run_script).
+                    self.runs[-1].status = "FINISHED_SUCCESSFULLY"
+                self.runs.append(Run(fragment=fragment))
             elif kind == "navigation":
                 self.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
                 self._page_hash = msg.navigation.page_script_hash  # the page this run shows
