@@ -596,11 +596,11 @@ def test_a_class_poll_collects_both_students_answers_and_the_teacher_reveals_to_
         teacher.get_by_role("button", name=s["poll.show"]).click()
         teacher.locator("p.cnnlab-alt").filter(has_text="28").first.wait_for(state="attached", timeout=30_000)
         teacher_text = teacher.get_by_test_id("stMain").inner_text()
-        assert "Student" not in teacher_text  # the projector counts answers, it names nobody
+        assert not re.search(r"Student \d", teacher_text)  # the projector counts answers, it names nobody
         teacher.get_by_role("button", name=s["poll.reveal"]).click()
         for pg in students:
             pg.get_by_text(s["poll.waiting"]).wait_for(state="detached", timeout=30_000)
-            pg.get_by_text("W′ = 28").first.wait_for(timeout=30_000)  # the result, for everyone at once
+            pg.get_by_text(re.compile(r"^28×28×\d+$")).first.wait_for(timeout=30_000)  # the result, for all at once
         for pg in [teacher, *students]:
             assert pg.locator('[data-testid="stException"]').count() == 0
         for context in contexts:
@@ -630,9 +630,9 @@ def test_a_class_run_is_watched_by_both_students_with_the_same_curves_and_is_one
             context.close()
     store = database.Store(f"sqlite:///{tmp_path / 'class.sqlite'}")
     try:
-        with store.engine.connect() as conn:  # trained once for the whole class, and saved once
+        with store.engine.connect() as conn:  # trained once for the whole class
             assert conn.execute(select(func.count()).select_from(schema.class_runs)).scalar() == 1
-            assert conn.execute(select(func.count()).select_from(schema.runs)
-                                .where(schema.runs.c.student_id == database.CLASS)).scalar() == 1
+        run = store.class_run("demo.stack")  # and kept, with the curves the students saw
+        assert run is not None and run.state == "done" and run.history and run.summary
     finally:
         store.engine.dispose()
