@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import shutil
 
@@ -21,6 +22,7 @@ if not shutil.which("haproxy") and not __import__("pathlib").Path("/usr/sbin/hap
     pytest.skip("haproxy is not installed (apt install haproxy)")
 
 from bench import load_test
+from bench.streamlit_client import Tab, find
 from deploy.school import School
 from lessons import strings
 from models.store import database
@@ -75,6 +77,43 @@ def test_a_teacher_on_one_server_leads_students_on_the_other(school):
     assert report["errors"] == [] and report["changes"] == 4 and len(report["follow_s"]) == 16, report
     log = (school.home / "haproxy.log").read_text()
     assert "apps/app1" in log and "apps/app2" in log
+
+
+def test_a_class_run_started_on_one_server_is_watched_on_the_other_and_trains_once_on_ray(school):
+    # The teacher's tab on app1 starts the receptive-field demo as a class run; it trains on a Ray
+    # worker, and the students' tabs on app2 draw it from the class store, live and then kept.
+    # as the websocket client finds text: in a protobuf's text form, where an apostrophe is escaped
+    live, done = (strings("en")[key].split("'")[-1] for key in ("class_run.live", "class_run.done"))
+
+    async def lesson() -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            teacher = await stack.enter_async_context(Tab(school.url, "teacher", server="app1"))
+            await load_test.lead_the_class(teacher)  # the key: the Class run button is the teacher's
+            students = [await stack.enter_async_context(Tab(school.url, "receptive_fields", server="app2"))
+                        for _ in range(2)]
+            for tab in students:
+                await tab.settled(timeout=120)  # the navigation names the pages
+            await teacher.goto("receptive_fields")
+            await teacher.click(await teacher.wait_for("button", strings("en")["class_run.start"], timeout=120))
+            for expected in (live, done):  # a page opened on app2 while it trains, and after
+                for tab in students:
+                    async def shows(tab=tab, expected=expected) -> None:
+                        while True:
+                            since = tab.mark()
+                            await tab.goto("receptive_fields")
+                            if find(await tab.settled(since, timeout=120), "markdown", expected):
+                                return
+                            await asyncio.sleep(1)
+                    await asyncio.wait_for(shows(), timeout=180)
+
+    try:
+        asyncio.run(lesson())
+    finally:
+        store = database.Store(school.app_env()["CNNLAB_DB"])
+        run = store.class_run("demo.stack")
+        store.set_leading(False)
+        store.engine.dispose()
+    assert run is not None and run.state == "done" and run.history and run.summary
 
 
 def test_every_server_of_the_school_listens_on_loopback_only(school, listeners):
