@@ -150,6 +150,8 @@ def test_the_section_is_followed_on_the_first_lesson_too(open_page, cls):
     assert _shows(teacher, "home") and cls.lead().page == "home"  # the sections count under "present.step.home"
     _tick(student)
     assert _shows(student, "home") and student.session_state["present"] is True and not student.exception
+    for at in (teacher, student):  # the key ui.lead writes and reads, not "present.step." of the url path ""
+        assert at.session_state["_present.page"] == "home"
 
 
 def test_students_follow_the_section_in_presentation_view_and_keep_their_language(open_page, cls):

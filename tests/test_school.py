@@ -14,6 +14,7 @@ import re
 import shutil
 
 import pytest
+from sqlalchemy import func, select
 
 pytest.importorskip("ray")
 if not shutil.which("haproxy") and not __import__("pathlib").Path("/usr/sbin/haproxy").exists():
@@ -25,7 +26,7 @@ from bench import load_test
 from bench.streamlit_client import Tab, find
 from deploy.school import School
 from lessons import strings
-from models.store import database
+from models.store import database, schema
 from tests.test_browser import _chromium, settle
 
 pytestmark = [pytest.mark.school, pytest.mark.ray, pytest.mark.slow]  # two app servers, HAProxy, a Ray head
@@ -96,15 +97,14 @@ def test_a_class_run_started_on_one_server_is_watched_on_the_other_and_trains_on
             await teacher.goto("receptive_fields")
             await teacher.click(await teacher.wait_for("button", strings("en")["class_run.start"], timeout=120))
             for expected in (live, done):  # a page opened on app2 while it trains, and after
-                for tab in students:
-                    async def shows(tab=tab, expected=expected) -> None:
-                        while True:
-                            since = tab.mark()
-                            await tab.goto("receptive_fields")
-                            if find(await tab.settled(since, timeout=120), "markdown", expected):
-                                return
-                            await asyncio.sleep(1)
-                    await asyncio.wait_for(shows(), timeout=180)
+                async def shows(tab, expected=expected) -> None:
+                    while True:
+                        since = tab.mark()
+                        await tab.goto("receptive_fields")
+                        if find(await tab.settled(since, timeout=120), "markdown", expected):
+                            return
+                        await asyncio.sleep(0.5)
+                await asyncio.wait_for(asyncio.gather(*(shows(tab) for tab in students)), timeout=180)
 
     try:
         asyncio.run(lesson())
@@ -114,6 +114,12 @@ def test_a_class_run_started_on_one_server_is_watched_on_the_other_and_trains_on
         store.set_leading(False)
         store.engine.dispose()
     assert run is not None and run.state == "done" and run.history and run.summary
+    store = database.Store(school.app_env()["CNNLAB_DB"])
+    try:
+        with store.engine.connect() as conn:  # trained once for the class, on its Ray cluster (the school's runner)
+            assert conn.execute(select(func.count()).select_from(schema.class_runs)).scalar() == 1
+    finally:
+        store.engine.dispose()
 
 
 def test_every_server_of_the_school_listens_on_loopback_only(school, listeners):

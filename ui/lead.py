@@ -65,9 +65,9 @@ def read(fresh: bool = False) -> Lead | None:
         if fresh or read_from is not store or time.monotonic() - at > CACHE_S:
             try:
                 lead = store.lead()
-            except database.StoreFailed as err:  # a tab that cannot follow goes on working
+            except database.StoreFailed as err:  # the tabs go on with the last lead read, if any
                 log.warning("the lead cannot be read from the class store: %s", err.__class__.__name__)
-                lead = None
+                lead = lead if read_from is store else None  # not "the lead ended": nobody steps back
             _cache = (time.monotonic(), store, lead)
         return lead
 
@@ -77,9 +77,10 @@ def decide(lead: Lead | None, here: str, seen: int | None, arrived: int | None, 
     teacher's page with version ``arrived``: ``MOVE`` to the teacher's page, ``STEPPED_AWAY`` (the
     student left the teacher's page on their own), or ``STAY``.
 
-    A tab that followed a version but never arrived (its move was overtaken by another run of its
-    page, as happens to a busy server) moves again: only a student who was on the teacher's page
-    can have stepped away from it."""
+    A tab that followed a version to another page but never arrived there (its move was overtaken
+    by another run of its page, as happens to a busy server) moves again: only a student who was on
+    the teacher's page can have stepped away from it. (A lost move to new settings on the same page
+    is not seen: the tab keeps its settings until the teacher's next change.)"""
     if lead is None or not lead.leading or lead.page is None or away:
         return STAY
     if seen == lead.version and here == lead.page:

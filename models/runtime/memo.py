@@ -69,12 +69,15 @@ class Shared:
             with self._guard:
                 if key in self._values:
                     return self._values[key]
-            value = compute()
-            with self._guard:
-                self._values[key] = value
-                while len(self._values) > self.maxsize:
-                    self._values.popitem(last=False)
-                self._locks.pop(key, None)
+            try:
+                value = compute()
+                with self._guard:
+                    self._values[key] = value
+                    while len(self._values) > self.maxsize:
+                        self._values.popitem(last=False)
+            finally:  # a failure keeps no lock behind either: the next caller makes a new one
+                with self._guard:
+                    self._locks.pop(key, None)
         return value
 
     def __len__(self) -> int:
