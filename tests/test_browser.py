@@ -13,6 +13,7 @@ where a missing browser is a failure.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -508,18 +509,21 @@ def _nav(pg, lesson: str) -> None:
     settle(pg)
 
 
+def _own_tab(browser, url: str, contexts: list):
+    """A tab in a browser context of its own (another person: its own cookies), opened on ``url``
+    and settled; its context is added to ``contexts``, for the test to close."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    contexts.append(context)
+    pg = context.new_page()
+    pg.goto(url)
+    settle(pg)
+    return pg
+
+
 def test_the_teacher_leads_two_students_follow_one_steps_away_and_back_and_a_late_one_lands_there(browser, tmp_path):
     s = strings("en")
     contexts = []
-
-    def tab(url: str):
-        context = browser.new_context(viewport={"width": 1280, "height": 1600})
-        contexts.append(context)
-        pg = context.new_page()
-        pg.goto(url)
-        settle(pg)
-        return pg
-
+    tab = functools.partial(_own_tab, browser, contexts=contexts)
     with running_app(tmp_path) as app:  # a class of its own: the lead is the whole class's
         teacher = tab(f"{app.url}/teacher")
         _open_dashboard(teacher)
@@ -560,15 +564,7 @@ def _led_class(browser, app, page: str, students: int = 2):
     """A teacher's tab with the key, leading the class on ``page``, and ``students`` tabs following
     it there. Returns (teacher, students, contexts to close)."""
     s, contexts = strings("en"), []
-
-    def tab(url: str):
-        context = browser.new_context(viewport={"width": 1280, "height": 1600})
-        contexts.append(context)
-        pg = context.new_page()
-        pg.goto(url)
-        settle(pg)
-        return pg
-
+    tab = functools.partial(_own_tab, browser, contexts=contexts)
     teacher = tab(f"{app.url}/teacher")
     _open_dashboard(teacher)
     teacher.get_by_test_id("stMain").get_by_text(s["lead.toggle"], exact=True).click()
