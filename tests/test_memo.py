@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from models.runtime.memo import Shared, memoized
+from models.runtime.memo import Recent, Shared, memoized
 from tests.support import eventually
 
 
@@ -121,3 +121,22 @@ def _waiting(thread: threading.Thread) -> bool:
     """Whether ``thread`` waits for a lock inside ``Shared.get``."""
     frame = sys._current_frames().get(thread.ident)
     return frame is not None and frame.f_code is Shared.get.__code__
+
+
+def test_recent_reads_once_per_age_for_every_thread_and_gives_a_failed_read_the_last_value(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr("models.runtime.memo.time.monotonic", lambda: now[0])
+    recent, reads = Recent(max_age_s=0.5, maxsize=2), []
+
+    def read(last):
+        reads.append(last)
+        return len(reads)
+
+    assert [recent.get("a", read) for _ in range(5)] == [1] * 5 and reads == [None]  # one read for all
+    now[0] += 0.6
+    assert recent.get("a", read) == 2 and reads == [None, 1]  # too old: read again, knowing the last
+    assert recent.get("a", read, fresh=True) == 3
+    recent.get("b", read), recent.get("c", read)  # over maxsize: "a", used least recently, goes
+    assert recent.get("a", read) == 6 and reads[-1] is None
+    recent.clear()
+    assert recent.get("b", read) == 7

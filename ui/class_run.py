@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
-import time
 from collections.abc import Callable
 
 import streamlit as st
 
 from models.errors import LabError
+from models.runtime.memo import Recent
 from models.store import class_runs, database, journal
 from models.store.database import ClassRun
 from models.training import jobs
@@ -38,29 +37,25 @@ CACHE_S = 0.5  # one read of the store per process and demo in this time, howeve
 
 Draw = Callable[[list, dict | None, str], None]  # draw(history, results or None, chart key)
 
-_cache: dict[tuple, tuple[float, ClassRun | None]] = {}  # (store, tag, live) → (read at, the run)
-_cache_lock = threading.Lock()
+_RUNS = Recent(CACHE_S)  # by (store, tag, live): one read per process and demo per CACHE_S
 
 
 def read(tag: str | None = None, live: bool = False, fresh: bool = False) -> ClassRun | None:
     """``Store.class_run(tag, live)``, at most ``CACHE_S`` old; None when it cannot be read."""
     store = identity.store()
-    key = (store, tag, live)  # the store itself: an id could be a closed store's, reused
-    with _cache_lock:
-        at, run = _cache.get(key, (float("-inf"), None))
-        if fresh or time.monotonic() - at > CACHE_S:
-            try:
-                run = store.class_run(tag, live=live)
-            except database.StoreFailed as err:  # the page goes on without the class run
-                log.warning("the class run cannot be read from the class store: %s", database.first_line(err))
-                run = None
-            _cache[key] = (time.monotonic(), run)
-        return run
+
+    def from_store(_last) -> ClassRun | None:
+        try:
+            return store.class_run(tag, live=live)
+        except database.StoreFailed as err:  # the page goes on without the class run
+            log.warning("the class run cannot be read from the class store: %s", database.first_line(err))
+            return None
+
+    return _RUNS.get((store, tag, live), from_store, fresh)
 
 
 def _forget() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _RUNS.clear()
 
 
 def start(key: str, task: jobs.Task) -> bool:

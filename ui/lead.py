@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
-import time
 
 import streamlit as st
 
+from models.runtime.memo import Recent
 from models.store import database
 from models.store.database import Lead
 from ui import identity
@@ -52,24 +51,22 @@ CACHE_S = 0.25  # one read of the store per process in this time, however many t
 
 STAY, MOVE, STEPPED_AWAY = "stay", "move", "away"
 
-_cache: tuple[float, database.Store | None, Lead | None] = (0.0, None, None)
-_cache_lock = threading.Lock()
+_LEAD = Recent(CACHE_S)  # by store: one read of the lead per process per CACHE_S
 
 
 def read(fresh: bool = False) -> Lead | None:
-    """The lead as the store holds it (at most ``CACHE_S`` old); None when it cannot be read."""
-    global _cache
+    """The lead as the store holds it (at most ``CACHE_S`` old); when the store cannot be read, the
+    lead read last (not "the lead ended", which would pull exploring students back), or None."""
     store = identity.store()
-    with _cache_lock:
-        at, read_from, lead = _cache
-        if fresh or read_from is not store or time.monotonic() - at > CACHE_S:
-            try:
-                lead = store.lead()
-            except database.StoreFailed as err:  # the tabs go on with the last lead read, if any
-                log.warning("the lead cannot be read from the class store: %s", err.__class__.__name__)
-                lead = lead if read_from is store else None  # not "the lead ended": nobody steps back
-            _cache = (time.monotonic(), store, lead)
-        return lead
+
+    def from_store(last: Lead | None) -> Lead | None:
+        try:
+            return store.lead()
+        except database.StoreFailed as err:  # a tab that cannot follow goes on working
+            log.warning("the lead cannot be read from the class store: %s", err.__class__.__name__)
+            return last
+
+    return _LEAD.get(store, from_store, fresh)
 
 
 def decide(lead: Lead | None, here: str, seen: int | None, arrived: int | None, away: bool) -> str:

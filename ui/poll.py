@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
-import time
 from collections.abc import Callable
 
 import streamlit as st
 
+from models.runtime.memo import Recent
 from models.store import database, names
 from models.store.database import Poll
 from ui import charts, figures, identity, lead, saving
@@ -40,8 +39,7 @@ COUNT_S = 1.0  # the teacher's count and chart refresh this often
 CACHE_S = 0.5  # one read of a poll per process in this time, however many tabs ask
 TEXT_LENGTH = 80  # a typed guess, cleaned, at most this long
 
-_cache: dict[tuple, tuple[float, Poll | None]] = {}
-_cache_lock = threading.Lock()
+_POLLS = Recent(CACHE_S)  # by (store, key): one read of a poll per process per CACHE_S
 
 
 def leading() -> bool:
@@ -55,21 +53,19 @@ def read(key: str) -> Poll | None:
     """The current poll of ``key`` (``Store.poll``), at most ``CACHE_S`` old; None when there is
     none or the store cannot be read."""
     store = identity.store()
-    with _cache_lock:
-        at, found = _cache.get((store, key), (float("-inf"), None))  # the store itself: a closed one's id can be reused
-        if time.monotonic() - at > CACHE_S:
-            try:
-                found = store.poll(key)
-            except database.StoreFailed as err:
-                log.warning("a class poll cannot be read from the class store: %s", database.first_line(err))
-                found = None
-            _cache[(store, key)] = (time.monotonic(), found)
-        return found
+
+    def from_store(_last) -> Poll | None:
+        try:
+            return store.poll(key)
+        except database.StoreFailed as err:
+            log.warning("a class poll cannot be read from the class store: %s", database.first_line(err))
+            return None
+
+    return _POLLS.get((store, key), from_store)
 
 
 def _forget() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _POLLS.clear()
 
 
 def accepted(answer, options: list | None) -> str | None:

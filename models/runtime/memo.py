@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import functools
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -82,3 +83,34 @@ class Shared:
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+class Recent:
+    """The value last read for each key, read again once it is older than ``max_age_s``: one read
+    per process in that time, however many threads ask. Thirty students' tabs ask twice a second
+    whether the teacher moved (``ui.lead``), a poll was revealed (``ui.poll``) or a class run has
+    news (``ui.class_run``); each is one row of the class store, read once for all of them.
+
+    ``get(key, read)`` calls ``read(last)`` with the value last read for ``key`` (None at first),
+    so a failed read can keep what was known. At most ``maxsize`` keys, least recently used first.
+    """
+
+    def __init__(self, max_age_s: float, maxsize: int = 256):
+        self.max_age_s, self.maxsize = max_age_s, maxsize
+        self._values: collections.OrderedDict = collections.OrderedDict()  # key → (read at, value)
+        self._lock = threading.Lock()
+
+    def get(self, key, read: Callable[[T | None], T], fresh: bool = False) -> T:
+        with self._lock:  # held while reading: the other threads wait for this read, not make theirs
+            found = self._values.get(key)
+            if fresh or found is None or time.monotonic() - found[0] > self.max_age_s:
+                found = (time.monotonic(), read(found[1] if found else None))
+                self._values[key] = found
+            self._values.move_to_end(key)
+            while len(self._values) > self.maxsize:
+                self._values.popitem(last=False)
+            return found[1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
