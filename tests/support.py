@@ -15,7 +15,9 @@ import contextlib
 import http.server
 import inspect
 import ipaddress
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -184,3 +186,18 @@ def lesson_tables(at) -> list:
 
     walk(at._tree, False)
     return found
+
+
+def pipeline_rows(at) -> list[str]:
+    """The titles of the pooling page's pipeline figure's rows ("1. Conv2d · 16×28×28", …), each
+    drawn (maps or bars), and its softmax chart's class count: ([], 0) when they are not there."""
+    rows, classes = [], 0
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        titles = [a["text"] for a in spec["layout"].get("annotations", [])]
+        if titles and all(re.match(r"\d+\. \w+ · [\d×]+$", title) for title in titles):
+            drawn = {trace.get("yaxis", "y") for trace in spec["data"]}
+            rows = [title for i, title in enumerate(titles, start=1) if f"y{'' if i == 1 else i}" in drawn]
+        elif any(trace.get("type") == "bar" and trace.get("orientation") == "h" for trace in spec["data"]):
+            classes = len(spec["data"][0]["y"])  # the class names
+    return rows, classes

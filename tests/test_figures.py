@@ -99,8 +99,9 @@ BUILDERS = {
     "layer_parameters": lambda: figures.layer_parameters(["conv1", "fc6"], [23_000, 37_000_000], ["Conv2d", "Linear"]),
     "activation_curves": lambda: figures.activation_curves({"relu": ([-1, 0, 1], [0, 0, 1], [0, 0, 1]),
                                                             "tanh": ([-1, 0, 1], [-0.76, 0, 0.76], [0.42, 1, 0.42])}),
-    "pipeline_step": lambda: figures.pipeline_step(np.arange(2 * 4 * 4, dtype=float).reshape(2, 4, 4), "1. Conv2d"),
-    "pipeline_step/vector": lambda: figures.pipeline_step(np.array([0.1, 0.9, 0.3]), "7. Linear"),
+    "pipeline": lambda: figures.pipeline([("1. Conv2d · 8×4×4", np.arange(8 * 4 * 4, dtype=float).reshape(8, 4, 4)),
+                                          ("2. MaxPool2d · 8×2×2", np.arange(8 * 2 * 2, dtype=float).reshape(8, 2, 2)),
+                                          ("3. Linear · 3", np.array([0.1, 0.9, 0.3]))]),
     "confusion_heatmap": lambda: figures.confusion_heatmap([[5, 1], [3, 4]], ["cat", "dog"]),
     "two_problems": lambda: figures.two_problems({"over": {"A": _points([0.5, 0.6], [1, 0.9])},
                                                   "under": {"B": _points([0.2, 0.2], [2, 2])}}),
@@ -156,6 +157,12 @@ def test_the_numbers_are_the_figures_data(monkeypatch):
     assert matrix.loc["dog", "cat"] == 3  # rows: the true class
     (bars,) = figures.numbers(BUILDERS["class_probabilities"]())
     assert dict(zip(bars.iloc[:, 0], bars.iloc[:, 1])) == {"cat": 0.2, "dog": 0.7, "fox": 0.1}
+    (walk,) = figures.numbers(BUILDERS["pipeline"]())  # one row per step: its shape and range, all channels
+    assert walk["Output shape"].tolist() == ["8×4×4", "8×2×2", "3"]
+    assert walk["largest"].tolist() == [127, 31, 0.9] and walk["smallest"].tolist() == [0, 0, 0.1]
+    fig = BUILDERS["pipeline"]()
+    assert len([trace for trace in fig.data if trace.type == "heatmap"]) == 2 * figures.PIPELINE_MAPS
+    assert "6 of 8 shown" in figures.alt(fig) and "the largest, 0.9, is number 2" in figures.alt(fig)
     (heat,) = figures.numbers(BUILDERS["heat_overlay"]())
     assert heat.shape == (figures.TABLE_CELLS, figures.TABLE_CELLS)  # a 40×40 map, as means of blocks
     assert heat.to_numpy().sum() == pytest.approx(np.eye(40).sum() * figures.TABLE_CELLS ** 2 / 1600, rel=0.2)

@@ -4,7 +4,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.support import eventually, lesson_tables
+from tests.support import eventually, lesson_tables, pipeline_rows
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -157,4 +157,7 @@ def test_the_pipeline_runs_the_students_own_trained_network_on_their_picture(ope
     assert not at.exception
     assert any("Your network from the training lab: plain_cnn" in c.value for c in at.caption)
     assert not any("pre-trained network" in c.value for c in at.caption)  # once trained, the student's own
-    assert len(list(at.get("plotly_chart"))) >= 5  # every step's maps, and the softmax
+    rows, classes = pipeline_rows(at)  # every step's maps or values, and the softmax over the ten classes
+    assert [row.split(" · ")[0].split(". ")[1] for row in rows] == [
+        "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear", "ReLU", "Linear"]
+    assert classes == 6  # the generated shapes' classes, which the test's run trained on

@@ -17,6 +17,7 @@ from lessons import ROOT as LESSONS_DIR
 from models.probes import pipeline
 from models.training import datasets, nets, shipped, train
 from models.training.train import TrainConfig
+from tests.support import pipeline_rows
 
 SHIPPED = LESSONS_DIR / "pooling" / "network.pt"  # the page's (ui.lessons.pooling.SHIPPED, imported by its AppTest)
 
@@ -139,7 +140,10 @@ def test_the_pipeline_runs_without_a_training_lab_run(open_page, lang, says):
     assert f"{record['test_acc']:.1%}" in caption and "bench/train_pooling_net.py" in caption
     assert not at.info  # nothing asks for a run first …
     assert any(b.key == "train.start" for b in at.button)  # … training one's own stays an option
-    assert len(list(at.get("plotly_chart"))) >= 5  # every step's maps, and the softmax
+    rows, classes = pipeline_rows(at)  # every step's maps or values, and the softmax over the ten classes
+    assert [row.split(" · ")[0].split(". ")[1] for row in rows] == [
+        "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear", "ReLU", "Linear"]
+    assert classes == 10
 
 
 def test_a_missing_shipped_network_is_said_on_the_page(open_page, monkeypatch, tmp_path):

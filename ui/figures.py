@@ -74,7 +74,7 @@ def _shared(build):
             digest = hashlib.blake2b(pickle.dumps((args, kwargs), protocol=5), digest_size=16).digest()
         except (pickle.PicklingError, TypeError, AttributeError):
             return build(*args, **kwargs)
-        return _BUILT.get((build.__name__, i18n.lang(), digest), lambda: _with_tables(build(*args, **kwargs)))
+        return _BUILT.get((build.__name__, i18n.lang(), digest), lambda: _finished(build(*args, **kwargs)))
 
     return shared
 
@@ -153,15 +153,32 @@ def numbers(fig: go.Figure) -> list[pd.DataFrame]:
 def tables(fig: go.Figure) -> list[pa.Table]:
     """``numbers(fig)`` as Arrow tables, which st.dataframe sends without converting them again
     (the index is not shown either way), worked out once per figure: a figure shared by the class
-    (``_shared``) is built with them, under its one computation."""
+    (``_shared``) is built with them, under its one computation (``_finished``)."""
     if getattr(fig, "_cnnlab_tables", None) is None:  # Plotly lets private attributes through
         fig._cnnlab_tables = [pa.Table.from_pandas(table, preserve_index=False) for table in numbers(fig)]
     return fig._cnnlab_tables
 
 
-def _with_tables(built):
+class _Drawn(go.Figure):
+    """A shared figure, finished: what Streamlit asks of it, its dict (``to_dict``, turned into JSON
+    on every tab's run), is worked out once, where Plotly would deep-copy every trace and look
+    through it for arrays to encode each time (half of a chart's cost on a page a class follows).
+    Nothing changes a figure once it is built (``_shared``), so the one dict stays true; Plotly's
+    ``to_json`` takes the "uid" out of its traces, which these figures do not have."""
+
+    def to_dict(self) -> dict:
+        return self._cnnlab_dict
+
+
+def _finished(built):
+    """A figure built for the whole class (``_shared``) with its tables and its dict worked out."""
     if isinstance(built, go.Figure):
         tables(built)
+        spec = built.to_dict()
+        for trace in spec["data"]:
+            trace.pop("uid", None)
+        built._cnnlab_dict = spec
+        built.__class__ = _Drawn
     return built
 
 
@@ -692,27 +709,49 @@ def activation_curves(curves: dict[str, tuple[Sequence[float], Sequence[float], 
                                                                   for name, (_, _, grad) in curves.items())))
 
 
+PIPELINE_MAPS = 6  # channels drawn of a step's maps
+PIPELINE_VALUES = 64  # values drawn of a step's vector
+
+
 @_shared
-def pipeline_step(step_maps, title: str) -> go.Figure:
-    """One pipeline step's output: a few channels' maps side by side, or a vector as bars."""
-    if step_maps.ndim == 1:
-        fig = go.Figure(go.Bar(x=list(range(1, len(step_maps) + 1)), y=np.asarray(step_maps, dtype=np.float32),
-                               name=t("figure.value")))
-        fig.update_layout(**{**LAYOUT, "height": 180, "title": title})
-        top = int(np.argmax(step_maps))
-        return _with_words(fig, t("alt.vector", title=title, count=len(step_maps), index=top + 1,
-                                  value=f"{float(step_maps[top]):.3g}"))
-    shown = step_maps[: min(6, step_maps.shape[0])]
-    fig = make_subplots(rows=1, cols=len(shown), horizontal_spacing=0.02)
-    for i, channel in enumerate(shown):
-        # an array, not nested lists: every tab's chart copies and encodes it (as base64, at once)
-        fig.add_trace(go.Heatmap(z=np.asarray(channel, dtype=np.float32), colorscale=SEQUENTIAL, showscale=False),
-                      row=1, col=i + 1)
-        fig.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=i + 1)
-        fig.update_xaxes(showticklabels=False, row=1, col=i + 1)
-    fig.update_layout(**{**LAYOUT, "height": 170, "title": title})
-    return _with_words(fig, f"{title}: {maps_alt(shown)} " + t("alt.shown_of", shown=len(shown),
-                                                               count=step_maps.shape[0]))
+def pipeline(steps: Sequence[tuple[str, np.ndarray]]) -> go.Figure:
+    """The whole pipeline on one picture, a row per step (title, output): a map step's first
+    channels side by side, each on its own colour scale, or a vector step's first values as bars.
+    Every row of maps is as wide as the others and keeps square pixels, so each pooling's coarser
+    grid shows. One chart for the whole walk, with one table: each step's shape and range."""
+    heights = [1.0 if out.ndim == 3 else 0.55 for _, out in steps]
+    fig = make_subplots(rows=len(steps), cols=1, subplot_titles=[title for title, _ in steps],
+                        row_heights=heights, vertical_spacing=0.3 / len(steps))
+    words, rows = [], []
+    for row, (title, out) in enumerate(steps, start=1):
+        out = np.asarray(out, dtype=np.float32)
+        if out.ndim == 3:
+            shown = out[:PIPELINE_MAPS]
+            width = shown.shape[2] + 1  # a map and the blank column after it
+            for i, channel in enumerate(shown):  # side by side on one axis, each its own trace and scale
+                low, high = float(channel.min()), float(channel.max())
+                # a map that is the same everywhere (a ReLU that let nothing through) is drawn dark,
+                # not in the scale's middle colour, which would look like a response
+                fig.add_trace(go.Heatmap(z=channel, x0=i * width, dx=1, colorscale=SEQUENTIAL, showscale=False,
+                                         zmin=low, zmax=high if high > low else low + 1, name=f"{title} · {i + 1}"),
+                              row=row, col=1)
+            fig.update_xaxes(visible=False, range=[-0.5, len(shown) * width - 1.5], row=row, col=1)
+            fig.update_yaxes(visible=False, autorange="reversed", row=row, col=1,
+                             scaleanchor=f"x{'' if row == 1 else row}", constrain="domain")
+            words.append(f"{title}: {maps_alt(shown)} " + t("alt.shown_of", shown=len(shown), count=out.shape[0]))
+        else:
+            shown = out[:PIPELINE_VALUES]
+            fig.add_trace(go.Bar(x=np.arange(1, len(shown) + 1), y=shown, name=t("figure.value"), showlegend=False,
+                                 marker_color=PALETTE[0]), row=row, col=1)
+            fig.update_xaxes(showticklabels=False, row=row, col=1)  # the hover tells the number
+            top = int(np.argmax(out))
+            words.append(t("alt.vector", title=title, count=len(out), index=top + 1, value=f"{float(out[top]):.3g}"))
+        rows.append({t("figure.pipeline_step"): title, t("figure.shape"): "×".join(map(str, out.shape)),
+                     **{t(f"figure.{name}"): float(f"{value:.4g}")  # float32's digits, no more
+                        for name, value in (("smallest", out.min()), ("mean", out.mean()), ("largest", out.max()))}})
+    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+                      height=round(sum(120 * h for h in heights) + 40))
+    return _with_words(fig, " ".join(words), rows)
 
 
 @_shared
