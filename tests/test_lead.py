@@ -111,6 +111,33 @@ def test_students_follow_the_teachers_page_and_settings_and_a_late_one_lands_the
     assert _shows(late, "receptive_fields") and late.slider(key="_rf.n").value == 5
 
 
+def test_a_move_whose_new_settings_never_came_is_made_again_a_few_times_at_most(open_page, cls):
+    """A move to new settings on the same page, lost on a busy server: Streamlit merged its rerun
+    with a request the browser sent, and the page ran with the tab's old settings. Here, the tab
+    has taken the new version (as ``_move`` does) but its page runs with its old settings."""
+    teacher = _teacher(open_page)
+    next(w for w in teacher.toggle if w.key == "_lead.toggle").set_value(True).run()
+    teacher.switch_page("app_pages/receptive_fields.py").run()
+    teacher.slider(key="_rf.n").set_value(5).run()
+    student = open_page("home")
+    assert student.slider(key="_rf.n").value == 5 and student.session_state[lead.ARRIVED] == cls.lead().version
+
+    def lost_move(setting: int, moves: int):
+        teacher.slider(key="_rf.n").set_value(setting).run()
+        version = cls.lead().version
+        student.session_state[lead.SEEN] = version
+        student.session_state[lead.MOVES] = (version, moves)
+        _tick(student)
+        return version
+
+    version = lost_move(2, moves=1)
+    assert student.slider(key="_rf.n").value == 2 and student.query_params["rf.n"] == "2"  # moved again
+    assert student.session_state[lead.ARRIVED] == version and student.session_state[lead.MOVES] == (version, 2)
+    version = lost_move(6, moves=lead.MAX_MOVES)  # as often as a page that refuses the setting would
+    assert student.slider(key="_rf.n").value == 2 and student.session_state[lead.ARRIVED] == version
+    assert not student.exception and _bar(student) == ["following"]
+
+
 def _bar(at) -> list[str]:
     """Which of the lead's bars the page shows: "following", "away" (none: [])."""
     return [name for name, key in (("following", "_lead.explore"), ("away", "_lead.back"))

@@ -41,7 +41,9 @@ TEACHER = "_teacher.unlocked"  # set once this session gave the teacher's key (u
 LEADING = "_lead.leading"  # this session leads: its pages are written to the store
 WRITTEN = "_lead.written"  # what this session last wrote: (page, settings, step)
 SEEN = "_lead.seen"  # the lead's version this tab last followed
-ARRIVED = "_lead.arrived"  # the lead's version this tab has been seen on the teacher's page with
+ARRIVED = "_lead.arrived"  # the lead's version this tab has been on the teacher's page with, settings and all
+MOVES = "_lead.moves"  # (the lead's version, how many times this tab moved to it)
+MAX_MOVES = 3  # a move whose settings never came is made again, this many times in all
 AWAY = "_lead.away"  # the student chose to explore on their own
 _DRAWN = "_lead.drawn"  # the page around the fragment has run: a fragment's own run redraws it to change the bar
 PERSONAL = ("lang", "picture.")  # in a page's link, but the student's own (prefixes): never followed
@@ -76,8 +78,8 @@ def decide(lead: Lead | None, here: str, seen: int | None, arrived: int | None, 
 
     A tab that followed a version to another page but never arrived there (its move was overtaken
     by another run of its page, as happens to a busy server) moves again: only a student who was on
-    the teacher's page can have stepped away from it. (A lost move to new settings on the same page
-    is not seen: the tab keeps its settings until the teacher's next change.)"""
+    the teacher's page can have stepped away from it. A lost move to new settings on the same page
+    is seen after the page ran, by its settings (``after_page``)."""
     if lead is None or not lead.leading or lead.page is None or away:
         return STAY
     if seen == lead.version and here == lead.page:
@@ -105,8 +107,12 @@ def own_settings() -> dict[str, str]:
 
 def after_page(page: str) -> None:
     """After a page ran in the leading teacher's session: write where the teacher is, if that
-    changed (one comparison otherwise). The dashboard itself is not written: students stay."""
-    if not st.session_state.get(LEADING) or page == DASHBOARD:
+    changed (one comparison otherwise). The dashboard itself is not written: students stay. In a
+    student's session: whether the tab has arrived where it moved to (``_arrived``)."""
+    if not st.session_state.get(LEADING):
+        _arrived(page)
+        return
+    if page == DASHBOARD:
         return
     view = (page, followed_settings(), int(st.session_state.get(f"present.step.{page}", 0)))
     if st.session_state.get(WRITTEN) == view:
@@ -146,6 +152,8 @@ def dashboard_toggle() -> None:
 def _move(lead: Lead) -> None:
     """Open the teacher's page with the teacher's settings, as opening the teacher's link would."""
     st.session_state[SEEN] = lead.version
+    version, moves = st.session_state.get(MOVES, (None, 0))
+    st.session_state[MOVES] = (lead.version, moves + 1 if version == lead.version else 1)
     for key in KEPT:
         if not key.startswith(PERSONAL):
             st.session_state.pop(key, None)  # kept() reads it from the query string again
@@ -169,14 +177,30 @@ def _tick(here: str, every: float) -> None:
         return
     what = decide(lead, here, st.session_state.get(SEEN), st.session_state.get(ARRIVED),
                   bool(st.session_state.get(AWAY)))
-    if what == STAY and here == lead.page:
-        st.session_state[ARRIVED] = lead.version
-    elif what == MOVE:
+    if what == MOVE:
         _move(lead)
     elif what == STEPPED_AWAY:
         st.session_state[AWAY] = True
         if st.session_state.get(_DRAWN):  # a fragment's own run: the page's bar must say so
             st.rerun(scope="app")
+
+
+def _arrived(here: str) -> None:
+    """After a following tab's page ran on the page it moved to: it has arrived when it has the
+    teacher's settings. If it has not, the run that came was not the move's (Streamlit merged the
+    move's rerun with a request the browser sent at the same moment, and the page ran with the
+    tab's old settings): it moves again, ``MAX_MOVES`` times in all, since a page may also refuse a
+    setting (``ui.state``), and then the tab stays as it is."""
+    seen = st.session_state.get(SEEN)
+    if is_teacher() or seen is None or st.session_state.get(ARRIVED) == seen or st.session_state.get(AWAY):
+        return
+    lead = read()
+    if lead is None or not lead.leading or lead.version != seen or lead.page != here:
+        return  # the teacher moved on, or the tab is not there yet: its next tick decides
+    version, moves = st.session_state.get(MOVES, (None, 0))
+    if followed_settings() != lead.settings and version == seen and moves < MAX_MOVES:
+        _move(lead)
+    st.session_state[ARRIVED] = seen
 
 
 def _bar() -> None:
