@@ -699,7 +699,8 @@ def layer_parameters(names: Sequence[str], counts: Sequence[int], kinds: Sequenc
 def activation_curves(curves: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]]) -> go.Figure:
     """Left: each activation f(x). Right: its gradient f′(x), the factor a gradient is multiplied by."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figure.activation"), t("figure.activation_grad")))
-    for i, (name, (x, y, grad)) in enumerate(curves.items()):
+    for i, (name, curve) in enumerate(curves.items()):
+        x, y, grad = (np.asarray(values, dtype=np.float32) for values in curve)  # arrays: sent as binary, not text
         line = dict(color=PALETTE[i % len(PALETTE)], dash=DASHES[i % len(DASHES)])  # dash too, not colour alone
         fig.add_trace(go.Scatter(x=x, y=y, name=name, line=line), row=1, col=1)
         fig.add_trace(go.Scatter(x=x, y=grad, name=f"{name} · f′", line=line, showlegend=False), row=1, col=2)

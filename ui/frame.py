@@ -18,7 +18,7 @@ from models.store import database, teacher
 from models.training import datasets
 from models.training.train import TrainConfig
 from ui import access, classroom, identity, lead, runs, saving
-from ui.i18n import language_toggle, say, t
+from ui.i18n import lang, language_toggle, say, t
 from ui.state import begin_run, forget_url_values, url_values_refused, write_url
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,17 @@ def run(page: st.Page) -> None:
     st.rerun()
 
 
+PAGES = "_frame.pages"  # (language, the navigation's pages): made once per session and language
+
+
 def navigation() -> dict[str, list[st.Page]]:
+    """The course's pages by group, in the session's language. Made once per session and language:
+    st.Page looks its script up on the disk each time it is made (about 5% of a page run's work
+    when a class follows the teacher, in py-spy's samples); st.navigation marks which page a run may call, on
+    these objects, which is why they are the session's own and not the process's."""
+    made = st.session_state.get(PAGES)
+    if made is not None and made[0] == lang():
+        return made[1]
     groups: dict[str, list[st.Page]] = {}
     for i, lesson in enumerate(course()):
         page = st.Page(
@@ -89,6 +99,7 @@ def navigation() -> dict[str, list[st.Page]]:
             url_path=lesson.id, default=i == 0,
         )
         groups.setdefault(t(f"nav.{lesson.group}"), []).append(page)
+    st.session_state[PAGES] = (lang(), groups)
     return groups
 
 
