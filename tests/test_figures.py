@@ -63,6 +63,23 @@ def test_the_kept_uris_are_bounded():
     assert len(figures._uris) == figures.URIS_KEPT
 
 
+def test_the_shared_figures_are_bounded_in_bytes_and_a_photos_figure_weighs_its_picture(monkeypatch):
+    """A student's own photo makes figures of its own: the class's many photos must not grow the
+    process without bound (issue 27's hostile class)."""
+    monkeypatch.setattr(i18n, "lang", lambda: "en")
+    monkeypatch.setattr(figures, "_BUILT", figures.Shared(maxsize=figures.FIGURES_KEPT, max_bytes=2 * 2**20,
+                                                          weigh=figures._weight))
+    rng = np.random.default_rng(0)
+    weights = []
+    for _ in range(12):  # twelve students' photos: noise, which a PNG cannot shrink
+        photo = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
+        fig = figures.cam_overlay(photo, rng.random((7, 7)), 0.5, "ResNet18", "tabby")
+        weights.append(figures._weight(fig))
+    assert min(weights) > 2 * 224 * 224 * 3  # the photo's PNG is in it, base64 and all, counted twice
+    assert figures._BUILT.bytes <= 2 * 2**20 and len(figures._BUILT) < 12  # the oldest went
+    assert figures._BUILT.bytes == sum(weights[-len(figures._BUILT):])
+
+
 # --- the figures' words and colours (docs/accessibility.md, "Figures") ---------------------------
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

@@ -117,6 +117,21 @@ def test_shared_keeps_no_failure():
     assert shared.get("a", lambda: 1) == 1 and len(shared) == 1
 
 
+def test_shared_keeps_at_most_max_bytes_least_recently_used_first_and_a_large_value_alone():
+    shared = Shared(maxsize=100, max_bytes=10, weigh=len)
+    for key in "abc":
+        shared.get(key, lambda key=key: key * 3)  # 3 bytes each: 9 kept
+    assert len(shared) == 3 and shared.bytes == 9
+    shared.get("a", lambda: "never")  # used: "b" is the least recently used now
+    shared.get("d", lambda: "dddd")  # 13 bytes: "b" goes (9), and nothing more
+    assert shared.bytes == 10 and [shared.get(k, lambda: "again") for k in "acd"] == ["aaa", "ccc", "dddd"]
+    assert shared.get("b", lambda: "again") == "again"  # it went: computed again
+    shared.get("e", lambda: "e" * 50)  # larger than the bound: kept alone
+    assert len(shared) == 1 and shared.bytes == 50
+    with pytest.raises(ValueError, match="go together"):
+        Shared(maxsize=2, max_bytes=10)  # a bound in bytes needs a way to weigh
+
+
 def _waiting(thread: threading.Thread) -> bool:
     """Whether ``thread`` waits for a lock inside ``Shared.get``."""
     frame = sys._current_frames().get(thread.ident)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 import pyarrow as pa
 from PIL import Image
 from plotly.subplots import make_subplots
@@ -61,7 +62,20 @@ TABLE_CELLS = 16  # a heat map larger than this each way is tabled as the means 
 # the teacher, thirty tabs ask for the same figures within a second: the first builds each one and
 # the others get the same object (Plotly's validation makes building the costly part: 0.35 s for
 # the receptive-field grid). Nobody changes a figure after it is built, here or in the pages.
-_BUILT = Shared(maxsize=256)
+# Bounded in bytes too: a student's own photo makes figures (and inline pictures) of its own, a
+# few hundred kB each, and a class uploads many (docs/security.md: issue 27's hostile class).
+FIGURES_KEPT, FIGURE_BYTES_KEPT = 256, 48 * 2**20
+
+
+def _weight(built) -> int:
+    """About the memory a shared figure holds, in bytes: twice its JSON (its own data, and the
+    dict Streamlit is given, ``_Drawn``), or an inline picture's HTML."""
+    if isinstance(built, go.Figure):
+        return 2 * len(pio.to_json(built.to_dict(), validate=False))
+    return len(built)
+
+
+_BUILT = Shared(maxsize=FIGURES_KEPT, max_bytes=FIGURE_BYTES_KEPT, weigh=_weight)
 
 
 def _shared(build):

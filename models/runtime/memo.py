@@ -49,33 +49,45 @@ class Shared:
 
     When a teacher leads the class (``ui/lead.py``), thirty students' tabs open the same page with
     the same settings within a second; each would build the same figures and run the same probes.
-    With ``Shared`` the first tab computes and the other twenty-nine wait for its value: the
-    residual lesson's page run went from 0.50 to 0.0x CPU-s for every tab but the first
-    (``python -m bench.load_test --follow``, docs/benchmarks.md). Least recently used goes first.
+    With ``Shared`` the first tab computes and the other twenty-nine wait for its value: a new
+    tab's run of the arithmetic page went from 0.87 to 0.06 CPU-s (docs/decisions.md, 2026-12-04).
+    Least recently used goes first.
+
+    ``max_bytes`` with ``weigh`` (a value's size in bytes, worked out once, when it is kept) bounds
+    the values' memory too: values made from the students' own pictures are as many as the
+    pictures, and far larger than the lessons' (a photo's figure: hundreds of kB).
     """
 
-    def __init__(self, maxsize: int):
-        self.maxsize = maxsize
-        self._values: collections.OrderedDict = collections.OrderedDict()
+    def __init__(self, maxsize: int, max_bytes: int | None = None, weigh: Callable[[object], int] | None = None):
+        if (max_bytes is None) != (weigh is None):
+            raise ValueError("max_bytes and weigh go together")
+        self.maxsize, self.max_bytes, self._weigh = maxsize, max_bytes, weigh
+        self._values: collections.OrderedDict = collections.OrderedDict()  # key → (value, its weight)
         self._locks: dict = {}
         self._guard = threading.Lock()
+        self.bytes = 0  # the kept values' weight
 
     def get(self, key, compute: Callable[[], T]) -> T:
         with self._guard:
             if key in self._values:
                 self._values.move_to_end(key)
-                return self._values[key]
+                return self._values[key][0]
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:  # one computation per key; different keys compute side by side
             with self._guard:
                 if key in self._values:
-                    return self._values[key]
+                    return self._values[key][0]
             try:
                 value = compute()
+                weight = self._weigh(value) if self._weigh else 0
                 with self._guard:
-                    self._values[key] = value
-                    while len(self._values) > self.maxsize:
-                        self._values.popitem(last=False)
+                    self._values[key] = (value, weight)
+                    self.bytes += weight
+                    # the least recently used go while there are too many, or too much (never the
+                    # newest: a value larger than max_bytes is kept alone)
+                    while len(self._values) > self.maxsize or (
+                            self.max_bytes is not None and self.bytes > self.max_bytes and len(self._values) > 1):
+                        self.bytes -= self._values.popitem(last=False)[1][1]
             finally:  # a failure keeps no lock behind either: the next caller makes a new one
                 with self._guard:
                     self._locks.pop(key, None)
