@@ -37,6 +37,10 @@ BENCHMARKS = {  # name: (module in bench/, arguments, quick arguments)
     # every page opened by everyone at once, on a server that has loaded nothing
     "load_test_tour": ("load_test", ["--tour", "--cold", "--arrival-s", "0"],
                        ["--tour", "--cold", "--arrival-s", "0", "--students", "10"]),
+    # the class following a teacher who leads it through five lessons
+    "load_test_follow": ("load_test", ["--follow"], ["--follow", "--students", "10", "--changes", "4"]),
+    # what drawing a chart costs each tab: the pooling page's figures as Plotly JSON
+    "figure_json": ("figure_json", [], ["--repeats", "50"]),
 }
 
 
