@@ -223,3 +223,6 @@ def test_a_pushed_quiz_question_gives_the_class_the_same_numbers_and_stores_ever
     assert _said(teacher, "poll.right_answer", "success")
     first, second = (_tick(s) for s in students)
     assert first.success and second.error and not first.exception  # each their own result, and the explanation
+    teacher.button(key=f"poll.quiz.{lesson}.{qid}.again").click().run()
+    again = cls.poll(f"quiz.{lesson}.{qid}")
+    assert again.id != current.id and again.seed == current.seed  # the vote after a discussion: the same numbers
