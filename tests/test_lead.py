@@ -6,13 +6,17 @@ students' sessions whose runs are what their fragment does every second. A Chrom
 real tabs is in ``tests/test_browser.py``.
 """
 
+import time
+
 import pytest
 
+from lessons import strings
 from models.store import database
 from models.store.database import Lead
 from tests.test_store import taken_back, url  # noqa: F401 — the fixture: SQLite, and PostgreSQL when given
 from ui import lead
 from ui.lead import MOVE, STAY, STEPPED_AWAY
+from ui.state import URL_OFF
 
 
 def _lead(page="pooling", version=3, leading=True) -> Lead:
@@ -113,8 +117,8 @@ def test_students_follow_the_teachers_page_and_settings_and_a_late_one_lands_the
 
 def test_a_move_whose_new_settings_never_came_is_made_again_a_few_times_at_most(open_page, cls):
     """A move to new settings on the same page, lost on a busy server: Streamlit merged its rerun
-    with a request the browser sent, and the page ran with the tab's old settings. Here, the tab
-    has taken the new version (as ``_move`` does) but its page runs with its old settings."""
+    with a request the browser sent, and the page ran with the tab's old link. Here, the tab has
+    taken the new version (as ``_move`` does) but its page runs with its old link."""
     teacher = _teacher(open_page)
     next(w for w in teacher.toggle if w.key == "_lead.toggle").set_value(True).run()
     teacher.switch_page("app_pages/receptive_fields.py").run()
@@ -133,9 +137,33 @@ def test_a_move_whose_new_settings_never_came_is_made_again_a_few_times_at_most(
     version = lost_move(2, moves=1)
     assert student.slider(key="_rf.n").value == 2 and student.query_params["rf.n"] == "2"  # moved again
     assert student.session_state[lead.ARRIVED] == version and student.session_state[lead.MOVES] == (version, 2)
-    version = lost_move(6, moves=lead.MAX_MOVES)  # as often as a page that refuses the setting would
+    version = lost_move(6, moves=lead.MAX_MOVES)  # as often as a move that keeps being lost would be
     assert student.slider(key="_rf.n").value == 2 and student.session_state[lead.ARRIVED] == version
     assert not student.exception and _bar(student) == ["following"]
+
+    # A move that came is not made again, whatever the page then does with its settings: here the
+    # teacher's link holds one this page does not draw, so the student's page leaves it out of its own.
+    cls.lead_to("receptive_fields", {"rf.n": "4", "pool.k": "3"}, 0)
+    time.sleep(lead.CACHE_S)  # the app's copy of the lead is that old at most
+    _tick(student)
+    version = cls.lead().version
+    assert student.slider(key="_rf.n").value == 4 and "pool.k" not in student.query_params
+    assert student.session_state[lead.MOVES] == (version, 1) and student.session_state[lead.ARRIVED] == version
+
+
+def test_a_student_whose_link_was_refused_once_follows_the_teacher_afterwards(open_page, cls):
+    teacher = _teacher(open_page)
+    next(w for w in teacher.toggle if w.key == "_lead.toggle").set_value(True).run()
+    student = open_page("receptive_fields", **{"rf.n": "99"})  # out of the slider's range: refused
+    assert student.session_state[URL_OFF] and student.slider(key="_rf.n").value != 99
+    refused = strings("en")["frame.url_refused"]
+    assert any(w.value == refused for w in student.warning)  # said once, and the page's defaults
+    teacher.switch_page("app_pages/receptive_fields.py").run()
+    teacher.slider(key="_rf.n").set_value(5).run()
+    _tick(student)
+    assert student.slider(key="_rf.n").value == 5 and student.query_params["rf.n"] == "5"
+    assert not any(w.value == refused for w in student.warning)  # the teacher's link, read afresh
+    assert student.session_state[lead.MOVES] == (cls.lead().version, 1)
 
 
 def _bar(at) -> list[str]:

@@ -33,7 +33,7 @@ from models.store import database
 from models.store.database import Lead
 from ui import identity
 from ui.i18n import lang, t
-from ui.state import KEPT, URL_OFF, WANTED
+from ui.state import FROM_URL, KEPT, REFUSED, URL_OFF, WANTED
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def decide(lead: Lead | None, here: str, seen: int | None, arrived: int | None, 
     A tab that followed a version to another page but never arrived there (its move was overtaken
     by another run of its page, as happens to a busy server) moves again: only a student who was on
     the teacher's page can have stepped away from it. A lost move to new settings on the same page
-    is seen after the page ran, by its settings (``after_page``)."""
+    is seen as the page's run begins, by its link (``_arrival``)."""
     if lead is None or not lead.leading or lead.page is None or away:
         return STAY
     if seen == lead.version and here == lead.page:
@@ -107,12 +107,8 @@ def own_settings() -> dict[str, str]:
 
 def after_page(page: str) -> None:
     """After a page ran in the leading teacher's session: write where the teacher is, if that
-    changed (one comparison otherwise). The dashboard itself is not written: students stay. In a
-    student's session: whether the tab has arrived where it moved to (``_arrived``)."""
-    if not st.session_state.get(LEADING):
-        _arrived(page)
-        return
-    if page == DASHBOARD:
+    changed (one comparison otherwise). The dashboard itself is not written: students stay."""
+    if not st.session_state.get(LEADING) or page == DASHBOARD:
         return
     view = (page, followed_settings(), int(st.session_state.get(f"present.step.{page}", 0)))
     if st.session_state.get(WRITTEN) == view:
@@ -152,12 +148,14 @@ def dashboard_toggle() -> None:
 def _move(lead: Lead) -> None:
     """Open the teacher's page with the teacher's settings, as opening the teacher's link would."""
     st.session_state[SEEN] = lead.version
+    st.session_state.pop(ARRIVED, None)  # until the move's run begins (``_arrival``)
     version, moves = st.session_state.get(MOVES, (None, 0))
     st.session_state[MOVES] = (lead.version, moves + 1 if version == lead.version else 1)
     for key in KEPT:
         if not key.startswith(PERSONAL):
             st.session_state.pop(key, None)  # kept() reads it from the query string again
-    st.session_state.pop(URL_OFF, None)  # the teacher's settings come from the teacher's widgets
+    for key in (URL_OFF, FROM_URL, REFUSED):  # the link is read afresh, as a new tab would read it
+        st.session_state.pop(key, None)
     st.session_state[f"present.step.{lead.page}"] = lead.step
     st.switch_page(f"app_pages/{lead.page}.py", query_params={**lead.settings, **own_settings(), "lang": lang()})
 
@@ -185,20 +183,22 @@ def _tick(here: str, every: float) -> None:
             st.rerun(scope="app")
 
 
-def _arrived(here: str) -> None:
-    """After a following tab's page ran on the page it moved to: it has arrived when it has the
-    teacher's settings. If it has not, the run that came was not the move's (Streamlit merged the
-    move's rerun with a request the browser sent at the same moment, and the page ran with the
-    tab's old settings): it moves again, ``MAX_MOVES`` times in all, since a page may also refuse a
-    setting (``ui.state``), and then the tab stays as it is."""
+def _arrival(here: str) -> None:
+    """As a following tab's page run begins on the page it moved to: it has arrived if the run
+    carries the teacher's settings in its link, as the move's own run does. If it does not, the
+    run that came is not the move's (on a busy server Streamlit can merge the move's rerun with a
+    request the browser sent at the same moment, and the page would run with the tab's old
+    settings): the tab moves again, ``MAX_MOVES`` times in all (a move that keeps being lost, or
+    a link the tab cannot follow, then leaves it as it is)."""
     seen = st.session_state.get(SEEN)
-    if is_teacher() or seen is None or st.session_state.get(ARRIVED) == seen or st.session_state.get(AWAY):
+    if seen is None or st.session_state.get(ARRIVED) == seen or st.session_state.get(AWAY):
         return
     lead = read()
     if lead is None or not lead.leading or lead.version != seen or lead.page != here:
-        return  # the teacher moved on, or the tab is not there yet: its next tick decides
+        return  # the teacher moved on, or the tab is not there yet: its tick decides
+    given = {key: value for key, value in st.query_params.items() if not key.startswith(PERSONAL)}
     version, moves = st.session_state.get(MOVES, (None, 0))
-    if followed_settings() != lead.settings and version == seen and moves < MAX_MOVES:
+    if given != lead.settings and version == seen and moves < MAX_MOVES:
         _move(lead)
     st.session_state[ARRIVED] = seen
 
@@ -231,6 +231,8 @@ def follow(page: str) -> None:
     lead = read()
     leading = lead is not None and lead.leading
     every = FOLLOW_S if leading else IDLE_S
+    if leading:
+        _arrival(page)
     st.session_state[_DRAWN] = False  # the fragment's first run is part of this page run
     st.fragment(functools.partial(_tick, page, every), run_every=every)()
     st.session_state[_DRAWN] = True  # from now on its runs are its own
