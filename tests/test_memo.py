@@ -2,6 +2,7 @@
 
 import sys
 import threading
+import time
 
 import pytest
 
@@ -130,6 +131,41 @@ def test_shared_keeps_at_most_max_bytes_least_recently_used_first_and_a_large_va
     assert len(shared) == 1 and shared.bytes == 50
     with pytest.raises(ValueError, match="go together"):
         Shared(maxsize=2, max_bytes=10)  # a bound in bytes needs a way to weigh
+
+
+def test_shared_counts_a_key_computed_twice_after_a_failure_once():
+    """A fails while B waits for it; B computes, and C, come since, computes too (no lock is left
+    for it to wait on): the key is kept once, weighed once."""
+    shared = Shared(maxsize=10, max_bytes=100, weigh=len)
+    fail, b_started, b_may_finish = threading.Event(), threading.Event(), threading.Event()
+
+    def a():
+        fail.wait(10)
+        raise ValueError("no")
+
+    def b():
+        b_started.set()
+        b_may_finish.wait(10)
+        return "bbb"
+
+    def fails():
+        with pytest.raises(ValueError, match="no"):
+            shared.get("k", a)
+
+    first = threading.Thread(target=fails)
+    second = threading.Thread(target=lambda: shared.get("k", b))
+    first.start()
+    eventually(lambda: "k" in shared._locks)
+    second.start()
+    eventually(lambda: _waiting(second) and not time.sleep(0.05) and _waiting(second))  # still: blocked
+    fail.set()
+    first.join()
+    eventually(b_started.is_set)  # B computes, holding the failed one's lock, which is no one's now
+    assert "k" not in shared._locks
+    assert shared.get("k", lambda: "ccc") == "ccc"  # C: computed at the same time
+    b_may_finish.set()
+    second.join()
+    assert len(shared) == 1 and shared.bytes == 3 and shared.get("k", lambda: "never") == "bbb"
 
 
 def _waiting(thread: threading.Thread) -> bool:

@@ -81,8 +81,10 @@ class Shared:
                 value = compute()
                 weight = self._weigh(value) if self._weigh else 0
                 with self._guard:
+                    # (after a failure, a thread that waited and one that came since can both
+                    # compute the key: the second replaces the first, and its weight too)
+                    self.bytes += weight - self._values.pop(key, (None, 0))[1]
                     self._values[key] = (value, weight)
-                    self.bytes += weight
                     # the least recently used go while there are too many, or too much (never the
                     # newest: a value larger than max_bytes is kept alone)
                     while len(self._values) > self.maxsize or (
@@ -90,7 +92,8 @@ class Shared:
                         self.bytes -= self._values.popitem(last=False)[1][1]
             finally:  # a failure keeps no lock behind either: the next caller makes a new one
                 with self._guard:
-                    self._locks.pop(key, None)
+                    if self._locks.get(key) is lock:
+                        del self._locks[key]
         return value
 
     def __len__(self) -> int:
