@@ -45,7 +45,7 @@ def pooling_figures() -> dict[str, go.Figure]:
     x = (TF.to_tensor(picture).unsqueeze(0) - result.mean) / result.std
     steps = pipeline.walk(train.restore(result), x)
     drawn = [(f"{s.index + 1}. {s.kind} · {'×'.join(map(str, s.shape))}", s.output.numpy())
-             for s in steps[:-1] if s.kind in ("Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear")]
+             for s in steps[:-1] if s.kind in pipeline.DRAWN]
     return {"pipeline": figures.pipeline(drawn),
             "activation_curves": figures.activation_curves(activations.curves()),
             "class_probabilities": figures.class_probabilities(result.classes, steps[-1].output.tolist())}

@@ -2,12 +2,17 @@
 every figure's words, numbers and colours (docs/accessibility.md, "Figures")."""
 
 import base64
+import copy
 import io
+import json
+import pickle
 import re
 from pathlib import Path
 
 import numpy as np
 import plotly.colors as pc
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 from PIL import Image
 from plotly.subplots import make_subplots
@@ -61,6 +66,31 @@ def test_the_kept_uris_are_bounded():
     for i in range(figures.URIS_KEPT + 5):
         figures._png_uri(np.full((4, 4, 3), i, dtype=np.uint8))
     assert len(figures._uris) == figures.URIS_KEPT
+
+
+def test_a_shared_figure_gives_streamlit_its_own_dict_unchanged_and_a_copy_is_an_ordinary_figure(monkeypatch):
+    monkeypatch.setattr(i18n, "lang", lambda: "en")
+    fig = BUILDERS["pipeline"]()
+    kept = fig.to_dict()
+    assert fig is BUILDERS["pipeline"]() and fig.to_dict() is kept  # built once, its dict worked out once
+    assert json.loads(pio.to_json(kept)) == json.loads(pio.to_json(go.Figure.to_dict(fig)))  # the figure's own data
+    before = json.dumps(kept, sort_keys=True)
+    for other in (copy.deepcopy(fig), pickle.loads(pickle.dumps(fig))):
+        assert type(other) is go.Figure and json.loads(pio.to_json(other)) == json.loads(pio.to_json(kept))
+    pio.to_json(fig, validate=False)  # as st.plotly_chart draws it
+    assert json.dumps(fig.to_dict(), sort_keys=True) == before  # the kept dict is as it was
+
+
+def test_the_pipelines_maps_sit_side_by_side_in_each_row_with_square_pixels(monkeypatch):
+    monkeypatch.setattr(i18n, "lang", lambda: "en")
+    fig = BUILDERS["pipeline"]()
+    for row, size in ((1, 4), (2, 2)):
+        axis = "y" if row == 1 else f"y{row}"
+        maps = [trace for trace in fig.data if trace.type == "heatmap" and trace.yaxis == axis]
+        assert [m.x0 for m in maps] == [i * (size + 1) for i in range(figures.PIPELINE_MAPS)]  # a blank column between
+        assert fig.layout[axis.replace("y", "yaxis")].scaleanchor == axis.replace("y", "x")
+    dead = figures.pipeline([("3. ReLU · 1×2×2", np.zeros((1, 2, 2)))]).data[0]
+    assert (dead.zmin, dead.zmax) == (0, 1)  # a map of zeros is drawn in the scale's lowest colour
 
 
 def test_the_shared_figures_are_bounded_in_bytes_and_a_photos_figure_weighs_its_picture(monkeypatch):

@@ -183,6 +183,11 @@ class _Drawn(go.Figure):
     def to_dict(self) -> dict:
         return self._cnnlab_dict
 
+    def __reduce__(self):
+        """A copy or a pickle is an ordinary figure of its own data (Plotly's own ``__reduce__``
+        would write into the kept dict, and the copy would have none)."""
+        return go.Figure, (go.Figure.to_dict(self),)
+
 
 def _finished(built):
     """A figure built for the whole class (``_shared``) with its tables and its dict worked out."""
@@ -748,7 +753,8 @@ def pipeline(steps: Sequence[tuple[str, np.ndarray]]) -> go.Figure:
                 # a map that is the same everywhere (a ReLU that let nothing through) is drawn dark,
                 # not in the scale's middle colour, which would look like a response
                 fig.add_trace(go.Heatmap(z=channel, x0=i * width, dx=1, colorscale=SEQUENTIAL, showscale=False,
-                                         zmin=low, zmax=high if high > low else low + 1, name=f"{title} · {i + 1}"),
+                                         zmin=low, zmax=high if high > low else low + 1, name=f"{title} · {i + 1}",
+                                         hoverinfo="z+name"),  # the value and its map, not the offset x
                               row=row, col=1)
             fig.update_xaxes(visible=False, range=[-0.5, len(shown) * width - 1.5], row=row, col=1)
             fig.update_yaxes(visible=False, autorange="reversed", row=row, col=1,
@@ -760,7 +766,8 @@ def pipeline(steps: Sequence[tuple[str, np.ndarray]]) -> go.Figure:
                                  marker_color=PALETTE[0]), row=row, col=1)
             fig.update_xaxes(showticklabels=False, row=row, col=1)  # the hover tells the number
             top = int(np.argmax(out))
-            words.append(t("alt.vector", title=title, count=len(out), index=top + 1, value=f"{float(out[top]):.3g}"))
+            words.append(t("alt.vector", title=title, count=len(out), index=top + 1, value=f"{float(out[top]):.3g}")
+                         + (" " + t("alt.shown_of", shown=len(shown), count=len(out)) if len(shown) < len(out) else ""))
         rows.append({t("figure.pipeline_step"): title, t("figure.shape"): "×".join(map(str, out.shape)),
                      **{t(f"figure.{name}"): float(f"{value:.4g}")  # float32's digits, no more
                         for name, value in (("smallest", out.min()), ("mean", out.mean()), ("largest", out.max()))}})

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+# The steps a picture of the pipeline draws: the ones the lecture names (a BatchNorm, or an adaptive
+# pooling that changes no shape, stays in the line of steps written above it)
+DRAWN = ("Conv2d", "ReLU", "MaxPool2d", "Sigmoid", "Tanh", "Flatten", "Linear")
+
 
 @dataclass(frozen=True)
 class PipelineStep:

@@ -67,9 +67,6 @@ def shift() -> None:
         st.markdown(t("pool.shift_sentence", d=d, conv=f"{change['conv']:.0%}", pooled=f"{change['pooled']:.0%}"))
 
 
-# The steps the pipeline draws: the ones the lecture names (a BatchNorm or an adaptive pooling that
-# changes nothing's shape stays in the line of steps above the figure)
-PIPELINE_KINDS = ("Conv2d", "ReLU", "MaxPool2d", "Sigmoid", "Tanh", "Flatten", "Linear")
 SHIPPED = LESSONS_DIR / "pooling" / "network.pt"  # with network.json: written by python -m bench.train_pooling_net
 shipped_network = memoized(shipped.load)  # read and checked once per process, shared read-only
 # The shipped network's walk of a picture, by the picture's input: the same for every student on
@@ -140,7 +137,7 @@ def whole_pipeline() -> None:
     steps = _walk(result, x)
     st.markdown(" → ".join(f"`{s.kind}` {'×'.join(map(str, s.shape))}" for s in steps))
     drawn = [(f"{step.index + 1}. {step.kind} · {'×'.join(map(str, step.shape))}", step.output.numpy())
-             for step in steps[:-1] if step.kind in PIPELINE_KINDS]
+             for step in steps[:-1] if step.kind in pipeline.DRAWN]
     charts.show(figures.pipeline(drawn), key="pool.pipeline")
     charts.show(figures.class_probabilities(result.classes, steps[-1].output.tolist()), key="pool.softmax")
 
