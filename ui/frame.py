@@ -87,8 +87,8 @@ PAGES = "_frame.pages"  # (language, the navigation's pages): made once per sess
 def navigation() -> dict[str, list[st.Page]]:
     """The course's pages by group, in the session's language. Made once per session and language:
     st.Page looks its script up on the disk each time it is made (about 5% of a page run's work
-    when a class follows the teacher, in py-spy's samples); st.navigation marks which page a run may call, on
-    these objects, which is why they are the session's own and not the process's."""
+    when a class follows the teacher, in py-spy's samples); st.navigation marks which page a run
+    may call on these objects, which is why they are the session's own and not the process's."""
     made = st.session_state.get(PAGES)
     if made is not None and made[0] == lang():
         return made[1]
