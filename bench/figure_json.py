@@ -44,9 +44,7 @@ def pooling_figures() -> dict[str, go.Figure]:
     picture = example("shapes", size=result.image_size).convert("L")
     x = (TF.to_tensor(picture).unsqueeze(0) - result.mean) / result.std
     steps = pipeline.walk(train.restore(result), x)
-    drawn = [(f"{s.index + 1}. {s.kind} · {'×'.join(map(str, s.shape))}", s.output.numpy())
-             for s in steps[:-1] if s.kind in pipeline.DRAWN]
-    return {"pipeline": figures.pipeline(drawn),
+    return {"pipeline": figures.pipeline(pipeline.drawn(steps)),
             "activation_curves": figures.activation_curves(activations.curves()),
             "class_probabilities": figures.class_probabilities(result.classes, steps[-1].output.tolist())}
 

@@ -64,6 +64,10 @@ def test_the_pipeline_walks_the_network_as_its_forward_does():
     with torch.no_grad():
         assert torch.allclose(steps[-2].output, model(x)[0], atol=1e-5)
     assert steps[-1].output.sum().item() == pytest.approx(1.0)
+    drawn = pipeline.drawn(steps)  # what the page's figure draws: no BatchNorm, no softmax
+    assert [title.split(" · ")[0] for title, _ in drawn][:3] == ["1. Conv2d", "3. ReLU", "4. MaxPool2d"]
+    assert drawn[2][0] == "4. MaxPool2d · 16×14×14" and drawn[2][1].shape == (16, 14, 14)
+    assert not any("BatchNorm" in title or "Softmax" in title for title, _ in drawn)
 
 
 def test_a_pooling_changes_the_jump_like_a_stride():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -24,6 +25,16 @@ class PipelineStep:
     kind: str  # "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear", "Softmax" …
     shape: tuple[int, ...]  # the output's shape, batch left out: (C, H, W) or (features,)
     output: torch.Tensor  # (C, H, W) or (features,)
+
+    @property
+    def size(self) -> str:
+        """The output's shape as the lecture writes it: "16×28×28"."""
+        return "×".join(map(str, self.shape))
+
+    @property
+    def title(self) -> str:
+        """The step as a picture of the pipeline names it: "1. Conv2d · 16×28×28"."""
+        return f"{self.index + 1}. {self.kind} · {self.size}"
 
 
 def _flat(model: nn.Module) -> list[nn.Module]:
@@ -45,3 +56,9 @@ def walk(model: nn.Sequential, x: torch.Tensor) -> list[PipelineStep]:
     probs = x.softmax(dim=1)
     steps.append(PipelineStep(len(steps), "Softmax", tuple(probs.shape[1:]), probs[0]))
     return steps
+
+
+def drawn(steps: list[PipelineStep]) -> list[tuple[str, np.ndarray]]:
+    """The steps a picture of the walk draws (``DRAWN``; the softmax has a chart of its own), as
+    (title, output) for ``ui.figures.pipeline``."""
+    return [(step.title, step.output.numpy()) for step in steps[:-1] if step.kind in DRAWN]

@@ -135,10 +135,8 @@ def whole_pipeline() -> None:
         return
     x = lab_runs.small_input(result, image, chosen.drawn, "pool")
     steps = _walk(result, x)
-    st.markdown(" → ".join(f"`{s.kind}` {'×'.join(map(str, s.shape))}" for s in steps))
-    drawn = [(f"{step.index + 1}. {step.kind} · {'×'.join(map(str, step.shape))}", step.output.numpy())
-             for step in steps[:-1] if step.kind in pipeline.DRAWN]
-    charts.show(figures.pipeline(drawn), key="pool.pipeline")
+    st.markdown(" → ".join(f"`{s.kind}` {s.size}" for s in steps))
+    charts.show(figures.pipeline(pipeline.drawn(steps)), key="pool.pipeline")
     charts.show(figures.class_probabilities(result.classes, steps[-1].output.tolist()), key="pool.softmax")
 
 
