@@ -42,7 +42,7 @@ LEADING = "_lead.leading"  # this session leads: its pages are written to the st
 WRITTEN = "_lead.written"  # what this session last wrote: (page, settings, step)
 SEEN = "_lead.seen"  # the lead's version this tab last followed
 ARRIVED = "_lead.arrived"  # the lead's version this tab has been on the teacher's page with, settings and all
-MOVES = "_lead.moves"  # (the lead's version, how many times this tab moved to it)
+MOVES = "_lead.moves"  # how many times this tab moved to the version it follows (``SEEN``)
 MAX_MOVES = 3  # a move whose settings never came is made again, this many times in all
 AWAY = "_lead.away"  # the student chose to explore on their own
 _DRAWN = "_lead.drawn"  # the page around the fragment has run: a fragment's own run redraws it to change the bar
@@ -147,10 +147,10 @@ def dashboard_toggle() -> None:
 
 def _move(lead: Lead) -> None:
     """Open the teacher's page with the teacher's settings, as opening the teacher's link would."""
+    again = st.session_state.get(SEEN) == lead.version
+    st.session_state[MOVES] = st.session_state.get(MOVES, 0) + 1 if again else 1
     st.session_state[SEEN] = lead.version
     st.session_state.pop(ARRIVED, None)  # until the move's run begins (``_arrival``)
-    version, moves = st.session_state.get(MOVES, (None, 0))
-    st.session_state[MOVES] = (lead.version, moves + 1 if version == lead.version else 1)
     for key in KEPT:
         if not key.startswith(PERSONAL):
             st.session_state.pop(key, None)  # kept() reads it from the query string again
@@ -183,7 +183,7 @@ def _tick(here: str, every: float) -> None:
             st.rerun(scope="app")
 
 
-def _arrival(here: str) -> None:
+def _arrival(lead: Lead, here: str) -> None:
     """As a following tab's page run begins on the page it moved to: it has arrived if the run
     carries the teacher's settings in its link, as the move's own run does. If it does not, the
     run that came is not the move's (on a busy server Streamlit can merge the move's rerun with a
@@ -193,12 +193,10 @@ def _arrival(here: str) -> None:
     seen = st.session_state.get(SEEN)
     if seen is None or st.session_state.get(ARRIVED) == seen or st.session_state.get(AWAY):
         return
-    lead = read()
-    if lead is None or not lead.leading or lead.version != seen or lead.page != here:
+    if lead.version != seen or lead.page != here:
         return  # the teacher moved on, or the tab is not there yet: its tick decides
     given = {key: value for key, value in st.query_params.items() if not key.startswith(PERSONAL)}
-    version, moves = st.session_state.get(MOVES, (None, 0))
-    if given != lead.settings and version == seen and moves < MAX_MOVES:
+    if given != lead.settings and st.session_state.get(MOVES, 0) < MAX_MOVES:
         _move(lead)
     st.session_state[ARRIVED] = seen
 
@@ -232,7 +230,7 @@ def follow(page: str) -> None:
     leading = lead is not None and lead.leading
     every = FOLLOW_S if leading else IDLE_S
     if leading:
-        _arrival(page)
+        _arrival(lead, page)
     st.session_state[_DRAWN] = False  # the fragment's first run is part of this page run
     st.fragment(functools.partial(_tick, page, every), run_every=every)()
     st.session_state[_DRAWN] = True  # from now on its runs are its own
